@@ -1,0 +1,109 @@
+package codec
+
+import (
+	"strconv"
+
+	"logsim/broker/proto"
+)
+
+// rng is splitmix64: tiny, fast and good enough to make bytes look like data.
+type rng uint64
+
+func (r *rng) next() uint64 {
+	*r += 0x9e3779b97f4a7c15
+	z := uint64(*r)
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+func seed(kind proto.PayloadKind, id int64, size int) rng {
+	r := rng(uint64(id)*0x2545f4914f6cdd1d ^ uint64(kind)<<56 ^ uint64(size)<<20)
+	r.next()
+	return r
+}
+
+// words is a small vocabulary with a skewed pick, so text compresses like prose.
+var words = []string{
+	"the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with",
+	"be", "by", "on", "not", "he", "this", "are", "or", "his", "from", "at", "which",
+	"but", "have", "an", "had", "they", "you", "were", "their", "one", "all", "we", "can",
+	"her", "has", "there", "been", "if", "more", "when", "will", "would", "who", "so",
+	"order", "payment", "customer", "shipped", "warehouse", "account", "balance",
+	"invoice", "delivery", "region", "status", "pending", "confirmed", "cancelled",
+}
+
+var events = []string{"click", "view", "purchase", "refund", "login", "logout", "search", "add_to_cart"}
+
+// Payload appends the value bytes of a record to dst and returns the extended slice.
+// The bytes depend only on (kind, id, size).
+func Payload(kind proto.PayloadKind, id int64, size int, dst []byte) []byte {
+	r := seed(kind, id, size)
+	start := len(dst)
+	switch kind {
+	case proto.PayloadText:
+		for len(dst)-start < size {
+			x := r.next()
+			// Square the uniform draw to skew towards the frequent words.
+			i := int((x & 0xffff) * (x & 0xffff) >> 32 * uint64(len(words)) >> 32)
+			dst = append(dst, words[i]...)
+			if x>>40&7 == 0 {
+				dst = append(dst, '.', ' ')
+			} else {
+				dst = append(dst, ' ')
+			}
+		}
+	case proto.PayloadJSON:
+		for n := 0; len(dst)-start < size; n++ {
+			x := r.next()
+			dst = append(dst, `{"id":`...)
+			dst = strconv.AppendInt(dst, id*1000+int64(n), 10)
+			dst = append(dst, `,"user":"user-`...)
+			dst = strconv.AppendUint(dst, x%5000, 10)
+			dst = append(dst, `","event":"`...)
+			dst = append(dst, events[(x>>16)%uint64(len(events))]...)
+			dst = append(dst, `","amount":`...)
+			dst = strconv.AppendUint(dst, (x>>24)%100000, 10)
+			dst = append(dst, `,"currency":"EUR","ok":true}`...)
+		}
+	default:
+		for len(dst)-start < size {
+			x := r.next()
+			for i := 0; i < 8; i++ {
+				dst = append(dst, byte(x>>(8*i)))
+			}
+		}
+	}
+	return dst[:start+size]
+}
+
+// EncodeRecords appends the records section of b, uncompressed, to dst: for each record
+// its length, key and value, roughly as Kafka's v2 format lays them out.
+func EncodeRecords(b *proto.RecordBatch, dst []byte) []byte {
+	for i := range b.Records {
+		rec := &b.Records[i]
+		dst = appendVarint(dst, int64(rec.Size)+int64(len(rec.Key))+proto.RecordOverhead)
+		dst = append(dst, 0) // attributes
+		dst = appendVarint(dst, int64(rec.Timestamp-b.FirstTimestamp)/1e6)
+		dst = appendVarint(dst, int64(i))
+		if rec.Key == "" {
+			dst = appendVarint(dst, -1)
+		} else {
+			dst = appendVarint(dst, int64(len(rec.Key)))
+			dst = append(dst, rec.Key...)
+		}
+		dst = appendVarint(dst, int64(rec.Size))
+		dst = Payload(b.Payload, rec.Value, int(rec.Size), dst)
+		dst = append(dst, 0) // no headers
+	}
+	return dst
+}
+
+func appendVarint(dst []byte, v int64) []byte {
+	u := uint64(v<<1) ^ uint64(v>>63) // zigzag
+	for u >= 0x80 {
+		dst = append(dst, byte(u)|0x80)
+		u >>= 7
+	}
+	return append(dst, byte(u))
+}

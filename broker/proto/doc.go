@@ -1,0 +1,15 @@
+// Package proto holds the messages brokers, the controller and clients exchange, named
+// after Kafka's APIs (Produce, Fetch, ListOffsets, Metadata, OffsetForLeaderEpoch,
+// InitProducerId, and the KRaft controller's BrokerRegistration, BrokerHeartbeat and
+// AlterPartition), Kafka's error codes by name, and the record batch descriptor.
+//
+// Messages are Go structs, not bytes: every type implements the host contract's Message
+// interface through Kind (a constant name) and Size (the bytes the message would occupy
+// on the wire), so the simulator charges bandwidth without anything being encoded. A
+// message is immutable once sent; receivers may keep references to its parts.
+//
+// Records are descriptors (see DESIGN.md, "Records and payloads"): a Record names its
+// value, key, size and timestamp, and a RecordBatch carries Kafka's batch header fields
+// (base offset, producer id, epoch and base sequence, compression, CRC). Payload bytes
+// are generated on demand by package codec.
+package proto

@@ -1,0 +1,55 @@
+package proto
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestErrorCatalogue(t *testing.T) {
+	assert.Equal(t, "NOT_LEADER_OR_FOLLOWER", NOT_LEADER_OR_FOLLOWER.String())
+	assert.True(t, NOT_ENOUGH_REPLICAS_AFTER_APPEND.Retriable())
+	assert.False(t, OUT_OF_ORDER_SEQUENCE_NUMBER.Retriable())
+	assert.Equal(t, "ERROR_999", ErrorCode(999).String())
+	codes := ErrorCodes()
+	for i, c := range codes {
+		if i > 0 {
+			assert.Less(t, codes[i-1], c)
+		}
+		back, ok := ErrorCodeByName(c.String())
+		require.True(t, ok, c.String())
+		assert.Equal(t, c, back)
+	}
+}
+
+func TestTopicPartition(t *testing.T) {
+	tp, err := ParseTopicPartition("orders/3")
+	require.NoError(t, err)
+	assert.Equal(t, TopicPartition{"orders", 3}, tp)
+	assert.Equal(t, "orders/3", tp.String())
+	for _, bad := range []string{"orders", "/3", "orders/x", "orders/-1"} {
+		_, err := ParseTopicPartition(bad)
+		assert.Error(t, err, bad)
+	}
+	a, _ := ParseAcks("all")
+	assert.Equal(t, AcksAll, a)
+	_, err = ParseAcks("2")
+	assert.Error(t, err)
+	c, err := ParseCompression("zstd")
+	require.NoError(t, err)
+	assert.Equal(t, "zstd", c.String())
+}
+
+func TestBatchChecksums(t *testing.T) {
+	b := &RecordBatch{ProducerID: NoProducerID, Records: []Record{{Value: 1, Size: 10}, {Value: 2, Key: "k", Size: 10}}, SizeBytes: 100}
+	b.CRC = b.ComputeCRC()
+	require.True(t, b.Valid())
+	c := b.WithOffset(42, 3)
+	assert.True(t, c.Valid(), "offset assignment keeps the CRC")
+	assert.Equal(t, int64(43), c.LastOffset())
+	assert.NotEqual(t, b.DiskSum(), c.DiskSum(), "disk sum binds the offset")
+	d := *c
+	d.Records = []Record{{Value: 1, Size: 10}, {Value: 3, Key: "k", Size: 10}}
+	assert.False(t, d.Valid(), "a changed record breaks the CRC")
+}

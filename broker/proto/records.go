@@ -1,0 +1,291 @@
+package proto
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// TopicPartition names one partition of a topic. Its String form, topic/partition, is the
+// history's key for the partition.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// String is the canonical key, such as orders/3.
+func (tp TopicPartition) String() string {
+	return tp.Topic + "/" + strconv.Itoa(int(tp.Partition))
+}
+
+// ParseTopicPartition reads the topic/partition form.
+func ParseTopicPartition(s string) (TopicPartition, error) {
+	i := strings.LastIndexByte(s, '/')
+	if i <= 0 {
+		return TopicPartition{}, fmt.Errorf("%q is not topic/partition", s)
+	}
+	n, err := strconv.ParseInt(s[i+1:], 10, 32)
+	if err != nil || n < 0 {
+		return TopicPartition{}, fmt.Errorf("%q: partition must be a non-negative integer", s)
+	}
+	return TopicPartition{Topic: s[:i], Partition: int32(n)}, nil
+}
+
+// Less orders partitions by topic, then number, for sorted iteration.
+func (tp TopicPartition) Less(o TopicPartition) bool {
+	if tp.Topic != o.Topic {
+		return tp.Topic < o.Topic
+	}
+	return tp.Partition < o.Partition
+}
+
+// Acks is the producer's acks setting: AcksNone (0), AcksLeader (1) or AcksAll (-1).
+type Acks int8
+
+// The acks values Kafka accepts.
+const (
+	AcksAll    Acks = -1
+	AcksNone   Acks = 0
+	AcksLeader Acks = 1
+)
+
+// String is the setting as written in a Kafka configuration: 0, 1 or all.
+func (a Acks) String() string {
+	switch a {
+	case AcksAll:
+		return "all"
+	case AcksNone:
+		return "0"
+	case AcksLeader:
+		return "1"
+	}
+	return "invalid(" + strconv.Itoa(int(a)) + ")"
+}
+
+// ParseAcks reads 0, 1, all or -1.
+func ParseAcks(s string) (Acks, error) {
+	switch s {
+	case "0":
+		return AcksNone, nil
+	case "1":
+		return AcksLeader, nil
+	case "all", "-1":
+		return AcksAll, nil
+	}
+	return 0, fmt.Errorf("acks %q: want 0, 1 or all", s)
+}
+
+// Compression is a record batch's compression codec (compression.type).
+type Compression int8
+
+// Kafka's codecs, numbered as in the batch attributes.
+const (
+	CompressionNone   Compression = 0
+	CompressionGzip   Compression = 1
+	CompressionSnappy Compression = 2
+	CompressionLZ4    Compression = 3
+	CompressionZstd   Compression = 4
+)
+
+var compressionNames = [...]string{"none", "gzip", "snappy", "lz4", "zstd"}
+
+// String is the compression.type value: none, gzip, snappy, lz4 or zstd.
+func (c Compression) String() string {
+	if c >= 0 && int(c) < len(compressionNames) {
+		return compressionNames[c]
+	}
+	return "invalid(" + strconv.Itoa(int(c)) + ")"
+}
+
+// ParseCompression reads a compression.type value.
+func ParseCompression(s string) (Compression, error) {
+	for i, n := range compressionNames {
+		if n == s {
+			return Compression(i), nil
+		}
+	}
+	return 0, fmt.Errorf("compression.type %q: want one of none, gzip, snappy, lz4, zstd", s)
+}
+
+// PayloadKind says how a record's value bytes are generated (see package codec). It
+// decides how well the payload compresses.
+type PayloadKind uint8
+
+// The payload kinds.
+const (
+	// PayloadRandom is incompressible pseudo-random bytes.
+	PayloadRandom PayloadKind = iota
+	// PayloadText is English-like words, compressing about 2-3x.
+	PayloadText
+	// PayloadJSON is JSON objects with repeated field names, compressing about 4-6x.
+	PayloadJSON
+)
+
+var payloadNames = [...]string{"random", "text", "json"}
+
+// String names the kind.
+func (k PayloadKind) String() string {
+	if int(k) < len(payloadNames) {
+		return payloadNames[k]
+	}
+	return "invalid(" + strconv.Itoa(int(k)) + ")"
+}
+
+// ParsePayloadKind reads random, text or json.
+func ParsePayloadKind(s string) (PayloadKind, error) {
+	for i, n := range payloadNames {
+		if n == s {
+			return PayloadKind(i), nil
+		}
+	}
+	return 0, fmt.Errorf("payload %q: want one of random, text, json", s)
+}
+
+// Record is one record's descriptor: its bytes are a pure function of (payload kind,
+// Value, Size), so the log never holds them.
+type Record struct {
+	// Value is the record's unique value id: the history's value.
+	Value int64
+	// Key is the record key; empty means no key (null).
+	Key string
+	// Size is the length of the value in bytes, uncompressed.
+	Size int32
+	// Timestamp is the CreateTime set by the producer.
+	Timestamp time.Duration
+}
+
+// RecordOverhead is the bytes a record adds to a batch besides its key and value:
+// length, attributes, timestamp and offset deltas, key and value lengths, header count
+// (Kafka's varint-encoded record, typical sizes).
+const RecordOverhead = 8
+
+// BatchHeaderSize is the fixed header of a v2 record batch in bytes.
+const BatchHeaderSize = 61
+
+// NoProducerID marks a batch from a producer without idempotence.
+const NoProducerID int64 = -1
+
+// RecordBatch is Kafka's v2 record batch as a descriptor. Once appended to a log or sent,
+// a batch is immutable: the leader makes a copy to assign offsets (Records are shared).
+type RecordBatch struct {
+	// BaseOffset is the offset of the first record, assigned by the leader.
+	BaseOffset int64
+	// PartitionLeaderEpoch is the leader epoch under which the leader appended it.
+	PartitionLeaderEpoch int32
+	// ProducerID, ProducerEpoch and BaseSequence identify the batch for idempotence;
+	// ProducerID is NoProducerID without it.
+	ProducerID    int64
+	ProducerEpoch int16
+	BaseSequence  int32
+	// FirstTimestamp and MaxTimestamp span the records' CreateTimes.
+	FirstTimestamp time.Duration
+	MaxTimestamp   time.Duration
+	// Compression is the codec of the records section.
+	Compression Compression
+	// Payload says how the values' bytes are generated.
+	Payload PayloadKind
+	// Records are the descriptors, in offset order.
+	Records []Record
+	// SizeBytes is the batch's size on the wire and on disk, after compression.
+	SizeBytes int32
+	// CRC is the checksum the producer computed over everything from the attributes
+	// on (as in Kafka it excludes BaseOffset and PartitionLeaderEpoch).
+	CRC uint32
+}
+
+// Count is the number of records.
+func (b *RecordBatch) Count() int { return len(b.Records) }
+
+// LastOffset is the offset of the last record.
+func (b *RecordBatch) LastOffset() int64 { return b.BaseOffset + int64(len(b.Records)) - 1 }
+
+// NextOffset is the offset after the last record.
+func (b *RecordBatch) NextOffset() int64 { return b.BaseOffset + int64(len(b.Records)) }
+
+// LastSequence is the sequence of the last record (idempotent batches).
+func (b *RecordBatch) LastSequence() int32 { return b.BaseSequence + int32(len(b.Records)) - 1 }
+
+// Idempotent reports whether the batch carries a producer id.
+func (b *RecordBatch) Idempotent() bool { return b.ProducerID != NoProducerID }
+
+// UncompressedBytes is the size of the records section before compression.
+func (b *RecordBatch) UncompressedBytes() int {
+	n := 0
+	for i := range b.Records {
+		n += RecordOverhead + len(b.Records[i].Key) + int(b.Records[i].Size)
+	}
+	return n
+}
+
+// mix is a 64-bit finalizer (splitmix64's), cheap and well spread.
+func mix(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
+
+func mixString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 0x100000001b3
+	}
+	return mix(h)
+}
+
+// ComputeCRC is the batch checksum over its attributes and records, excluding
+// BaseOffset and PartitionLeaderEpoch so that the leader's offset assignment keeps it.
+func (b *RecordBatch) ComputeCRC() uint32 {
+	h := mix(uint64(b.ProducerID) ^ uint64(b.ProducerEpoch)<<48 ^ uint64(uint32(b.BaseSequence))<<8)
+	h = mix(h ^ uint64(b.FirstTimestamp) ^ uint64(b.MaxTimestamp)<<1)
+	h = mix(h ^ uint64(b.Compression)<<56 ^ uint64(b.Payload)<<48 ^ uint64(len(b.Records)) ^ uint64(b.SizeBytes)<<20)
+	for i := range b.Records {
+		r := &b.Records[i]
+		h = mix(h ^ uint64(r.Value) ^ uint64(r.Size)<<40 ^ uint64(r.Timestamp)<<3)
+		if r.Key != "" {
+			h = mixString(h, r.Key)
+		}
+	}
+	return uint32(h) ^ uint32(h>>32)
+}
+
+// Valid reports whether CRC matches the batch's contents.
+func (b *RecordBatch) Valid() bool { return b.CRC == b.ComputeCRC() }
+
+// DiskSum is the checksum a log writes beside a batch on disk: the CRC bound to the
+// offset, epoch and size, so that a misplaced or altered entry is caught on recovery.
+func (b *RecordBatch) DiskSum() uint32 {
+	h := mix(uint64(b.CRC) ^ uint64(b.BaseOffset)<<32 ^ uint64(uint32(b.PartitionLeaderEpoch))<<8 ^ uint64(b.SizeBytes)<<1)
+	return uint32(h) ^ uint32(h>>32)
+}
+
+// WithOffset returns a copy with the leader's offset and epoch set. Records are shared.
+func (b *RecordBatch) WithOffset(base int64, epoch int32) *RecordBatch {
+	c := *b
+	c.BaseOffset = base
+	c.PartitionLeaderEpoch = epoch
+	return &c
+}
+
+// String is a short description for traces and golden files.
+func (b *RecordBatch) String() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "[%d..%d] epoch=%d", b.BaseOffset, b.LastOffset(), b.PartitionLeaderEpoch)
+	if b.Idempotent() {
+		fmt.Fprintf(&sb, " pid=%d/%d seq=%d", b.ProducerID, b.ProducerEpoch, b.BaseSequence)
+	}
+	sb.WriteString(" values=")
+	for i := range b.Records {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		if i == 4 && len(b.Records) > 6 {
+			fmt.Fprintf(&sb, "...,%d", b.Records[len(b.Records)-1].Value)
+			break
+		}
+		sb.WriteString(strconv.FormatInt(b.Records[i].Value, 10))
+	}
+	return sb.String()
+}

@@ -11,5 +11,10 @@
 // Records are descriptors (see DESIGN.md, "Records and payloads"): a Record names its
 // value, key, size and timestamp, and a RecordBatch carries Kafka's batch header fields
 // (base offset, producer id, epoch and base sequence, compression, CRC). Payload bytes
-// are generated on demand by package codec.
+// are generated on demand: Payload makes a value's bytes as a pure function of (payload
+// kind, value id, size), and a Sampler compresses a deterministic sample of batches with
+// the real codecs (gzip and zstd from klauspost/compress, snappy through its
+// snappy-compatible s2 encoder, lz4 from pierrec/lz4), carrying the measured ratio over
+// to the batches it does not compress. The codec code lives here, at layer 0, so that
+// the producer client and the broker share it.
 package proto

@@ -1,24 +1,22 @@
-package codec
+package proto
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"logsim/broker/proto"
 )
 
-func batch(kind proto.PayloadKind, c proto.Compression, n int) *proto.RecordBatch {
-	b := &proto.RecordBatch{ProducerID: proto.NoProducerID, Compression: c, Payload: kind}
+func batch(kind PayloadKind, c Compression, n int) *RecordBatch {
+	b := &RecordBatch{ProducerID: NoProducerID, Compression: c, Payload: kind}
 	for i := 0; i < n; i++ {
-		b.Records = append(b.Records, proto.Record{Value: int64(i), Size: 1024})
+		b.Records = append(b.Records, Record{Value: int64(i), Size: 1024})
 	}
 	return b
 }
 
 func TestPayloadIsPure(t *testing.T) {
-	for _, k := range []proto.PayloadKind{proto.PayloadRandom, proto.PayloadText, proto.PayloadJSON} {
+	for _, k := range []PayloadKind{PayloadRandom, PayloadText, PayloadJSON} {
 		a := Payload(k, 7, 1000, nil)
 		b := Payload(k, 7, 1000, make([]byte, 3))
 		require.Len(t, a, 1000)
@@ -29,8 +27,8 @@ func TestPayloadIsPure(t *testing.T) {
 
 func TestCompressionRoundTripsAndRatios(t *testing.T) {
 	var k Codecs
-	for _, c := range []proto.Compression{proto.CompressionGzip, proto.CompressionSnappy, proto.CompressionLZ4, proto.CompressionZstd} {
-		for _, kind := range []proto.PayloadKind{proto.PayloadRandom, proto.PayloadText, proto.PayloadJSON} {
+	for _, c := range []Compression{CompressionGzip, CompressionSnappy, CompressionLZ4, CompressionZstd} {
+		for _, kind := range []PayloadKind{PayloadRandom, PayloadText, PayloadJSON} {
 			raw := EncodeRecords(batch(kind, c, 16), nil)
 			out, err := k.Compress(c, raw, nil)
 			require.NoError(t, err)
@@ -39,7 +37,7 @@ func TestCompressionRoundTripsAndRatios(t *testing.T) {
 			require.Equal(t, raw, back, "%s %s", c, kind)
 			ratio := float64(len(out)) / float64(len(raw))
 			switch kind {
-			case proto.PayloadRandom:
+			case PayloadRandom:
 				assert.Greater(t, ratio, 0.95, "%s %s", c, kind)
 			default:
 				assert.Less(t, ratio, 0.6, "%s %s", c, kind)
@@ -52,7 +50,7 @@ func TestSamplerCarriesTheRatio(t *testing.T) {
 	s := NewSampler(0.25)
 	var sampled int
 	for i := 0; i < 8; i++ {
-		o, err := s.Size(batch(proto.PayloadText, proto.CompressionLZ4, 16))
+		o, err := s.Size(batch(PayloadText, CompressionLZ4, 16))
 		require.NoError(t, err)
 		if o.Sampled {
 			sampled++
@@ -60,8 +58,8 @@ func TestSamplerCarriesTheRatio(t *testing.T) {
 		assert.Less(t, o.RecordsBytes, o.RawBytes)
 	}
 	assert.Equal(t, 2, sampled, "one batch in four is compressed for real")
-	assert.Less(t, s.Ratio(proto.CompressionLZ4, proto.PayloadText), 0.7)
-	o, err := s.Size(batch(proto.PayloadText, proto.CompressionNone, 4))
+	assert.Less(t, s.Ratio(CompressionLZ4, PayloadText), 0.7)
+	o, err := s.Size(batch(PayloadText, CompressionNone, 4))
 	require.NoError(t, err)
 	assert.Equal(t, o.RawBytes, o.RecordsBytes)
 }

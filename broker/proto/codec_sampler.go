@@ -1,9 +1,7 @@
-package codec
+package proto
 
 import (
 	"math"
-
-	"logsim/broker/proto"
 )
 
 // Sampler decides a batch's compressed size: it compresses every Nth batch for real (the
@@ -35,9 +33,9 @@ type Outcome struct {
 }
 
 // Size returns the compressed size of b's records section. It does not modify b.
-func (s *Sampler) Size(b *proto.RecordBatch) (Outcome, error) {
+func (s *Sampler) Size(b *RecordBatch) (Outcome, error) {
 	raw := b.UncompressedBytes()
-	if b.Compression == proto.CompressionNone {
+	if b.Compression == CompressionNone {
 		return Outcome{RecordsBytes: raw, RawBytes: raw}, nil
 	}
 	c, k := int(b.Compression), int(b.Payload)
@@ -69,7 +67,7 @@ func (s *Sampler) Size(b *proto.RecordBatch) (Outcome, error) {
 
 // Ratio is the mean compressed/raw ratio measured for a codec and payload kind, 1 if
 // nothing was sampled yet.
-func (s *Sampler) Ratio(c proto.Compression, k proto.PayloadKind) float64 {
+func (s *Sampler) Ratio(c Compression, k PayloadKind) float64 {
 	if int(c) >= len(s.seen) || int(k) >= len(s.seen[0]) || s.sumIn[c][k] == 0 {
 		return 1
 	}
@@ -80,6 +78,6 @@ type codecError string
 
 func (e codecError) Error() string { return string(e) }
 
-func errUnknown(b *proto.RecordBatch) error {
+func errUnknown(b *RecordBatch) error {
 	return codecError("codec: unknown compression " + b.Compression.String() + " or payload " + b.Payload.String())
 }

@@ -1,9 +1,7 @@
-package codec
+package proto
 
 import (
 	"strconv"
-
-	"logsim/broker/proto"
 )
 
 // rng is splitmix64: tiny, fast and good enough to make bytes look like data.
@@ -17,7 +15,7 @@ func (r *rng) next() uint64 {
 	return z ^ (z >> 31)
 }
 
-func seed(kind proto.PayloadKind, id int64, size int) rng {
+func seed(kind PayloadKind, id int64, size int) rng {
 	r := rng(uint64(id)*0x2545f4914f6cdd1d ^ uint64(kind)<<56 ^ uint64(size)<<20)
 	r.next()
 	return r
@@ -37,11 +35,11 @@ var events = []string{"click", "view", "purchase", "refund", "login", "logout", 
 
 // Payload appends the value bytes of a record to dst and returns the extended slice.
 // The bytes depend only on (kind, id, size).
-func Payload(kind proto.PayloadKind, id int64, size int, dst []byte) []byte {
+func Payload(kind PayloadKind, id int64, size int, dst []byte) []byte {
 	r := seed(kind, id, size)
 	start := len(dst)
 	switch kind {
-	case proto.PayloadText:
+	case PayloadText:
 		for len(dst)-start < size {
 			x := r.next()
 			// Square the uniform draw to skew towards the frequent words.
@@ -53,7 +51,7 @@ func Payload(kind proto.PayloadKind, id int64, size int, dst []byte) []byte {
 				dst = append(dst, ' ')
 			}
 		}
-	case proto.PayloadJSON:
+	case PayloadJSON:
 		for n := 0; len(dst)-start < size; n++ {
 			x := r.next()
 			dst = append(dst, `{"id":`...)
@@ -79,10 +77,10 @@ func Payload(kind proto.PayloadKind, id int64, size int, dst []byte) []byte {
 
 // EncodeRecords appends the records section of b, uncompressed, to dst: for each record
 // its length, key and value, roughly as Kafka's v2 format lays them out.
-func EncodeRecords(b *proto.RecordBatch, dst []byte) []byte {
+func EncodeRecords(b *RecordBatch, dst []byte) []byte {
 	for i := range b.Records {
 		rec := &b.Records[i]
-		dst = appendVarint(dst, int64(rec.Size)+int64(len(rec.Key))+proto.RecordOverhead)
+		dst = appendVarint(dst, int64(rec.Size)+int64(len(rec.Key))+RecordOverhead)
 		dst = append(dst, 0) // attributes
 		dst = appendVarint(dst, int64(rec.Timestamp-b.FirstTimestamp)/1e6)
 		dst = appendVarint(dst, int64(i))

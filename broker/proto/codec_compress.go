@@ -1,4 +1,4 @@
-package codec
+package proto
 
 import (
 	"bytes"
@@ -9,8 +9,6 @@ import (
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
-
-	"logsim/broker/proto"
 )
 
 // Codecs holds reusable encoders and decoders. It is not safe for concurrent use; each
@@ -25,11 +23,11 @@ type Codecs struct {
 }
 
 // Compress appends src compressed with c to dst.
-func (k *Codecs) Compress(c proto.Compression, src, dst []byte) ([]byte, error) {
+func (k *Codecs) Compress(c Compression, src, dst []byte) ([]byte, error) {
 	switch c {
-	case proto.CompressionNone:
+	case CompressionNone:
 		return append(dst, src...), nil
-	case proto.CompressionGzip:
+	case CompressionGzip:
 		k.buf.Reset()
 		if k.gzw == nil {
 			k.gzw = gzip.NewWriter(&k.buf)
@@ -43,13 +41,13 @@ func (k *Codecs) Compress(c proto.Compression, src, dst []byte) ([]byte, error) 
 			return dst, err
 		}
 		return append(dst, k.buf.Bytes()...), nil
-	case proto.CompressionSnappy:
+	case CompressionSnappy:
 		n := s2.MaxEncodedLen(len(src))
 		if cap(k.work) < n {
 			k.work = make([]byte, n)
 		}
 		return append(dst, s2.EncodeSnappy(k.work[:n], src)...), nil
-	case proto.CompressionLZ4:
+	case CompressionLZ4:
 		n := lz4.CompressBlockBound(len(src))
 		if cap(k.work) < n {
 			k.work = make([]byte, n)
@@ -62,7 +60,7 @@ func (k *Codecs) Compress(c proto.Compression, src, dst []byte) ([]byte, error) 
 			return append(dst, src...), nil
 		}
 		return append(dst, k.work[:m]...), nil
-	case proto.CompressionZstd:
+	case CompressionZstd:
 		if k.zw == nil {
 			w, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest))
 			if err != nil {
@@ -77,28 +75,28 @@ func (k *Codecs) Compress(c proto.Compression, src, dst []byte) ([]byte, error) 
 
 // Decompress appends the decompression of src (compressed with c from rawLen bytes) to
 // dst. Tests use it to check that compression round-trips.
-func (k *Codecs) Decompress(c proto.Compression, src []byte, rawLen int, dst []byte) ([]byte, error) {
+func (k *Codecs) Decompress(c Compression, src []byte, rawLen int, dst []byte) ([]byte, error) {
 	switch c {
-	case proto.CompressionNone:
+	case CompressionNone:
 		return append(dst, src...), nil
-	case proto.CompressionGzip:
+	case CompressionGzip:
 		r, err := gzip.NewReader(bytes.NewReader(src))
 		if err != nil {
 			return dst, err
 		}
 		out, err := io.ReadAll(r)
 		return append(dst, out...), err
-	case proto.CompressionSnappy:
+	case CompressionSnappy:
 		out, err := s2.Decode(nil, src)
 		return append(dst, out...), err
-	case proto.CompressionLZ4:
+	case CompressionLZ4:
 		if len(src) == rawLen {
 			return append(dst, src...), nil
 		}
 		out := make([]byte, rawLen)
 		n, err := lz4.UncompressBlock(src, out)
 		return append(dst, out[:n]...), err
-	case proto.CompressionZstd:
+	case CompressionZstd:
 		if k.zr == nil {
 			r, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
 			if err != nil {

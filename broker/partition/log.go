@@ -557,4 +557,3 @@ func SegmentBase(file string) (int64, bool) {
 	}
 	return baseOf(file), true
 }
-

@@ -45,6 +45,7 @@ const (
 	INVALID_UPDATE_VERSION           ErrorCode = 95
 	DUPLICATE_BROKER_REGISTRATION    ErrorCode = 101
 	BROKER_ID_NOT_REGISTERED         ErrorCode = 102
+	INELIGIBLE_REPLICA               ErrorCode = 107
 )
 
 type errorInfo struct {
@@ -92,6 +93,7 @@ var errorTable = map[ErrorCode]errorInfo{
 	INVALID_UPDATE_VERSION:           {"INVALID_UPDATE_VERSION", false},
 	DUPLICATE_BROKER_REGISTRATION:    {"DUPLICATE_BROKER_REGISTRATION", false},
 	BROKER_ID_NOT_REGISTERED:         {"BROKER_ID_NOT_REGISTERED", false},
+	INELIGIBLE_REPLICA:               {"INELIGIBLE_REPLICA", false},
 }
 
 // String is the error's Kafka name, such as NOT_LEADER_OR_FOLLOWER.

@@ -19,6 +19,7 @@ type conn struct {
 	stalls   int     // one-way partitions stalling it
 	stallGen uint32  // identifies the current stall, for StallTimeout
 	halfOpen node.ID // the end that lost power, while the other still holds the connection
+	open     bool    // a message was sent since the last reset: there is something to lose
 }
 
 // link is one direction of a connection: FIFO, with its own latency, bandwidth queue
@@ -66,6 +67,7 @@ func (s *Sim) transmit(n *nodeState, to node.ID, m node.Message) {
 	l := s.linkTo(n, to)
 	c := l.conn
 	dst := s.nodes[to]
+	c.open = true
 	n.stats.MessagesSent++
 	n.stats.BytesSent += int64(m.Size())
 	switch {
@@ -125,9 +127,9 @@ func (s *Sim) deliverAt(n *nodeState, l *link, m node.Message, viaNIC bool) {
 	s.enqueue(at, idx)
 }
 
-// serialize is the time size bytes take at bw bytes per second.
+// serialize is the time size bytes take at bw bytes per second (0: unlimited).
 func serialize(size, bw int64) time.Duration {
-	if size <= 0 {
+	if size <= 0 || bw <= 0 {
 		return 0
 	}
 	return time.Duration((size*int64(time.Second) + bw - 1) / bw)
@@ -148,6 +150,8 @@ func (s *Sim) notify(id, peer node.ID, d time.Duration) {
 // reset breaks c: messages in flight or held either way are lost. The ends are told
 // after da and db when tell is set.
 func (s *Sim) reset(c *conn, tell bool, da, db time.Duration) {
+	tell = tell && c.open
+	c.open = false
 	c.epoch++
 	for _, l := range []*link{c.ab, c.ba} {
 		l.held = nil
@@ -184,15 +188,20 @@ func (s *Sim) nodeDown(n *nodeState, how downState) {
 		}
 		c := l.conn
 		if how == poweredOff {
+			if c.open {
+				c.halfOpen = n.id
+			}
 			s.reset(c, false, 0, 0)
-			c.halfOpen = n.id
 			continue
 		}
 		c.halfOpen = node.None
 		// The dead process's kernel closes its sockets; the peer hears it after
 		// the FIN crosses the link.
+		wasOpen := c.open
 		s.reset(c, false, 0, 0)
-		s.notify(node.ID(peer), n.id, s.nodes[peer].out[n.id].latency.Sample(s.netRand))
+		if wasOpen {
+			s.notify(node.ID(peer), n.id, s.nodes[peer].out[n.id].latency.Sample(s.netRand))
+		}
 	}
 }
 

@@ -39,9 +39,10 @@ type nodeState struct {
 	coreFree []time.Duration
 	charged  time.Duration
 
-	// backlog holds events (slot indexes) that arrived while the node was paused or
-	// busy, in arrival order: a ring over backlog[head:].
-	backlog []uint32
+	// backlog holds events that arrived while the node was paused or busy, in
+	// arrival order: a queue over backlog[head:]. Entries carry the slot's gen, so
+	// an event cancelled while it waits is skipped.
+	backlog []held
 	head    int
 
 	nicBusy time.Duration // when the outbound NIC finishes its queued messages
@@ -97,28 +98,36 @@ func (n *nodeState) finish(core int, now time.Duration) {
 	n.charged = 0
 }
 
+// held is a backlogged event: a slot and the gen it had when held.
+type held struct{ slot, gen uint32 }
+
 func (n *nodeState) backlogLen() int { return len(n.backlog) - n.head }
 
 func (n *nodeState) hold(idx uint32) {
-	n.s.slots[idx].backlog = true
-	n.backlog = append(n.backlog, idx)
+	n.backlog = append(n.backlog, held{idx, n.s.slots[idx].gen})
 }
 
-func (n *nodeState) unhold() uint32 {
-	idx := n.backlog[n.head]
-	n.head++
-	if n.head == len(n.backlog) {
-		n.backlog, n.head = n.backlog[:0], 0
+// unhold takes the oldest backlogged event that is still live; ok is false when none
+// is left.
+func (n *nodeState) unhold() (idx uint32, ok bool) {
+	for n.head < len(n.backlog) {
+		h := n.backlog[n.head]
+		n.head++
+		if n.head == len(n.backlog) {
+			n.backlog, n.head = n.backlog[:0], 0
+		}
+		if n.s.slots[h.slot].gen == h.gen {
+			return h.slot, true
+		}
 	}
-	n.s.slots[idx].backlog = false
-	return idx
+	return 0, false
 }
 
 // clearBacklog frees every held event (the process that would handle them is gone).
 func (n *nodeState) clearBacklog() {
-	for _, idx := range n.backlog[n.head:] {
-		if n.s.slots[idx].backlog {
-			n.s.release(idx)
+	for _, h := range n.backlog[n.head:] {
+		if n.s.slots[h.slot].gen == h.gen {
+			n.s.release(h.slot)
 		}
 	}
 	n.backlog, n.head = n.backlog[:0], 0

@@ -134,8 +134,13 @@ func (s *Sim) arrive(idx uint32, sl *slot) {
 		s.release(idx)
 		return
 	}
-	if n.paused || n.backlogLen() > 0 {
+	if n.paused {
 		n.hold(idx)
+		return
+	}
+	if n.backlogLen() > 0 {
+		n.hold(idx)
+		s.wakeAt(n, max(s.now, n.nextFree()))
 		return
 	}
 	if core := n.freeCore(s.now); core >= 0 {
@@ -164,7 +169,10 @@ func (s *Sim) drain(n *nodeState) {
 			s.wakeAt(n, n.nextFree())
 			return
 		}
-		idx := n.unhold()
+		idx, ok := n.unhold()
+		if !ok {
+			return
+		}
 		sl := &s.slots[idx]
 		if sl.kind == evRecv && !s.connAlive(sl) {
 			s.release(idx)

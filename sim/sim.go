@@ -31,22 +31,21 @@ const (
 // a free list, so scheduling does not allocate; gen changes each time a slot is freed,
 // which invalidates queue entries and TimerIDs that still name it.
 type slot struct {
-	kind    evKind
-	diskOp  diskOpKind
-	gen     uint32
-	inc     uint32 // the node's incarnation when the event was made
-	epoch   uint32 // connection epoch (recv, stall) or disk power generation (disk)
-	node    node.ID
-	peer    node.ID
-	timer   node.Timer
-	op      node.OpID
-	n       int
-	msg     node.Message
-	err     error
-	fn      func()
-	file    *file
-	next    uint32 // free list link
-	backlog bool   // held in a node's backlog rather than the queue
+	kind   evKind
+	diskOp diskOpKind
+	gen    uint32
+	inc    uint32 // the node's incarnation when the event was made
+	epoch  uint32 // connection epoch (recv, stall) or disk power generation (disk)
+	node   node.ID
+	peer   node.ID
+	timer  node.Timer
+	op     node.OpID
+	n      int
+	msg    node.Message
+	err    error
+	fn     func()
+	file   *file
+	next   uint32 // free list link
 }
 
 // Sim is one deterministic simulation: a virtual clock, one event queue, the nodes with

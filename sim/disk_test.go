@@ -102,7 +102,7 @@ func TestDiskCompletionsFollowTheDeviceQueue(t *testing.T) {
 	var ops []node.OpID
 	w.do(0, func(env node.Env) {
 		ops = append(ops, env.Disk().Append("log", entry(1, 1000))) // 1ms + 1ms
-		ops = append(ops, env.Disk().Sync("log"))                    // 10ms
+		ops = append(ops, env.Disk().Sync("log"))                   // 10ms
 		ops = append(ops, env.Disk().Append("log", entry(2, 0)))    // 1ms
 		assert.Equal(t, 2, env.Disk().Len("log"), "the page cache sees appends at once")
 	})

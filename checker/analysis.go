@@ -1,0 +1,654 @@
+package checker
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"logsim/checker/history"
+)
+
+// noPos marks a missing history position.
+const noPos int32 = -1
+
+// valInfo is what the checker knows about one value of one key.
+type valInfo struct {
+	v           history.Value
+	writer      int32 // position of the send's completion; of its invoke when it never completed
+	sendOffset  int64 // offset reported by the writer's completion, or NoOffset
+	firstReader int32 // first completion that returned the value
+	okRead      bool  // some ok poll/txn returned it
+	vo          int32 // dense index where the value represents its offset (Jepsen's by-value), or -1
+	first, last int32 // earliest and latest dense index of any appearance, or -1
+	nOffsets    int32 // number of offsets it appears at
+}
+
+// keyState holds one key's version order and events.
+type keyState struct {
+	name string
+	vals map[history.Value]int32
+	info []valInfo
+	// at maps an offset to the first value seen there; more holds further distinct values.
+	at   map[int64]int32
+	more map[int64][]int32
+	// offsets in ascending order, after build; byIndex[i] is the value at dense index i.
+	offsets []int64
+	byIndex []int32
+	// logStarts are (position, log start) pairs from log-start events, in history order;
+	// the offset is the running maximum.
+	logStarts []posOffset
+	truncs    []int32 // positions of truncate events
+}
+
+type posOffset struct {
+	pos    int32
+	offset int64
+}
+
+func (k *keyState) value(v history.Value) int32 {
+	id, ok := k.vals[v]
+	if !ok {
+		id = int32(len(k.info))
+		k.vals[v] = id
+		k.info = append(k.info, valInfo{v: v, writer: noPos, sendOffset: history.NoOffset, firstReader: noPos, vo: -1, first: -1, last: -1})
+	}
+	return id
+}
+
+func (k *keyState) observe(offset int64, id int32) {
+	if offset < 0 {
+		return
+	}
+	first, ok := k.at[offset]
+	if !ok {
+		k.at[offset] = id
+		return
+	}
+	if first == id {
+		return
+	}
+	for _, o := range k.more[offset] {
+		if o == id {
+			return
+		}
+	}
+	k.more[offset] = append(k.more[offset], id)
+}
+
+// finalLogStart is the highest log start offset recorded for the key (0 if none).
+func (k *keyState) finalLogStart() int64 {
+	if len(k.logStarts) == 0 {
+		return 0
+	}
+	return k.logStarts[len(k.logStarts)-1].offset
+}
+
+// logStartAt is the log start offset in effect at history position pos.
+func (k *keyState) logStartAt(pos int32) int64 {
+	i := sort.Search(len(k.logStarts), func(i int) bool { return k.logStarts[i].pos > pos })
+	if i == 0 {
+		return 0
+	}
+	return k.logStarts[i-1].offset
+}
+
+// truncatedBetween reports whether the key was truncated at a position in (from, to).
+func (k *keyState) truncatedBetween(from, to int32) bool {
+	i := sort.Search(len(k.truncs), func(i int) bool { return k.truncs[i] > from })
+	return i < len(k.truncs) && k.truncs[i] < to
+}
+
+// idx is the dense index of a value (Jepsen's by-value), or -1.
+func (k *keyState) idx(id int32) int32 {
+	if id < 0 {
+		return -1
+	}
+	return k.info[id].vo
+}
+
+// analysis is the state shared by the analyses of one history.
+type analysis struct {
+	ops      []history.Op
+	opts     Options
+	invokeOf []int32 // position of the invoke of each completion, or noPos
+	complOf  []int32 // position of the completion of each invoke, or noPos
+	keys     []*keyState
+	keyID    map[string]int32
+	res      *Result
+	faults   []int32 // positions of fault events
+}
+
+func (a *analysis) key(name string) *keyState {
+	id, ok := a.keyID[name]
+	if !ok {
+		id = int32(len(a.keys))
+		a.keyID[name] = id
+		a.keys = append(a.keys, &keyState{name: name, vals: make(map[history.Value]int32), at: make(map[int64]int32), more: make(map[int64][]int32)})
+	}
+	return a.keys[id]
+}
+
+func (a *analysis) add(t string, an *Anomaly) {
+	a.res.Anomalies[t] = append(a.res.Anomalies[t], an)
+}
+
+// Check judges a history. The history must be structurally valid (as the Reader and
+// Writer of package history ensure); otherwise Check returns the first structural
+// error.
+func Check(ops []history.Op, opts Options) (*Result, error) {
+	var val history.Validator
+	val.SparseIndex = true
+	for i := range ops {
+		if err := val.Check(&ops[i]); err != nil {
+			return nil, fmt.Errorf("checker: operation at index %d: %w", ops[i].Index, err)
+		}
+	}
+	a := &analysis{
+		ops:   ops,
+		opts:  opts,
+		keyID: make(map[string]int32),
+		res:   &Result{Anomalies: map[string][]*Anomaly{}, Linearizable: LinSkipped},
+	}
+	a.res.Stats.Pending = len(val.Pending())
+	a.res.Stats.AnalysisMillis = map[string]int64{}
+	timed := func(name string, fn func()) {
+		start := time.Now()
+		fn()
+		a.res.Stats.AnalysisMillis[name] = time.Since(start).Milliseconds()
+	}
+	timed("index", a.index)
+	timed("version-orders", a.versionOrders)
+	timed("values", a.valueAnomalies)
+	timed("process-order", a.processOrder)
+	timed("intra-op", a.intraOp)
+	timed("realtime-send-order", a.realtimeSendOrder)
+	timed("groups", a.groups)
+	timed("cycles", a.cycles)
+	if opts.Linearizability {
+		timed("linearizability", a.linearizability)
+	}
+	allowed := map[string]bool{}
+	for _, t := range DefaultAllowed(opts.WWDeps) {
+		allowed[t] = true
+	}
+	for _, t := range opts.Allow {
+		allowed[t] = true
+	}
+	a.res.finish(allowed)
+	return a.res, nil
+}
+
+// index pairs invokes with completions, interns keys and values, records who wrote
+// and who read each value, and files harness events per key.
+func (a *analysis) index() {
+	n := len(a.ops)
+	a.invokeOf = make([]int32, n)
+	a.complOf = make([]int32, n)
+	pending := map[int64]int32{}
+	st := &a.res.Stats
+	st.Sends = map[string]int{}
+	st.Polls = map[string]int{}
+	for i := range a.ops {
+		op := &a.ops[i]
+		pos := int32(i)
+		a.invokeOf[i], a.complOf[i] = noPos, noPos
+		switch op.Type {
+		case history.Event:
+			st.Events++
+			a.indexEvent(op, pos)
+			continue
+		case history.Invoke:
+			pending[op.Process] = pos
+		default:
+			inv := pending[op.Process]
+			delete(pending, op.Process)
+			a.invokeOf[i] = inv
+			a.complOf[inv] = pos
+			st.Ops++
+			switch op.F {
+			case history.FSend:
+				st.Sends[op.Type.String()]++
+			case history.FPoll:
+				st.Polls[op.Type.String()]++
+			}
+		}
+		for j := range op.Mops {
+			m := &op.Mops[j]
+			if m.Kind == history.MopSend {
+				k := a.key(m.Key)
+				vi := &k.info[k.value(m.Value)]
+				if op.Type != history.Invoke || vi.writer == noPos {
+					vi.writer = pos
+				}
+				if op.Type.IsCompletion() && m.Offset >= 0 {
+					vi.sendOffset = m.Offset
+				}
+				continue
+			}
+			if op.Type == history.Invoke {
+				continue
+			}
+			for _, kr := range m.Reads {
+				k := a.key(kr.Key)
+				st.RecordsRead += len(kr.Records)
+				for _, r := range kr.Records {
+					vi := &k.info[k.value(r.Value)]
+					if vi.firstReader == noPos {
+						vi.firstReader = pos
+					}
+					if op.Type == history.OK {
+						vi.okRead = true
+					}
+				}
+			}
+		}
+	}
+	st.Keys = len(a.keys)
+}
+
+func (a *analysis) indexEvent(op *history.Op, pos int32) {
+	switch op.F {
+	case history.FLogStart:
+		for _, ko := range op.Offsets {
+			k := a.key(ko.Key)
+			o := ko.Offset
+			if n := len(k.logStarts); n > 0 && k.logStarts[n-1].offset > o {
+				o = k.logStarts[n-1].offset
+			}
+			k.logStarts = append(k.logStarts, posOffset{pos, o})
+		}
+	case history.FTruncate:
+		for _, rc := range op.Replicas {
+			k := a.key(rc.Key)
+			k.truncs = append(k.truncs, pos)
+		}
+	case history.FFault:
+		a.faults = append(a.faults, pos)
+	}
+}
+
+// mustHaveCommitted is Jepsen's must-have-committed?: the writer completed ok, or
+// completed info and one of its sent values was read by an ok operation.
+func (a *analysis) mustHaveCommitted(pos int32) bool {
+	op := &a.ops[pos]
+	switch op.Type {
+	case history.OK:
+		return true
+	case history.Info:
+		for j := range op.Mops {
+			m := &op.Mops[j]
+			if m.Kind != history.MopSend {
+				continue
+			}
+			k := a.keys[a.keyID[m.Key]]
+			if k.info[k.vals[m.Value]].okRead {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// versionOrders folds every poll, and the sends of writers that must have committed,
+// into a per-key log of offsets to values, and derives dense indices.
+func (a *analysis) versionOrders() {
+	for i := range a.ops {
+		op := &a.ops[i]
+		if op.Type == history.Invoke || op.Type == history.Event || len(op.Mops) == 0 {
+			continue
+		}
+		committed := -1 // unknown yet
+		for j := range op.Mops {
+			m := &op.Mops[j]
+			if m.Kind == history.MopSend {
+				if m.Offset < 0 {
+					continue
+				}
+				if committed < 0 {
+					committed = 0
+					if a.mustHaveCommitted(int32(i)) {
+						committed = 1
+					}
+				}
+				if committed == 1 {
+					k := a.keys[a.keyID[m.Key]]
+					k.observe(m.Offset, k.vals[m.Value])
+				}
+				continue
+			}
+			for _, kr := range m.Reads {
+				k := a.keys[a.keyID[kr.Key]]
+				for _, r := range kr.Records {
+					k.observe(r.Offset, k.vals[r.Value])
+				}
+			}
+		}
+	}
+	for _, k := range a.keys {
+		k.offsets = make([]int64, 0, len(k.at))
+		for o := range k.at {
+			k.offsets = append(k.offsets, o)
+		}
+		sort.Slice(k.offsets, func(i, j int) bool { return k.offsets[i] < k.offsets[j] })
+		k.byIndex = make([]int32, len(k.offsets))
+		for i, o := range k.offsets {
+			idx := int32(i)
+			rep := k.at[o]
+			k.byIndex[i] = rep
+			k.info[rep].vo = idx
+			seen := func(id int32) {
+				vi := &k.info[id]
+				if vi.first < 0 {
+					vi.first = idx
+				}
+				vi.last = idx
+				vi.nOffsets++
+			}
+			seen(rep)
+			extra := k.more[o]
+			for _, id := range extra {
+				seen(id)
+			}
+			if len(extra) > 0 {
+				vals := []history.Value{k.info[rep].v}
+				for _, id := range extra {
+					vals = append(vals, k.info[id].v)
+				}
+				sortValues(vals)
+				a.add(TypeInconsistentOffsets, &Anomaly{
+					Key: k.name, Offset: ptr(o), Index: ptr(i), Values: vals,
+					Explanation: fmt.Sprintf("Offset %d of %s holds %d different values (%s): polls and acknowledged sends disagree about what the log contains there.",
+						o, k.name, len(vals), joinValues(vals, 8)),
+				})
+			}
+		}
+		for id := range k.info {
+			vi := &k.info[id]
+			if vi.nOffsets < 2 {
+				continue
+			}
+			var offs []int64
+			for _, o := range k.offsets {
+				if k.at[o] == int32(id) || containsID(k.more[o], int32(id)) {
+					offs = append(offs, o)
+				}
+			}
+			a.add(TypeDuplicate, &Anomaly{
+				Key: k.name, Value: ptr(vi.v), Count: ptr(int(vi.nOffsets)), Offsets: offs,
+				Explanation: fmt.Sprintf("Value %s appears %d times in %s, at offsets %s: it was sent once but appended more than once (e.g. a producer retry without idempotence).",
+					vi.v, vi.nOffsets, k.name, joinInts(offs, 8)),
+			})
+		}
+	}
+}
+
+func containsID(ids []int32, id int32) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// valueAnomalies finds lost-write, unseen, expired-unconsumed, G1a, unexpected-value
+// and precommitted-read.
+func (a *analysis) valueAnomalies() {
+	for _, k := range a.keys {
+		a.lostWrites(k)
+		a.unseen(k)
+		for id := range k.info {
+			vi := &k.info[id]
+			if vi.firstReader == noPos {
+				continue
+			}
+			if vi.writer == noPos {
+				r := vi.firstReader
+				off := a.readOffset(r, k.name, vi.v)
+				a.add(TypeUnexpectedValue, &Anomaly{
+					Key: k.name, Value: ptr(vi.v), Offset: optOffset(off), Reader: ptr(a.ops[r].Index),
+					Explanation: fmt.Sprintf("%s returned value %s from %s%s, but no operation ever sent that value to that key.",
+						a.describe(r), vi.v, k.name, atOffset(off)),
+				})
+				continue
+			}
+			if a.ops[vi.writer].Type == history.Fail {
+				// G1a: every ok read of a value whose send definitely failed.
+				a.g1a(k, vi)
+			}
+		}
+	}
+	for i := range a.ops {
+		op := &a.ops[i]
+		if op.Type == history.Invoke || op.Type == history.Event || op.F != history.FTxn {
+			continue
+		}
+		sent := map[string]map[history.Value]bool{}
+		op.Sends(func(m *history.Mop) {
+			if sent[m.Key] == nil {
+				sent[m.Key] = map[history.Value]bool{}
+			}
+			sent[m.Key][m.Value] = true
+		})
+		reported := map[string]bool{}
+		op.Reads(func(key string, r history.Record) {
+			if sent[key][r.Value] && !reported[key] {
+				reported[key] = true
+				a.add(TypePrecommittedRead, &Anomaly{
+					Key: key, Value: ptr(r.Value), Op: ptr(op.Index),
+					Explanation: fmt.Sprintf("Transaction %s polled value %s from %s, which it had itself sent: a consumer saw a record before its transaction committed.",
+						a.describe(int32(i)), r.Value, key),
+				})
+			}
+		})
+	}
+}
+
+func (a *analysis) g1a(k *keyState, vi *valInfo) {
+	for i := vi.firstReader; i < int32(len(a.ops)); i++ {
+		op := &a.ops[i]
+		if op.Type != history.OK || (op.F != history.FPoll && op.F != history.FTxn) {
+			continue
+		}
+		found := false
+		op.Reads(func(key string, r history.Record) {
+			if !found && key == k.name && r.Value == vi.v {
+				found = true
+			}
+		})
+		if !found {
+			continue
+		}
+		a.add(TypeG1a, &Anomaly{
+			Key: k.name, Value: ptr(vi.v), Writer: ptr(a.ops[vi.writer].Index), Reader: ptr(op.Index),
+			Explanation: fmt.Sprintf("%s returned value %s from %s, but the send of that value definitely failed (%s): an aborted read.",
+				a.describe(i), vi.v, k.name, a.describe(vi.writer)),
+		})
+	}
+}
+
+// lostWrites is Jepsen's lost-write: every value whose last appearance in the version
+// order is at or below the highest position any ok poll is known to have reached must
+// have been read by some ok poll, if its writer must have committed. Values below the
+// key's final log start are expired-unconsumed instead.
+func (a *analysis) lostWrites(k *keyState) {
+	bound := int32(-1)
+	for id := range k.info {
+		vi := &k.info[id]
+		if vi.okRead && vi.first > bound {
+			bound = vi.first
+		}
+	}
+	if bound < 0 {
+		return
+	}
+	logStart := k.finalLogStart()
+	var maxRead int32 = noPos
+	if rep := k.byIndex[bound]; rep >= 0 {
+		maxRead = k.info[rep].firstReader
+	}
+	var lost []int32
+	for id := range k.info {
+		vi := &k.info[id]
+		if vi.okRead || vi.last < 0 || vi.last > bound || vi.writer == noPos || !a.mustHaveCommitted(vi.writer) {
+			continue
+		}
+		lost = append(lost, int32(id))
+	}
+	sort.Slice(lost, func(i, j int) bool { return k.info[lost[i]].first < k.info[lost[j]].first })
+	var expired []int32
+	for _, id := range lost {
+		vi := &k.info[id]
+		if k.offsets[vi.last] < logStart {
+			expired = append(expired, id)
+			continue
+		}
+		an := &Anomaly{
+			Key: k.name, Value: ptr(vi.v), Index: ptr(int(vi.first)), MaxReadIndex: ptr(int(bound)),
+			Writer: ptr(a.ops[vi.writer].Index),
+		}
+		maxReadText := ""
+		if maxRead != noPos {
+			an.MaxRead = ptr(a.ops[maxRead].Index)
+			maxReadText = fmt.Sprintf(" (e.g. %s read offset %d)", a.describe(maxRead), k.offsets[bound])
+		}
+		an.Explanation = fmt.Sprintf("Value %s was acknowledged at offset %d of %s by %s, but no poll ever returned it, although polls read past it%s: an acknowledged write was lost.",
+			vi.v, k.offsets[vi.first], k.name, a.describe(vi.writer), maxReadText)
+		a.add(TypeLostWrite, an)
+	}
+	a.expired(k, expired, logStart)
+}
+
+// expired reports records that retention deleted before anyone read them.
+func (a *analysis) expired(k *keyState, ids []int32, logStart int64) {
+	if len(ids) == 0 {
+		return
+	}
+	vals := make([]history.Value, 0, min(len(ids), 32))
+	for _, id := range ids[:min(len(ids), 32)] {
+		vals = append(vals, k.info[id].v)
+	}
+	a.add(TypeExpiredUnconsumed, &Anomaly{
+		Key: k.name, Count: ptr(len(ids)), Values: vals, LogStart: ptr(logStart),
+		Explanation: fmt.Sprintf("%d records of %s (values %s) were never read before retention moved the log start to offset %d: deleted by policy, not lost.",
+			len(ids), k.name, joinValues(vals, 8), logStart),
+	})
+}
+
+// unseen is Jepsen's unseen: values sent by ok operations that no ok operation ever
+// polled, reported per key.
+func (a *analysis) unseen(k *keyState) {
+	logStart := k.finalLogStart()
+	var unseen []history.Value
+	expired := 0
+	var lastTime int64
+	for id := range k.info {
+		vi := &k.info[id]
+		if vi.okRead || vi.writer == noPos || a.ops[vi.writer].Type != history.OK {
+			continue
+		}
+		if vi.sendOffset >= 0 && vi.sendOffset < logStart {
+			expired++
+			continue
+		}
+		unseen = append(unseen, vi.v)
+		lastTime = max(lastTime, a.ops[vi.writer].Time)
+	}
+	if len(unseen) == 0 {
+		return
+	}
+	sortValues(unseen)
+	an := &Anomaly{
+		Key: k.name, Count: ptr(len(unseen)), Values: unseen, Time: ptr(lastTime),
+		Explanation: fmt.Sprintf("%d acknowledged records of %s were never returned by any poll (values %s); the last of them was acknowledged at %s.",
+			len(unseen), k.name, joinValues(unseen, 8), fmtTime(lastTime)),
+	}
+	if len(unseen) > 1000 {
+		an.Values = unseen[:1000]
+	}
+	a.add(TypeUnseen, an)
+}
+
+// readOffset finds the offset at which op pos returned value v of key, or NoOffset.
+func (a *analysis) readOffset(pos int32, key string, v history.Value) int64 {
+	off := history.NoOffset
+	a.ops[pos].Reads(func(k string, r history.Record) {
+		if off < 0 && k == key && r.Value == v {
+			off = r.Offset
+		}
+	})
+	return off
+}
+
+// describe names an operation for people: what it was, who did it, where and when.
+func (a *analysis) describe(pos int32) string {
+	op := &a.ops[pos]
+	verb := op.F
+	switch op.F {
+	case history.FSend:
+		verb = "send"
+	case history.FPoll:
+		verb = "poll"
+	case history.FTxn:
+		verb = "txn"
+	}
+	t := op.Time
+	if inv := a.invokeOf[pos]; inv != noPos {
+		t = a.ops[inv].Time
+		return fmt.Sprintf("process %d's %s (index %d, invoked at %s, %s at %s)", op.Process, verb, op.Index, fmtTime(t), op.Type, fmtTime(op.Time))
+	}
+	return fmt.Sprintf("process %d's %s (index %d, %s at %s)", op.Process, verb, op.Index, op.Type, fmtTime(t))
+}
+
+func fmtTime(ns int64) string {
+	return time.Duration(ns).String()
+}
+
+func optOffset(o int64) *int64 {
+	if o < 0 {
+		return nil
+	}
+	return ptr(o)
+}
+
+func atOffset(o int64) string {
+	if o < 0 {
+		return ""
+	}
+	return fmt.Sprintf(" at offset %d", o)
+}
+
+func sortValues(vs []history.Value) {
+	sort.Slice(vs, func(i, j int) bool { return vs[i].Compare(vs[j]) < 0 })
+}
+
+func joinValues(vs []history.Value, limit int) string {
+	var b strings.Builder
+	for i, v := range vs {
+		if i == limit {
+			fmt.Fprintf(&b, ", ... (%d more)", len(vs)-limit)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(v.String())
+	}
+	return b.String()
+}
+
+func joinInts(xs []int64, limit int) string {
+	var b strings.Builder
+	for i, x := range xs {
+		if i == limit {
+			fmt.Fprintf(&b, ", ... (%d more)", len(xs)-limit)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, x)
+	}
+	return b.String()
+}

@@ -1,0 +1,519 @@
+package checker
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"logsim/checker/history"
+)
+
+// lastRef is a process's last operation touching a key, and the last value it
+// read or sent there.
+type lastRef struct {
+	pos int32
+	v   int32
+}
+
+// procState is what the per-process walks remember about one process.
+type procState struct {
+	reads       map[int32]lastRef
+	sends       map[int32]lastRef
+	subscribed  bool
+	assigned    map[int32]bool // keys of the last assign or rebalance
+	rebalanced  map[int32]bool // keys whose assignment changed while an op was outstanding
+	outstanding bool
+}
+
+func newProcState() *procState {
+	return &procState{reads: map[int32]lastRef{}, sends: map[int32]lastRef{}}
+}
+
+// keyVals groups one operation's reads or sends by key, in order.
+type keyVals struct {
+	key  int32
+	vals []int32
+}
+
+func appendKeyVal(kvs []keyVals, key, v int32) []keyVals {
+	for i := range kvs {
+		if kvs[i].key == key {
+			kvs[i].vals = append(kvs[i].vals, v)
+			return kvs
+		}
+	}
+	return append(kvs, keyVals{key: key, vals: []int32{v}})
+}
+
+func topicOf(key string) string {
+	if i := strings.LastIndexByte(key, '/'); i >= 0 {
+		return key[:i]
+	}
+	return key
+}
+
+// keepKeys keeps the entries of m for keys named by op: keys of an assign, or keys of
+// the subscribed topics (a subscribe names topics; Jepsen's names keys, so both match).
+func (a *analysis) keepKeys(m map[int32]lastRef, op *history.Op) {
+	names := map[string]bool{}
+	for _, k := range op.Keys {
+		names[k] = true
+	}
+	for id := range m {
+		name := a.keys[id].name
+		if names[name] || (op.F == history.FSubscribe && names[topicOf(name)]) {
+			continue
+		}
+		delete(m, id)
+	}
+}
+
+// orders walks each process's operations in history order and finds poll-skip,
+// nonmonotonic-poll, nonmonotonic-send and the internal (within one operation)
+// int-poll-skip, int-nonmonotonic-poll, int-send-skip and int-nonmonotonic-send.
+func (a *analysis) processOrder() {
+	procs := map[int64]*procState{}
+	proc := func(p int64) *procState {
+		ps := procs[p]
+		if ps == nil {
+			ps = newProcState()
+			procs[p] = ps
+		}
+		return ps
+	}
+	var reads, sends []keyVals
+	for i := range a.ops {
+		op := &a.ops[i]
+		pos := int32(i)
+		if op.Type == history.Event {
+			if op.F == history.FRebalance && op.Rebalance != nil {
+				ps := proc(op.Rebalance.Process)
+				next := map[int32]bool{}
+				for _, k := range op.Rebalance.Assigned {
+					next[a.key(k).id(a)] = true
+				}
+				if ps.outstanding {
+					if ps.rebalanced == nil {
+						ps.rebalanced = map[int32]bool{}
+					}
+					for k := range ps.assigned {
+						ps.rebalanced[k] = true
+					}
+					for k := range next {
+						ps.rebalanced[k] = true
+					}
+				}
+				for k := range ps.reads {
+					if !next[k] {
+						delete(ps.reads, k)
+					}
+				}
+				ps.assigned = next
+			}
+			continue
+		}
+		ps := proc(op.Process)
+		if op.Type == history.Invoke {
+			ps.outstanding = true
+			ps.rebalanced = nil
+			continue
+		}
+		ps.outstanding = false
+		switch op.F {
+		case history.FCrash:
+			procs[op.Process] = newProcState()
+			continue
+		case history.FAssign, history.FSubscribe:
+			if op.Type == history.Fail {
+				continue
+			}
+			a.keepKeys(ps.reads, op)
+			a.keepKeys(ps.sends, op)
+			if op.SeekToBeginning {
+				clear(ps.reads)
+			}
+			ps.subscribed = op.F == history.FSubscribe
+			if op.F == history.FAssign {
+				ps.assigned = map[int32]bool{}
+				for _, k := range op.Keys {
+					ps.assigned[a.key(k).id(a)] = true
+				}
+			}
+			continue
+		case history.FSend, history.FPoll, history.FTxn:
+		default:
+			continue
+		}
+		reads, sends = reads[:0], sends[:0]
+		for j := range op.Mops {
+			m := &op.Mops[j]
+			if m.Kind == history.MopSend {
+				k := a.keyID[m.Key]
+				sends = appendKeyVal(sends, k, a.keys[k].vals[m.Value])
+				continue
+			}
+			for _, kr := range m.Reads {
+				k := a.keyID[kr.Key]
+				ks := a.keys[k]
+				for _, r := range kr.Records {
+					reads = appendKeyVal(reads, k, ks.vals[r.Value])
+				}
+			}
+		}
+		for _, kv := range reads {
+			a.pollOrder(ps, pos, kv)
+			a.intraOrder(pos, kv, true, ps.rebalanced[kv.key])
+		}
+		for _, kv := range sends {
+			a.intraOrder(pos, kv, false, false)
+			if op.Type != history.Fail {
+				a.sendOrder(ps, pos, kv)
+			}
+		}
+		if op.Type == history.OK {
+			for _, kv := range reads {
+				ps.reads[kv.key] = lastRef{pos: pos, v: kv.vals[len(kv.vals)-1]}
+			}
+		}
+		if op.Type != history.Fail {
+			for _, kv := range sends {
+				ps.sends[kv.key] = lastRef{pos: pos, v: kv.vals[len(kv.vals)-1]}
+			}
+		}
+	}
+}
+
+func (k *keyState) id(a *analysis) int32 { return a.keyID[k.name] }
+
+// skippedValues returns the values at dense indices (from, to), at most limit of them.
+func (k *keyState) skippedValues(from, to int32, limit int) []history.Value {
+	var out []history.Value
+	for i := from + 1; i < to && len(out) < limit; i++ {
+		out = append(out, k.info[k.byIndex[i]].v)
+	}
+	return out
+}
+
+const maxSkippedListed = 1000
+
+// pollOrder compares where a poll of a key began with where the process's previous
+// ok poll of that key ended.
+func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
+	last, ok := ps.reads[kv.key]
+	if !ok {
+		return
+	}
+	k := a.keys[kv.key]
+	v, v2 := last.v, kv.vals[0]
+	i, i2 := k.idx(v), k.idx(v2)
+	if i < 0 || i2 < 0 || i2-i == 1 {
+		return
+	}
+	delta := int(i2 - i)
+	excuse := ""
+	switch {
+	case ps.subscribed:
+		excuse = "subscribed"
+	case k.truncatedBetween(last.pos, pos):
+		excuse = "truncated"
+	}
+	ops := []int64{a.ops[last.pos].Index, a.ops[pos].Index}
+	if delta > 1 {
+		if excuse == "" && k.offsets[i2-1] < k.logStartAt(pos) {
+			excuse = "retention"
+		}
+		skipped := k.skippedValues(i, i2, maxSkippedListed)
+		a.add(TypePollSkip, &Anomaly{
+			Key: k.name, Delta: ptr(delta), Skipped: skipped, Ops: ops, Excused: excuse,
+			Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), skipping %d records known to exist (values %s)%s.",
+				a.ops[pos].Process, k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), delta-1, joinValues(skipped, 8), excuseText(excuse)),
+		})
+		return
+	}
+	a.add(TypeNonmonotonicPoll, &Anomaly{
+		Key: k.name, Values: []history.Value{k.info[v].v, k.info[v2].v}, Delta: ptr(delta), Ops: ops, Excused: excuse,
+		Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), going back %d records without a new assignment%s.",
+			a.ops[pos].Process, k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), 1-delta, excuseText(excuse)),
+	})
+}
+
+func excuseText(excuse string) string {
+	switch excuse {
+	case "subscribed":
+		return " (allowed: the consumer was subscribed, so rebalances may move its position)"
+	case "truncated":
+		return " (excused: the partition was truncated in between)"
+	case "retention":
+		return " (excused: retention deleted the skipped records)"
+	case "rebalanced":
+		return " (excused: the consumer was rebalanced during the operation)"
+	}
+	return ""
+}
+
+// sendOrder compares a process's first send to a key in an operation with its last
+// send to that key in an earlier operation.
+func (a *analysis) sendOrder(ps *procState, pos int32, kv keyVals) {
+	last, ok := ps.sends[kv.key]
+	if !ok {
+		return
+	}
+	k := a.keys[kv.key]
+	v, v2 := last.v, kv.vals[0]
+	i, i2 := k.idx(v), k.idx(v2)
+	if i < 0 || i2 < 0 || i2 > i {
+		return
+	}
+	a.add(TypeNonmonotonicSend, &Anomaly{
+		Key: k.name, Values: []history.Value{k.info[v].v, k.info[v2].v}, Delta: ptr(int(i2 - i)),
+		Ops: []int64{a.ops[last.pos].Index, a.ops[pos].Index},
+		Explanation: fmt.Sprintf("Process %d sent value %s to %s (%s), which landed at offset %d, then sent value %s (%s), which landed earlier, at offset %d: one producer's records were reordered.",
+			a.ops[pos].Process, k.info[v].v, k.name, a.describe(last.pos), k.offsets[i], k.info[v2].v, a.describe(pos), k.offsets[i2]),
+	})
+}
+
+// intraOrder checks consecutive reads (or sends) of one key within one operation.
+func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
+	k := a.keys[kv.key]
+	for j := 1; j < len(kv.vals); j++ {
+		v, v2 := kv.vals[j-1], kv.vals[j]
+		i, i2 := k.idx(v), k.idx(v2)
+		if i < 0 || i2 < 0 || i2-i == 1 {
+			continue
+		}
+		if isRead && rebalanced {
+			continue // Jepsen: a rebalance during the op voids offset assumptions
+		}
+		delta := int(i2 - i)
+		values := []history.Value{k.info[v].v, k.info[v2].v}
+		what := "sends"
+		if isRead {
+			what = "reads"
+		}
+		if delta > 1 {
+			skipped := k.skippedValues(i, i2, maxSkippedListed)
+			t := TypeIntSendSkip
+			text := fmt.Sprintf("Within %s, consecutive sends to %s of values %s and %s landed at offsets %d and %d, with %d other records in between (values %s).",
+				a.describe(pos), k.name, values[0], values[1], k.offsets[i], k.offsets[i2], delta-1, joinValues(skipped, 8))
+			if isRead {
+				t = TypeIntPollSkip
+				text = fmt.Sprintf("Within %s, consecutive reads of %s returned values %s (offset %d) and %s (offset %d), skipping %d records known to exist (values %s).",
+					a.describe(pos), k.name, values[0], k.offsets[i], values[1], k.offsets[i2], delta-1, joinValues(skipped, 8))
+			}
+			a.add(t, &Anomaly{Key: k.name, Values: values, Delta: ptr(delta), Skipped: skipped, Op: ptr(a.ops[pos].Index), Explanation: text})
+			continue
+		}
+		t := TypeIntNonmonotonicSend
+		if isRead {
+			t = TypeIntNonmonotonicPoll
+		}
+		a.add(t, &Anomaly{
+			Key: k.name, Values: values, Delta: ptr(delta), Op: ptr(a.ops[pos].Index),
+			Explanation: fmt.Sprintf("Within %s, consecutive %s of %s went backwards: value %s is at offset %d but the next, %s, is at offset %d.",
+				a.describe(pos), what, k.name, values[0], k.offsets[i], values[1], k.offsets[i2]),
+		})
+	}
+}
+
+func (a *analysis) intraOp() {} // folded into processOrder, which knows about rebalances
+
+// realtimeSendOrder finds, per partition, an ok send that began after another ok send
+// to the same partition had completed, yet got a lower offset, with no truncation of
+// the partition in between.
+func (a *analysis) realtimeSendOrder() {
+	type ack struct {
+		offset int64
+		pos    int32
+		v      history.Value
+		trunc  int // truncation count of the key when recorded
+	}
+	maxAck := make([]ack, len(a.keys))
+	for i := range maxAck {
+		maxAck[i].offset = -1
+	}
+	truncs := make([]int, len(a.keys))
+	snaps := map[int64][]keyAck{} // process -> snapshot at invoke
+	for i := range a.ops {
+		op := &a.ops[i]
+		pos := int32(i)
+		switch {
+		case op.Type == history.Event:
+			if op.F == history.FTruncate {
+				for _, rc := range op.Replicas {
+					id := a.keyID[rc.Key]
+					truncs[id]++
+					maxAck[id] = ack{offset: -1}
+				}
+			}
+			continue
+		case op.F != history.FSend && op.F != history.FTxn:
+			continue
+		case op.Type == history.Invoke:
+			var snap []keyAck
+			op.Sends(func(m *history.Mop) {
+				id := a.keyID[m.Key]
+				if maxAck[id].offset >= 0 {
+					snap = append(snap, keyAck{key: id, offset: maxAck[id].offset, pos: maxAck[id].pos, v: maxAck[id].v, trunc: truncs[id]})
+				}
+			})
+			snaps[op.Process] = snap
+			continue
+		}
+		snap := snaps[op.Process]
+		delete(snaps, op.Process)
+		if op.Type != history.OK {
+			continue
+		}
+		reported := map[int32]bool{}
+		op.Sends(func(m *history.Mop) {
+			if m.Offset < 0 {
+				return
+			}
+			id := a.keyID[m.Key]
+			for _, s := range snap {
+				if s.key != id || s.offset <= m.Offset || s.trunc != truncs[id] || reported[id] {
+					continue
+				}
+				reported[id] = true
+				a.add(TypeRealtimeSendOrder, &Anomaly{
+					Key: m.Key, Values: []history.Value{s.v, m.Value}, Offsets: []int64{s.offset, m.Offset},
+					Ops: []int64{a.ops[s.pos].Index, op.Index},
+					Explanation: fmt.Sprintf("Value %s was acknowledged at offset %d of %s (%s) before value %s was sent (%s), yet %s got the lower offset %d: acknowledged sends to one partition were reordered in real time.",
+						s.v, s.offset, m.Key, a.describe(s.pos), m.Value, a.describe(pos), m.Value, m.Offset),
+				})
+			}
+		})
+		op.Sends(func(m *history.Mop) {
+			id := a.keyID[m.Key]
+			if m.Offset > maxAck[id].offset {
+				maxAck[id] = ack{offset: m.Offset, pos: pos, v: m.Value, trunc: truncs[id]}
+			}
+		})
+	}
+}
+
+type keyAck struct {
+	key    int32
+	offset int64
+	pos    int32
+	v      history.Value
+	trunc  int
+}
+
+// groups checks at-least-once delivery of each consumer group that commits offsets:
+// every record from the group's start up to its final committed offset must have
+// been returned to some member. It also counts redeliveries.
+func (a *analysis) groups() {
+	type gk struct {
+		group string
+		key   int32
+	}
+	type commitState struct {
+		first, last int64
+		pos         int32
+	}
+	procGroup := map[int64]string{}
+	recv := map[gk]map[int64]int32{}
+	commits := map[gk]*commitState{}
+	for i := range a.ops {
+		op := &a.ops[i]
+		if op.Type == history.Event || op.Type == history.Invoke {
+			continue
+		}
+		g := op.Group
+		if g == "" {
+			g = procGroup[op.Process]
+		}
+		switch op.F {
+		case history.FSubscribe:
+			if op.Type != history.Fail && op.Group != "" {
+				procGroup[op.Process] = op.Group
+			}
+		case history.FAssign, history.FCrash:
+			if op.Type != history.Fail {
+				delete(procGroup, op.Process)
+			}
+		case history.FCommit:
+			if op.Type != history.OK || g == "" {
+				continue
+			}
+			for _, ko := range op.Offsets {
+				id := a.key(ko.Key).id(a)
+				c := commits[gk{g, id}]
+				if c == nil {
+					c = &commitState{first: ko.Offset}
+					commits[gk{g, id}] = c
+				}
+				c.last, c.pos = ko.Offset, int32(i)
+			}
+		case history.FPoll, history.FTxn:
+			if op.Type != history.OK || g == "" {
+				continue
+			}
+			op.Reads(func(key string, r history.Record) {
+				if r.Offset < 0 {
+					return
+				}
+				id := a.keyID[key]
+				m := recv[gk{g, id}]
+				if m == nil {
+					m = map[int64]int32{}
+					recv[gk{g, id}] = m
+				}
+				m[r.Offset]++
+			})
+		}
+	}
+	redeliveries := map[string]int{}
+	for g, m := range recv {
+		for _, n := range m {
+			if n > 1 {
+				redeliveries[g.group] += int(n - 1)
+			}
+		}
+	}
+	if len(redeliveries) > 0 {
+		a.res.Stats.Redeliveries = redeliveries
+	}
+	list := make([]gk, 0, len(commits))
+	for g := range commits {
+		list = append(list, g)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].group != list[j].group {
+			return list[i].group < list[j].group
+		}
+		return a.keys[list[i].key].name < a.keys[list[j].key].name
+	})
+	for _, g := range list {
+		c := commits[g]
+		k := a.keys[g.key]
+		got := recv[g]
+		start := c.first
+		for o := range got {
+			start = min(start, o)
+		}
+		start = max(start, k.finalLogStart())
+		var offs []int64
+		var vals []history.Value
+		for i := sort.Search(len(k.offsets), func(i int) bool { return k.offsets[i] >= start }); i < len(k.offsets) && k.offsets[i] < c.last; i++ {
+			o := k.offsets[i]
+			if got[o] == 0 {
+				offs = append(offs, o)
+				vals = append(vals, k.info[k.byIndex[i]].v)
+			}
+		}
+		if len(offs) == 0 {
+			continue
+		}
+		n := len(offs)
+		if n > maxSkippedListed {
+			offs, vals = offs[:maxSkippedListed], vals[:maxSkippedListed]
+		}
+		a.add(TypeGroupLoss, &Anomaly{
+			Group: g.group, Key: k.name, Count: ptr(n), Offsets: offs, Values: vals, Op: ptr(a.ops[c.pos].Index),
+			Explanation: fmt.Sprintf("Consumer group %q committed offset %d of %s (%s), but no member of the group ever received %d records below it (offsets %s; values %s): the group skipped them.",
+				g.group, c.last, k.name, a.describe(c.pos), n, joinInts(offs, 8), joinValues(vals, 8)),
+		})
+	}
+}

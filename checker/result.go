@@ -1,0 +1,217 @@
+package checker
+
+import (
+	"sort"
+	"time"
+
+	"logsim/checker/history"
+)
+
+// Anomaly type names. Jepsen's names are used where Jepsen reports the anomaly.
+const (
+	TypeInconsistentOffsets = "inconsistent-offsets"
+	TypeDuplicate           = "duplicate"
+	TypeLostWrite           = "lost-write"
+	TypeUnseen              = "unseen"
+	TypeG1a                 = "G1a"
+	TypePrecommittedRead    = "precommitted-read"
+	TypePollSkip            = "poll-skip"
+	TypeNonmonotonicPoll    = "nonmonotonic-poll"
+	TypeIntPollSkip         = "int-poll-skip"
+	TypeIntNonmonotonicPoll = "int-nonmonotonic-poll"
+	TypeIntSendSkip         = "int-send-skip"
+	TypeIntNonmonotonicSend = "int-nonmonotonic-send"
+	TypeNonmonotonicSend    = "nonmonotonic-send"
+	TypeG0                  = "G0"
+	TypeG0Process           = "G0-process"
+	TypeG0Realtime          = "G0-realtime"
+	TypeG1c                 = "G1c"
+	TypeG1cProcess          = "G1c-process"
+	TypeG1cRealtime         = "G1c-realtime"
+
+	// TypeUnexpectedValue: a poll returned a value that no send of the history ever
+	// sent to that key (corruption, or a record from another key).
+	TypeUnexpectedValue = "unexpected-value"
+	// TypeGroupLoss: a consumer group committed an offset past a record that no member
+	// of the group ever received (at-least-once delivery of a subscribed group broken).
+	// Counted from the group's first received or committed offset of the key, and only
+	// for records at or above the key's final log start offset.
+	TypeGroupLoss = "group-loss"
+	// TypeRealtimeSendOrder: within a partition, an acknowledged send that completed
+	// before another send began got the higher offset, with no truncation of that
+	// partition in between (Jepsen allows this as G0-realtime; a single-leader log
+	// must not do it).
+	TypeRealtimeSendOrder = "realtime-send-order"
+	// TypeExpiredUnconsumed: records that were sent and never read, but lie below the
+	// key's log start offset from a log-start event: retention deleted them by policy.
+	// Allowed by default; reported so that a slow consumer's losses are visible.
+	TypeExpiredUnconsumed = "expired-unconsumed"
+	// TypeNonlinearizable: porcupine found that a partition's sends and polls cannot
+	// be ordered as operations on one append-only log consistent with real time.
+	TypeNonlinearizable = "nonlinearizable"
+)
+
+// severity orders anomaly types for people: the most damaging first.
+var severity = []string{
+	TypeLostWrite, TypeUnexpectedValue, TypeInconsistentOffsets, TypeDuplicate, TypeG1a,
+	TypePrecommittedRead, TypeGroupLoss, TypeNonlinearizable, TypeUnseen, TypeG1c,
+	TypeG1cProcess, TypeG1cRealtime, TypeRealtimeSendOrder, TypeNonmonotonicSend,
+	TypeIntNonmonotonicSend, TypePollSkip, TypeNonmonotonicPoll, TypeIntPollSkip,
+	TypeIntNonmonotonicPoll, TypeG0, TypeG0Process, TypeG0Realtime, TypeIntSendSkip,
+	TypeExpiredUnconsumed,
+}
+
+// AllTypes lists every anomaly type the checker reports, most severe first.
+func AllTypes() []string { return append([]string(nil), severity...) }
+
+func severityRank(t string) int {
+	for i, s := range severity {
+		if s == t {
+			return i
+		}
+	}
+	return len(severity)
+}
+
+// DefaultAllowed returns the anomaly types that are not errors by default, as Jepsen
+// decides: int-send-skip and G0 (writes are not isolated in Kafka), their less
+// precise variants, and expired-unconsumed (retention is policy). With wwDeps, G1c
+// is allowed too (inferred write-write edges make t0 <ww t1 <wr t0 normal).
+// poll-skip and nonmonotonic-poll are excused per instance for subscribed consumers.
+func DefaultAllowed(wwDeps bool) []string {
+	a := []string{TypeIntSendSkip, TypeG0, TypeG0Process, TypeG0Realtime, TypeExpiredUnconsumed}
+	if wwDeps {
+		a = append(a, TypeG1c, TypeG1cProcess, TypeG1cRealtime)
+	}
+	return a
+}
+
+// Options configure a check.
+type Options struct {
+	// Allow lists anomaly types that do not make the history invalid, in addition to
+	// DefaultAllowed.
+	Allow []string
+	// WWDeps infers write-write dependencies between consecutive values of each key's
+	// version order, as Jepsen's :ww-deps does (needed to find G0 from sends alone).
+	WWDeps bool
+	// Linearizability runs porcupine on every partition.
+	Linearizability bool
+	// Timeout bounds the porcupine check; when it expires the verdict is "unknown".
+	// Zero means no limit.
+	Timeout time.Duration
+	// OutDir, when set, receives porcupine's HTML visualization of every partition
+	// found not linearizable.
+	OutDir string
+}
+
+// Linearizability verdicts.
+const (
+	LinOK      = "ok"
+	LinIllegal = "illegal"
+	LinUnknown = "unknown"
+	LinSkipped = "skipped"
+)
+
+// Result is the checker's verdict; it marshals to the result object of the history
+// specification.
+type Result struct {
+	Valid        bool                  `json:"valid"`
+	AnomalyTypes []string              `json:"anomaly_types"`
+	Errors       []string              `json:"errors"`
+	Anomalies    map[string][]*Anomaly `json:"anomalies"`
+	Linearizable string                `json:"linearizable"`
+	Stats        Stats                 `json:"stats"`
+}
+
+// Anomaly is one instance of an anomaly. Fields follow Jepsen's names; operations are
+// named by the history index of their completion line. Unset fields are omitted.
+type Anomaly struct {
+	Key          string          `json:"key,omitempty"`
+	Group        string          `json:"group,omitempty"`
+	Value        *history.Value  `json:"value,omitempty"`
+	Values       []history.Value `json:"values,omitempty"`
+	Offset       *int64          `json:"offset,omitempty"`
+	Offsets      []int64         `json:"offsets,omitempty"`
+	Count        *int            `json:"count,omitempty"`
+	Index        *int            `json:"index,omitempty"`
+	MaxReadIndex *int            `json:"max-read-index,omitempty"`
+	Delta        *int            `json:"delta,omitempty"`
+	Skipped      []history.Value `json:"skipped,omitempty"`
+	Op           *int64          `json:"op,omitempty"`
+	Ops          []int64         `json:"ops,omitempty"`
+	Writer       *int64          `json:"writer,omitempty"`
+	Reader       *int64          `json:"reader,omitempty"`
+	MaxRead      *int64          `json:"max-read,omitempty"`
+	Cycle        []int64         `json:"cycle,omitempty"`
+	Steps        []Step          `json:"steps,omitempty"`
+	LogStart     *int64          `json:"log-start,omitempty"`
+	Time         *int64          `json:"time,omitempty"`
+	File         string          `json:"file,omitempty"`
+	// Excused says why this instance does not count against validity ("subscribed",
+	// "truncated", "retention", "rebalanced"); empty when it counts.
+	Excused string `json:"excused,omitempty"`
+	// Explanation says what happened in a sentence or two.
+	Explanation string `json:"explanation"`
+}
+
+// Step is one edge of a dependency cycle: how the operation before it precedes the
+// operation after it.
+type Step struct {
+	Type   string         `json:"type"` // ww, wr, process or realtime
+	Key    string         `json:"key,omitempty"`
+	Value  *history.Value `json:"value,omitempty"`
+	Value2 *history.Value `json:"value',omitempty"`
+}
+
+// Stats are figures about the history and the check.
+type Stats struct {
+	Ops             int              `json:"ops"`
+	Events          int              `json:"events"`
+	Keys            int              `json:"keys"`
+	Sends           map[string]int   `json:"sends"`
+	Polls           map[string]int   `json:"polls"`
+	Pending         int              `json:"pending"`
+	RecordsRead     int              `json:"records_read"`
+	Redeliveries    map[string]int   `json:"redeliveries,omitempty"`
+	Linearizability *LinStats        `json:"linearizability,omitempty"`
+	AnalysisMillis  map[string]int64 `json:"analysis_ms"`
+}
+
+// LinStats describe the porcupine check.
+type LinStats struct {
+	Partitions     int      `json:"partitions"`
+	Operations     int      `json:"operations"`
+	SettledUnknown int      `json:"settled_unknown_sends"`
+	DroppedUnknown int      `json:"dropped_unknown_sends"`
+	SkippedTxns    int      `json:"skipped_txns"`
+	IllegalKeys    []string `json:"illegal_keys,omitempty"`
+	UnknownKeys    []string `json:"unknown_keys,omitempty"`
+	Visualizations []string `json:"visualizations,omitempty"`
+}
+
+// finish computes the anomaly type lists and validity.
+func (r *Result) finish(allowed map[string]bool) {
+	r.AnomalyTypes = []string{}
+	r.Errors = []string{}
+	for t, list := range r.Anomalies {
+		if len(list) == 0 {
+			delete(r.Anomalies, t)
+			continue
+		}
+		r.AnomalyTypes = append(r.AnomalyTypes, t)
+		if allowed[t] {
+			continue
+		}
+		for _, a := range list {
+			if a.Excused == "" {
+				r.Errors = append(r.Errors, t)
+				break
+			}
+		}
+	}
+	sort.Strings(r.AnomalyTypes)
+	sort.Strings(r.Errors)
+	r.Valid = len(r.Errors) == 0
+}
+
+func ptr[T any](v T) *T { return &v }

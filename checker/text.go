@@ -1,0 +1,80 @@
+package checker
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// WriteText explains the result for people: the verdict, then each anomaly type, the
+// most damaging first and those that make the history invalid before allowed ones,
+// with at most perType instances each (0 means all).
+func (r *Result) WriteText(w io.Writer, perType int) error {
+	var b strings.Builder
+	if r.Valid {
+		b.WriteString("VALID: no anomaly makes this history invalid.\n")
+	} else {
+		fmt.Fprintf(&b, "INVALID: %s.\n", strings.Join(r.Errors, ", "))
+	}
+	switch r.Linearizable {
+	case LinOK:
+		b.WriteString("Linearizability (porcupine, per partition): ok.\n")
+	case LinIllegal:
+		b.WriteString("Linearizability (porcupine, per partition): ILLEGAL, see nonlinearizable below.\n")
+	case LinUnknown:
+		keys := ""
+		if r.Stats.Linearizability != nil && len(r.Stats.Linearizability.UnknownKeys) > 0 {
+			keys = " for " + strings.Join(r.Stats.Linearizability.UnknownKeys, ", ")
+		}
+		fmt.Fprintf(&b, "Linearizability (porcupine, per partition): unknown, the check timed out%s (this is not a pass).\n", keys)
+	case LinSkipped:
+		b.WriteString("Linearizability: not checked.\n")
+	}
+	isErr := map[string]bool{}
+	for _, t := range r.Errors {
+		isErr[t] = true
+	}
+	types := append([]string(nil), r.AnomalyTypes...)
+	sort.SliceStable(types, func(i, j int) bool {
+		if isErr[types[i]] != isErr[types[j]] {
+			return isErr[types[i]]
+		}
+		return severityRank(types[i]) < severityRank(types[j])
+	})
+	for _, t := range types {
+		list := append([]*Anomaly(nil), r.Anomalies[t]...)
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Excused == "" && list[j].Excused != "" })
+		counted := 0
+		for _, an := range list {
+			if an.Excused == "" {
+				counted++
+			}
+		}
+		status := "error"
+		switch {
+		case !isErr[t]:
+			status = "allowed"
+		case counted < len(list):
+			status = fmt.Sprintf("error; %d excused", len(list)-counted)
+		}
+		fmt.Fprintf(&b, "\n%s: %d (%s)\n", t, len(list), status)
+		for i, an := range list {
+			if perType > 0 && i == perType {
+				fmt.Fprintf(&b, "  ... and %d more (--json lists them all)\n", len(list)-perType)
+				break
+			}
+			fmt.Fprintf(&b, "  - %s\n", an.Explanation)
+		}
+	}
+	if lin := r.Stats.Linearizability; lin != nil && len(lin.Visualizations) > 0 {
+		b.WriteString("\nPorcupine visualizations (open in a browser):\n")
+		for _, p := range lin.Visualizations {
+			fmt.Fprintf(&b, "  %s\n", p)
+		}
+	}
+	s := r.Stats
+	fmt.Fprintf(&b, "\n%d operations (%d pending), %d events, %d keys, %d records read.\n", s.Ops, s.Pending, s.Events, s.Keys, s.RecordsRead)
+	_, err := io.WriteString(w, b.String())
+	return err
+}

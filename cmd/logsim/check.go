@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"logsim/checker"
+	"logsim/checker/edn"
+	"logsim/checker/history"
+)
+
+func init() {
+	commands["check"] = command{
+		summary: "judge a history (JSON Lines, or Jepsen EDN) for Kafka anomalies and linearizability",
+		run:     runCheck,
+	}
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the result object of the history specification as JSON")
+	allow := fs.StringArray("allow", nil, "anomaly type that does not make the history invalid (repeatable); types: "+strings.Join(checker.AllTypes(), ", "))
+	timeout := fs.Duration("timeout", time.Minute, "time limit of the porcupine linearizability check; on expiry the verdict is \"unknown\" (0: no limit)")
+	wwDeps := fs.Bool("ww-deps", false, "infer write-write dependencies from each key's version order (Jepsen's :ww-deps), to find G0")
+	out := fs.String("out", "", "directory for porcupine's HTML visualization of partitions that are not linearizable")
+	noLin := fs.Bool("no-linearizability", false, "skip the porcupine check (verdict \"skipped\")")
+	perType := fs.Int("limit", 10, "instances shown per anomaly type in the text output (0: all)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: logsim check [--json] [--allow TYPE]... [--timeout D] [--ww-deps] [--out DIR] HISTORY")
+		fmt.Fprintln(stderr, "\nJudges HISTORY (JSON Lines, see the history specification; a .edn file is read as a")
+		fmt.Fprintln(stderr, "Jepsen Kafka history). Exit status: 0 valid, 1 invalid, 2 unreadable.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return exitOK
+		}
+		return exitBadUser
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "logsim check: expected exactly one HISTORY file")
+		fs.Usage()
+		return exitBadUser
+	}
+	known := map[string]bool{}
+	for _, t := range checker.AllTypes() {
+		known[t] = true
+	}
+	for _, t := range *allow {
+		if !known[t] {
+			fmt.Fprintf(stderr, "logsim check: --allow %q: unknown anomaly type (accepted: %s)\n", t, strings.Join(checker.AllTypes(), ", "))
+			return exitBadUser
+		}
+	}
+	if *timeout < 0 {
+		fmt.Fprintln(stderr, "logsim check: --timeout must not be negative")
+		return exitBadUser
+	}
+	path := fs.Arg(0)
+	var ops []history.Op
+	var err error
+	if strings.EqualFold(filepath.Ext(path), ".edn") {
+		ops, err = edn.ReadFile(path)
+	} else {
+		ops, err = history.ReadFile(path)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "logsim check: %v\n", err)
+		return exitBadUser
+	}
+	res, err := checker.Check(ops, checker.Options{
+		Allow:           *allow,
+		WWDeps:          *wwDeps,
+		Linearizability: !*noLin,
+		Timeout:         *timeout,
+		OutDir:          *out,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "logsim check: %s: %v\n", path, err)
+		return exitBadUser
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintf(stderr, "logsim check: %v\n", err)
+			return exitBadUser
+		}
+	} else if err := res.WriteText(stdout, *perType); err != nil {
+		fmt.Fprintf(stderr, "logsim check: %v\n", err)
+		return exitBadUser
+	}
+	if !res.Valid {
+		return exitFailed
+	}
+	return exitOK
+}

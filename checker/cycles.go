@@ -1,3 +1,409 @@
 package checker
 
-func (a *analysis) cycles() {}
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"logsim/checker/history"
+)
+
+// Dependency edge types.
+const (
+	edgeWW = 1 << iota
+	edgeWR
+	edgeProcess
+	edgeRealtime
+)
+
+func edgeName(t uint8) string {
+	switch t {
+	case edgeWW:
+		return "ww"
+	case edgeWR:
+		return "wr"
+	case edgeProcess:
+		return "process"
+	}
+	return "realtime"
+}
+
+// cycleClass is one of Elle's cycle anomalies: a cycle using only allowed edge types
+// and at least one edge of each required type.
+type cycleClass struct {
+	name     string
+	allowed  uint8
+	required []uint8
+}
+
+var cycleClasses = []cycleClass{
+	{TypeG0, edgeWW, []uint8{edgeWW}},
+	{TypeG1c, edgeWW | edgeWR, []uint8{edgeWR}},
+	{TypeG0Process, edgeWW | edgeProcess, []uint8{edgeProcess}},
+	{TypeG1cProcess, edgeWW | edgeWR | edgeProcess, []uint8{edgeWR, edgeProcess}},
+	{TypeG0Realtime, edgeWW | edgeProcess | edgeRealtime, []uint8{edgeRealtime}},
+	{TypeG1cRealtime, edgeWW | edgeWR | edgeProcess | edgeRealtime, []uint8{edgeWR, edgeRealtime}},
+}
+
+type edge struct {
+	from, to int32
+	typ      uint8
+	key      int32 // ww and wr: the key
+	v1, v2   int32 // ww: previous and next value; wr: the value
+}
+
+// depGraph is the dependency graph of completed send, poll and txn operations, plus
+// barrier nodes that carry the realtime order in O(n) edges: every operation that
+// completed before a barrier was created links to it, the barrier links to every
+// operation invoked after it, and barriers link in a chain.
+type depGraph struct {
+	nodeOp []int32 // node -> history position; noPos for barriers
+	edges  []edge
+	start  []int32 // CSR: out-edges of node n are adj[start[n]:start[n+1]]
+	adj    []int32 // edge indices
+}
+
+func (a *analysis) buildGraph() *depGraph {
+	g := &depGraph{}
+	vertex := make(map[int32]int32)
+	isVertex := func(pos int32) bool {
+		op := &a.ops[pos]
+		if op.F != history.FSend && op.F != history.FPoll && op.F != history.FTxn {
+			return false
+		}
+		return op.Type == history.OK || (op.Type == history.Info && a.mustHaveCommitted(pos))
+	}
+	for i := range a.ops {
+		if a.ops[i].Type.IsCompletion() && isVertex(int32(i)) {
+			vertex[int32(i)] = int32(len(g.nodeOp))
+			g.nodeOp = append(g.nodeOp, int32(i))
+		}
+	}
+	if len(g.nodeOp) == 0 {
+		return g
+	}
+	// wr: the writer of each value to every other operation that polled it.
+	for _, pos := range g.nodeOp {
+		op := &a.ops[pos]
+		to := vertex[pos]
+		var seen []int32
+		op.Reads(func(key string, r history.Record) {
+			kid := a.keyID[key]
+			k := a.keys[kid]
+			id := k.vals[r.Value]
+			w := k.info[id].writer
+			from, ok := vertex[w]
+			if !ok || w == pos {
+				return
+			}
+			for _, s := range seen {
+				if s == from {
+					return
+				}
+			}
+			seen = append(seen, from)
+			g.edges = append(g.edges, edge{from: from, to: to, typ: edgeWR, key: kid, v1: id})
+		})
+	}
+	// ww: consecutive values of each key's version order.
+	if a.opts.WWDeps {
+		for kid, k := range a.keys {
+			for i := 1; i < len(k.byIndex); i++ {
+				v1, v2 := k.byIndex[i-1], k.byIndex[i]
+				w1, w2 := k.info[v1].writer, k.info[v2].writer
+				from, ok1 := vertex[w1]
+				to, ok2 := vertex[w2]
+				if ok1 && ok2 && from != to {
+					g.edges = append(g.edges, edge{from: from, to: to, typ: edgeWW, key: int32(kid), v1: v1, v2: v2})
+				}
+			}
+		}
+	}
+	// process and realtime orders.
+	lastOf := map[int64]int32{}
+	var completed []int32
+	barrier := int32(-1)
+	for i := range a.ops {
+		pos := int32(i)
+		op := &a.ops[i]
+		switch {
+		case op.Type == history.Invoke:
+			c := a.complOf[i]
+			if c == noPos {
+				continue
+			}
+			n, ok := vertex[c]
+			if !ok {
+				continue
+			}
+			if len(completed) > 0 {
+				x := int32(len(g.nodeOp))
+				g.nodeOp = append(g.nodeOp, noPos)
+				if barrier >= 0 {
+					g.edges = append(g.edges, edge{from: barrier, to: x, typ: edgeRealtime})
+				}
+				for _, c := range completed {
+					g.edges = append(g.edges, edge{from: c, to: x, typ: edgeRealtime})
+				}
+				completed = completed[:0]
+				barrier = x
+			}
+			if barrier >= 0 {
+				g.edges = append(g.edges, edge{from: barrier, to: n, typ: edgeRealtime})
+			}
+		case op.Type.IsCompletion():
+			n, ok := vertex[pos]
+			if !ok {
+				continue
+			}
+			completed = append(completed, n)
+			if prev, ok := lastOf[op.Process]; ok {
+				g.edges = append(g.edges, edge{from: prev, to: n, typ: edgeProcess})
+			}
+			lastOf[op.Process] = n
+		}
+	}
+	// CSR.
+	nn := len(g.nodeOp)
+	g.start = make([]int32, nn+1)
+	for _, e := range g.edges {
+		g.start[e.from+1]++
+	}
+	for i := 0; i < nn; i++ {
+		g.start[i+1] += g.start[i]
+	}
+	g.adj = make([]int32, len(g.edges))
+	fill := append([]int32(nil), g.start[:nn]...)
+	for i, e := range g.edges {
+		g.adj[fill[e.from]] = int32(i)
+		fill[e.from]++
+	}
+	return g
+}
+
+// sccs returns the strongly connected components with more than one node (Tarjan's
+// algorithm, iterative so that long chains do not exhaust the stack).
+func (g *depGraph) sccs() [][]int32 {
+	n := len(g.nodeOp)
+	index := make([]int32, n)
+	low := make([]int32, n)
+	onStack := make([]bool, n)
+	for i := range index {
+		index[i] = -1
+	}
+	var stack []int32
+	var out [][]int32
+	type frame struct {
+		node int32
+		next int32 // next adjacency position
+	}
+	var call []frame
+	counter := int32(0)
+	for root := 0; root < n; root++ {
+		if index[root] >= 0 {
+			continue
+		}
+		call = append(call, frame{node: int32(root), next: g.start[root]})
+		index[root], low[root] = counter, counter
+		counter++
+		stack = append(stack, int32(root))
+		onStack[root] = true
+		for len(call) > 0 {
+			f := &call[len(call)-1]
+			v := f.node
+			if f.next < g.start[v+1] {
+				w := g.edges[g.adj[f.next]].to
+				f.next++
+				if index[w] < 0 {
+					index[w], low[w] = counter, counter
+					counter++
+					stack = append(stack, w)
+					onStack[w] = true
+					call = append(call, frame{node: w, next: g.start[w]})
+				} else if onStack[w] && index[w] < low[v] {
+					low[v] = index[w]
+				}
+				continue
+			}
+			call = call[:len(call)-1]
+			if len(call) > 0 {
+				p := call[len(call)-1].node
+				if low[v] < low[p] {
+					low[p] = low[v]
+				}
+			}
+			if low[v] == index[v] {
+				var comp []int32
+				for {
+					w := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					onStack[w] = false
+					comp = append(comp, w)
+					if w == v {
+						break
+					}
+				}
+				if len(comp) > 1 {
+					out = append(out, comp)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (a *analysis) cycles() {
+	g := a.buildGraph()
+	comps := g.sccs()
+	if len(comps) == 0 {
+		return
+	}
+	sort.Slice(comps, func(i, j int) bool { return minNode(comps[i]) < minNode(comps[j]) })
+	for _, comp := range comps {
+		for _, cls := range cycleClasses {
+			path := findCyclePath(g, comp, cls)
+			if path == nil {
+				continue
+			}
+			a.reportCycle(g, cls.name, path)
+		}
+	}
+}
+
+func minNode(c []int32) int32 {
+	m := c[0]
+	for _, n := range c {
+		m = min(m, n)
+	}
+	return m
+}
+
+// findCyclePath is a BFS over (node, required-types-seen) states that remembers each
+// state's predecessor state, so that the cycle can be walked back.
+func findCyclePath(g *depGraph, comp []int32, cls cycleClass) []int32 {
+	nreq := len(cls.required)
+	full := uint8(1)<<nreq - 1
+	local := make(map[int32]int32, len(comp))
+	for i, n := range comp {
+		local[n] = int32(i)
+	}
+	reqBits := func(t uint8) uint8 {
+		var b uint8
+		for i, r := range cls.required {
+			if t == r {
+				b |= 1 << i
+			}
+		}
+		return b
+	}
+	var starts []int32
+	for _, n := range comp {
+		if len(starts) == 16 {
+			break
+		}
+		for p := g.start[n]; p < g.start[n+1]; p++ {
+			e := g.edges[g.adj[p]]
+			if _, in := local[e.to]; in && e.typ == cls.required[0] {
+				starts = append(starts, n)
+				break
+			}
+		}
+	}
+	nstates := len(comp) << nreq
+	prevEdge := make([]int32, nstates)
+	prevState := make([]int32, nstates)
+	for _, s := range starts {
+		for i := range prevEdge {
+			prevEdge[i] = -1
+		}
+		start := local[s] << nreq
+		prevEdge[start] = -2
+		queue := []int32{start}
+		for len(queue) > 0 {
+			st := queue[0]
+			queue = queue[1:]
+			node := comp[st>>nreq]
+			flags := uint8(st) & full
+			for p := g.start[node]; p < g.start[node+1]; p++ {
+				ei := g.adj[p]
+				e := g.edges[ei]
+				if e.typ&cls.allowed == 0 {
+					continue
+				}
+				tl, in := local[e.to]
+				if !in {
+					continue
+				}
+				nf := flags | reqBits(e.typ)
+				if e.to == s && nf == full {
+					path := []int32{ei}
+					for cur := st; prevEdge[cur] != -2; cur = prevState[cur] {
+						path = append(path, prevEdge[cur])
+					}
+					for i, j := 0, len(path)-1; i < j; i, j = i+1, j-1 {
+						path[i], path[j] = path[j], path[i]
+					}
+					return path
+				}
+				ns := tl<<nreq | int32(nf)
+				if prevEdge[ns] == -1 {
+					prevEdge[ns] = ei
+					prevState[ns] = st
+					queue = append(queue, ns)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// reportCycle turns a cycle of edges into an anomaly, folding barrier nodes into
+// realtime steps between operations.
+func (a *analysis) reportCycle(g *depGraph, name string, path []int32) {
+	// Rotate so that the cycle starts at an operation, not a barrier.
+	for r := 0; r < len(path); r++ {
+		if g.nodeOp[g.edges[path[0]].from] != noPos {
+			break
+		}
+		path = append(path[1:], path[0])
+	}
+	var cycle []int64
+	var steps []Step
+	var text []string
+	from := g.nodeOp[g.edges[path[0]].from]
+	cycle = append(cycle, a.ops[from].Index)
+	for i := 0; i < len(path); i++ {
+		e := g.edges[path[i]]
+		typ := e.typ
+		j := i
+		for g.nodeOp[g.edges[path[j]].to] == noPos {
+			j++
+			typ = edgeRealtime
+		}
+		to := g.nodeOp[g.edges[path[j]].to]
+		st := Step{Type: edgeName(typ)}
+		fromDesc, toDesc := a.describe(from), a.describe(to)
+		switch typ {
+		case edgeWR:
+			k := a.keys[e.key]
+			st.Key, st.Value = k.name, ptr(k.info[e.v1].v)
+			text = append(text, fmt.Sprintf("%s sent %s to %s, which %s polled", fromDesc, k.info[e.v1].v, k.name, toDesc))
+		case edgeWW:
+			k := a.keys[e.key]
+			st.Key, st.Value, st.Value2 = k.name, ptr(k.info[e.v1].v), ptr(k.info[e.v2].v)
+			text = append(text, fmt.Sprintf("%s sent %s to %s just before %s sent %s", fromDesc, k.info[e.v1].v, k.name, toDesc, k.info[e.v2].v))
+		case edgeProcess:
+			text = append(text, fmt.Sprintf("%s came before %s in the same process", fromDesc, toDesc))
+		default:
+			text = append(text, fmt.Sprintf("%s completed before %s began", fromDesc, toDesc))
+		}
+		steps = append(steps, st)
+		cycle = append(cycle, a.ops[to].Index)
+		from = to
+		i = j
+	}
+	a.add(name, &Anomaly{
+		Cycle: cycle, Steps: steps,
+		Explanation: fmt.Sprintf("A dependency cycle (%s): %s; so each operation must precede itself.", name, strings.Join(text, "; ")),
+	})
+}

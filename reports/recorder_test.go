@@ -1,0 +1,192 @@
+package reports
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const ms = time.Millisecond
+
+func TestRecorderIntervalsAndRates(t *testing.T) {
+	r := NewRecorder(Config{Interval: time.Second, Window: 2 * time.Second})
+	// Interval 0: 3 sends, 2 acks (1 ms and 3 ms), 1 failure.
+	r.PublishSent(100*ms, 100*ms, 100)
+	r.PublishAcked(101*ms, 100*ms, 100)
+	r.PublishSent(200*ms, 150*ms, 100) // 50 ms late: publish delay
+	r.PublishAcked(203*ms, 200*ms, 100)
+	r.PublishSent(300*ms, 300*ms, 100)
+	r.PublishFailed(900*ms, 300*ms, 100)
+	r.Consumed(950*ms, "g1", 100*ms, 100)
+	// Interval 1 is empty; interval 2 has one consume of the second record.
+	r.Consumed(2500*ms, "g1", 200*ms, 100)
+	m := r.Finish(3 * time.Second)
+
+	require.Len(t, m.Intervals, 3)
+	iv := m.Intervals[0]
+	assert.Equal(t, int64(0), iv.StartNs)
+	assert.Equal(t, int64(time.Second), iv.EndNs)
+	assert.Equal(t, int64(3), iv.Sent)
+	assert.Equal(t, int64(2), iv.Published)
+	assert.Equal(t, int64(200), iv.PublishedBytes)
+	assert.Equal(t, int64(1), iv.PublishFailed)
+	assert.Equal(t, 2.0, iv.PublishRate)
+	assert.Equal(t, 1.0, iv.PublishErrorRate)
+	assert.Equal(t, int64(2), iv.PublishLatency.Count)
+	assert.InDelta(t, float64(ms), float64(iv.PublishLatency.MinNs), float64(ms)/500)
+	assert.InDelta(t, float64(3*ms), float64(iv.PublishLatency.MaxNs), float64(3*ms)/500)
+	assert.InDelta(t, float64(50*ms), float64(iv.PublishDelay.MaxNs), float64(50*ms)/500)
+	// Backlog without lag samples: sent minus consumed by the group.
+	assert.Equal(t, int64(2), iv.Backlog)
+	assert.Equal(t, int64(0), m.Intervals[1].PublishLatency.Count)
+	assert.Equal(t, int64(2), m.Intervals[1].Backlog)
+	assert.Equal(t, int64(1), m.Intervals[2].Consumed)
+	assert.InDelta(t, float64(2300*ms), float64(m.Intervals[2].EndToEndLatency.MaxNs), float64(2300*ms)/500)
+	assert.Equal(t, int64(1), m.Intervals[2].Backlog)
+
+	// Windows of 2 s: [0,2) and the partial [2,3).
+	require.Len(t, m.Windows, 2)
+	assert.Equal(t, int64(2), m.Windows[0].Published)
+	assert.Equal(t, 1.0, m.Windows[0].PublishRate)
+	assert.Equal(t, int64(3*time.Second), m.Windows[1].EndNs)
+
+	s := m.Summary
+	assert.Equal(t, int64(3*time.Second), s.DurationNs)
+	assert.Equal(t, int64(3), s.Sent)
+	assert.Equal(t, int64(2), s.Published)
+	assert.Equal(t, int64(1), s.PublishFailed)
+	assert.Equal(t, int64(2), s.Consumed)
+	assert.InDelta(t, 2.0/3, s.PublishRate, 1e-12)
+	assert.Equal(t, int64(2), s.PublishLatency.Count)
+	assert.Equal(t, int64(3), s.PublishDelay.Count)
+	require.Len(t, m.Groups, 1)
+	assert.Equal(t, []int64{1, 0, 1}, m.Groups[0].ConsumedPerInterval)
+	assert.Equal(t, []int64{2, 2, 1}, m.Groups[0].BacklogPerInterval)
+
+	h, err := m.Histogram(PublishLatency)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), h.TotalCount())
+}
+
+func TestRecorderLagBrokersRequestsBytesFaults(t *testing.T) {
+	r := NewRecorder(Config{})
+	r.Broker(1, BrokerCapacity{Cores: 2, NICBytesPerSec: 1000, DiskBytesPerSec: 4000})
+	r.Fault("crash", "broker-1", 1500*ms, 2500*ms)
+	r.Fault("pause", "broker-2", 2*time.Second, -1) // to the end
+	r.Lag(500*ms, "g", "t", 1, 10)
+	r.Lag(600*ms, "g", "t", 0, 5)
+	r.BrokerSample(900*ms, 1, BrokerCounters{CPUBusy: time.Second, NetInBytes: 500, NetOutBytes: 250, DiskWriteBytes: 1000, DiskReadBytes: 1000})
+	r.Request(950*ms, "Produce")
+	r.Request(960*ms, "Produce")
+	r.Request(970*ms, "Fetch")
+	r.ProduceBatch(980*ms, 10, 10_000, 4_000)
+	r.Lag(1500*ms, "g", "t", 1, 3)
+	// The broker restarted: its counters began again from zero.
+	r.BrokerSample(1900*ms, 1, BrokerCounters{CPUBusy: 500 * ms, NetInBytes: 100})
+	r.PublishSent(1950*ms, 1950*ms, 10)
+	r.PublishAcked(1960*ms, 1950*ms, 10)
+	m := r.Finish(2 * time.Second)
+
+	require.Len(t, m.Lags, 2)
+	assert.Equal(t, int32(0), m.Lags[0].Partition, "lags sorted by partition")
+	assert.Equal(t, []int64{5, 5}, m.Lags[0].Lag)
+	assert.Equal(t, []int64{10, 3}, m.Lags[1].Lag)
+	assert.Equal(t, int64(10), m.Lags[1].Max)
+	require.Len(t, m.Groups, 1)
+	assert.Equal(t, []int64{15, 8}, m.Groups[0].BacklogPerInterval, "backlog is the sum of the partitions' lag")
+
+	require.Len(t, m.Brokers, 1)
+	b := m.Brokers[0]
+	assert.Equal(t, []int64{int64(time.Second), int64(500 * ms)}, b.CPUBusyNsPerInterval)
+	assert.Equal(t, []float64{0.5, 0.25}, b.CPUUtilization)
+	assert.Equal(t, []float64{0.5, 0.1}, b.NetInUtilization)
+	assert.Equal(t, []float64{0.25, 0}, b.NetOutUtilization)
+	assert.Equal(t, []float64{0.5, 0}, b.DiskUtilization)
+	assert.Equal(t, int64(1500*ms), b.CPUBusyNs)
+	assert.InDelta(t, 0.375, b.MeanCPUUtilization, 1e-12)
+	assert.Equal(t, 0.5, b.PeakCPUUtilization)
+
+	require.Len(t, m.Requests, 2)
+	assert.Equal(t, "Fetch", m.Requests[0].API)
+	assert.Equal(t, RequestCount{API: "Produce", Count: 2, PerInterval: []int64{2, 0}}, m.Requests[1])
+	assert.Equal(t, 2.5, m.Bytes.CompressionRatio)
+	assert.Equal(t, int64(1000), m.Bytes.DiskWriteBytes)
+	assert.Equal(t, 4000.0, m.Bytes.WireBytesPerRecord)
+
+	require.Len(t, m.Faults, 2)
+	assert.Equal(t, FaultWindow{Name: "pause", Target: "broker-2", StartNs: int64(2 * time.Second), StopNs: int64(2 * time.Second)}, m.Faults[1])
+}
+
+func TestRecorderClampsAndPanics(t *testing.T) {
+	r := NewRecorder(Config{})
+	r.PublishAcked(2*time.Hour, 0, 1)
+	m := r.Finish(2 * time.Hour)
+	assert.Equal(t, int64(1), m.Summary.PublishLatency.Clamped)
+	assert.InDelta(t, float64(time.Hour), float64(m.Summary.PublishLatency.MaxNs), float64(time.Hour)/500)
+
+	r = NewRecorder(Config{})
+	r.PublishSent(time.Second, time.Second, 1)
+	assert.PanicsWithValue(t, "reports: time went backwards: t=500ms after t=1s", func() { r.PublishSent(500*ms, 0, 1) })
+	r = NewRecorder(Config{})
+	assert.Panics(t, func() { r.PublishAcked(time.Second, 2*time.Second, 1) }, "ack before send")
+	r = NewRecorder(Config{})
+	r.Finish(time.Second)
+	assert.Panics(t, func() { r.Consumed(2*time.Second, "g", 0, 1) }, "after Finish")
+	assert.Panics(t, func() { NewRecorder(Config{}).Fault("f", "", 2*time.Second, time.Second) })
+}
+
+func TestRecorderProgress(t *testing.T) {
+	r := NewRecorder(Config{})
+	for i := range 1000 {
+		at := time.Duration(i) * ms
+		r.PublishSent(at, at, 1024)
+		r.PublishAcked(at+ms/2, at, 1024)
+	}
+	r.PublishSent(1500*ms, 1500*ms, 1)
+	p := r.Progress()
+	assert.Equal(t, 1500*ms, p.Now)
+	assert.Equal(t, 1000.0, p.PublishRate, "acks of the first interval")
+	assert.InDelta(t, float64(ms/2), float64(p.PublishP99), float64(ms/2)/500)
+	p.End = 10 * time.Second
+	assert.Equal(t, "[00:01.500 / 00:10.000  15%] pub 1000 msg/s (0.98 MiB/s) | cons 0 msg/s | backlog 0 | p99 pub 500.2µs e2e 0ns", FormatProgress(p))
+	p.PublishRate, p.PublishErrorRate, p.Backlog = 123456, 12, 2_500_000
+	p.Now, p.End = 2*time.Hour+3*time.Minute, 0
+	assert.Equal(t, "[2:03:00.000] pub 123.5K msg/s (0.98 MiB/s) err 12/s | cons 0 msg/s | backlog 2.50M | p99 pub 500.2µs e2e 0ns", FormatProgress(p))
+}
+
+func TestRecorderDoesNotAllocate(t *testing.T) {
+	r := NewRecorder(Config{})
+	r.Consumed(0, "g", 0, 1) // declare the group
+	r.Lag(0, "g", "t", 0, 0)
+	r.Request(0, "Produce")
+	r.BrokerSample(0, 1, BrokerCounters{})
+	var at time.Duration
+	allocs := testing.AllocsPerRun(1000, func() {
+		at += 10 * time.Microsecond
+		r.PublishSent(at, at-time.Microsecond, 100)
+		r.PublishAcked(at, at-3*ms, 100)
+		r.Consumed(at, "g", at-5*ms, 100)
+		r.Lag(at, "g", "t", 0, 7)
+		r.Request(at, "Produce")
+		r.ProduceBatch(at, 1, 100, 50)
+		r.BrokerSample(at, 1, BrokerCounters{CPUBusy: at})
+	})
+	assert.Zero(t, allocs, "the recording path must not allocate within an interval")
+}
+
+// BenchmarkRecorder measures one produced-and-consumed record: send, ack, consume.
+// Interval rollovers (every 100,000 records here) are included.
+func BenchmarkRecorder(b *testing.B) {
+	r := NewRecorder(Config{})
+	r.Consumed(0, "g", 0, 1)
+	b.ReportAllocs()
+	var at time.Duration
+	for b.Loop() {
+		at += 10 * time.Microsecond
+		r.PublishSent(at, at-time.Microsecond, 100)
+		r.PublishAcked(at, at-3*ms, 100)
+		r.Consumed(at, "g", at-5*ms, 100)
+	}
+}

@@ -140,7 +140,7 @@ func (c *Controller) recv(from node.ID, m node.Message) {
 		c.env.Charge(20 * time.Microsecond)
 		err, errs, states, recs := c.state.AlterPartition(m)
 		c.commit(recs)
-		c.reply(from, &proto.AlterPartitionResponse{Err: err, Errors: errs, Partitions: states})
+		c.reply(from, &proto.AlterPartitionResponse{Correlation: m.Correlation, Err: err, Errors: errs, Partitions: states})
 	case *proto.CreateTopicsRequest:
 		c.env.Charge(50 * time.Microsecond)
 		resp := &proto.CreateTopicsResponse{Correlation: m.Correlation}

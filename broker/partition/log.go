@@ -557,3 +557,21 @@ func SegmentBase(file string) (int64, bool) {
 	}
 	return baseOf(file), true
 }
+
+// AdvanceLogStart moves the log start up to offset (a follower following its leader's
+// log start, never past its own HW) and deletes the segments wholly below it. It
+// returns the deleted files and whether the log start moved.
+func (l *Log) AdvanceLogStart(offset, hw int64) ([]string, bool) {
+	offset = min(offset, hw, l.leo)
+	if offset <= l.logStart {
+		return nil, false
+	}
+	var files []string
+	for len(l.segs) > 1 && l.segs[1].BaseOffset <= offset {
+		files = append(files, SegmentFile(l.Dir, l.segs[0].BaseOffset))
+		l.bytes -= l.segs[0].Bytes
+		l.segs = l.segs[1:]
+	}
+	l.logStart = offset
+	return files, true
+}

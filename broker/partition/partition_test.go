@@ -318,3 +318,19 @@ func TestInvariantsCatchABadHW(t *testing.T) {
 	r.HW = 5
 	assert.Panics(t, r.CheckInvariants)
 }
+
+func TestAdvanceLogStart(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.SegmentBytes = 500
+	l := NewLog("t-0", cfg, 0)
+	appendAll(t, l, 0, 0, 0, 0, 0) // segments at 0, 4, 8
+	files, moved := l.AdvanceLogStart(5, 10)
+	assert.True(t, moved)
+	assert.Equal(t, []string{"t-0/00000000000000000000.log"}, files)
+	assert.Equal(t, int64(5), l.LogStartOffset())
+	_, moved = l.AdvanceLogStart(9, 6)
+	assert.True(t, moved)
+	assert.Equal(t, int64(6), l.LogStartOffset(), "never past the HW")
+	_, err := l.Read(5, 10, 100)
+	assert.Equal(t, proto.OFFSET_OUT_OF_RANGE, err)
+}

@@ -74,6 +74,7 @@ type AlterPartitionItem struct {
 // AlterPartitionRequest (api key 56) is how a leader shrinks or expands the ISR: only the
 // controller changes it.
 type AlterPartitionRequest struct {
+	Correlation int64
 	BrokerID    int32
 	BrokerEpoch int64
 	Items       []AlterPartitionItem
@@ -94,9 +95,10 @@ func (m *AlterPartitionRequest) Size() int {
 // AlterPartitionResponse returns each partition's state after the change, or an error
 // (FENCED_LEADER_EPOCH, INVALID_UPDATE_VERSION, INELIGIBLE replicas as INVALID_REQUEST).
 type AlterPartitionResponse struct {
-	Err        ErrorCode
-	Partitions []PartitionState
-	Errors     []ErrorCode
+	Correlation int64
+	Err         ErrorCode
+	Partitions  []PartitionState
+	Errors      []ErrorCode
 }
 
 // Kind names the message.

@@ -1,0 +1,38 @@
+// Package broker is the Kafka-model broker node: a node.Machine that hosts partition
+// replicas, serves Produce, Fetch, ListOffsets, Metadata, OffsetForLeaderEpoch and
+// InitProducerId, replicates as a follower by fetching from leaders, and talks to the
+// controller (registration, heartbeats, AlterPartition, metadata pushes).
+//
+// The replication rules live in package partition (pure); this package turns events
+// into calls on it and its decisions into Env effects: segment appends, fsyncs,
+// truncations, messages, timers. Its fidelity to Kafka, what is simplified and what is
+// absent, is recorded in SKIPPED.md beside this file.
+//
+// Behaviour in brief:
+//
+//   - Produce: the leader validates (leadership, CRC, size, idempotent sequence,
+//     min.insync.replicas for acks=all), assigns offsets, appends to the page cache and
+//     answers acks=1 at once; acks=all waits in a purgatory until the high watermark
+//     passes the batch or request.timeout.ms expires (REQUEST_TIMED_OUT). A leader
+//     that loses leadership answers its waiters NOT_LEADER_OR_FOLLOWER.
+//   - Fetch: followers read up to the log end offset, consumers up to the high
+//     watermark. An empty fetch waits up to its MaxWait in a fetch purgatory.
+//   - Followers truncate by leader epoch (OffsetForLeaderEpoch, KIP-101/KIP-279)
+//     before fetching from a new leader.
+//   - The ISR shrinks after replica.lag.time.max.ms and expands when a follower
+//     reaches the high watermark, through AlterPartition to the controller.
+//   - No fsync unless flush.messages/flush.ms say so; recovery after a restart
+//     validates every batch's checksum and truncates a torn tail.
+//
+// Brokers expose their state for inspection (Partitions, Stats) and report leader
+// changes, truncations and log-start moves to an Observer set by the host.
+package broker
+
+import "fmt"
+
+// assertf panics with context when an internal invariant breaks.
+func assertf(cond bool, format string, args ...any) {
+	if !cond {
+		panic(fmt.Sprintf("broker: invariant violated: "+format, args...))
+	}
+}

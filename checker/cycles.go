@@ -360,13 +360,15 @@ func findCyclePath(g *depGraph, comp []int32, cls cycleClass) []int32 {
 // reportCycle turns a cycle of edges into an anomaly, folding barrier nodes into
 // realtime steps between operations.
 func (a *analysis) reportCycle(g *depGraph, name string, path []int32) {
-	// Rotate so that the cycle starts at an operation, not a barrier.
-	for r := 0; r < len(path); r++ {
-		if g.nodeOp[g.edges[path[0]].from] != noPos {
-			break
+	// Rotate so that the cycle starts at its operation with the lowest history index
+	// (never at a barrier), which makes reports deterministic.
+	best, bestIdx := -1, int64(0)
+	for i, ei := range path {
+		if p := g.nodeOp[g.edges[ei].from]; p != noPos && (best < 0 || a.ops[p].Index < bestIdx) {
+			best, bestIdx = i, a.ops[p].Index
 		}
-		path = append(path[1:], path[0])
 	}
+	path = append(append([]int32(nil), path[best:]...), path[:best]...)
 	var cycle []int64
 	var steps []Step
 	var text []string

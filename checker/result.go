@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 
@@ -157,10 +158,34 @@ type Anomaly struct {
 // Step is one edge of a dependency cycle: how the operation before it precedes the
 // operation after it.
 type Step struct {
-	Type   string         `json:"type"` // ww, wr, process or realtime
-	Key    string         `json:"key,omitempty"`
-	Value  *history.Value `json:"value,omitempty"`
-	Value2 *history.Value `json:"value',omitempty"`
+	Type   string         // ww, wr, process or realtime
+	Key    string         // ww, wr: the key
+	Value  *history.Value // wr: the value read; ww: the earlier value
+	Value2 *history.Value // ww: the later value (Jepsen's value')
+}
+
+// MarshalJSON writes a step with Jepsen's field names (type, key, value, value').
+func (s Step) MarshalJSON() ([]byte, error) {
+	b := []byte(`{"type":`)
+	b, _ = appendJSON(b, s.Type)
+	if s.Key != "" {
+		b = append(b, `,"key":`...)
+		b, _ = appendJSON(b, s.Key)
+	}
+	if s.Value != nil {
+		b = append(b, `,"value":`...)
+		b = s.Value.AppendJSON(b)
+	}
+	if s.Value2 != nil {
+		b = append(b, `,"value'":`...)
+		b = s.Value2.AppendJSON(b)
+	}
+	return append(b, '}'), nil
+}
+
+func appendJSON(b []byte, v any) ([]byte, error) {
+	x, err := json.Marshal(v)
+	return append(b, x...), err
 }
 
 // Stats are figures about the history and the check.

@@ -416,6 +416,7 @@ func groupedBars(p *plot.Plot, groups, series []string, value func([]ComparisonR
 		}
 	}
 	p.NominalX(groups...)
+	p.X.Min, p.X.Max = -0.6, float64(len(groups))-0.4
 	p.X.Tick.Label.Font = p.Legend.TextStyle.Font
 	p.Y.Min = 0
 	headroom(p, 1.25)

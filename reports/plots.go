@@ -264,25 +264,28 @@ func ninesTicker(_, max float64) []plot.Tick {
 	return ts
 }
 
-// latencyTicker labels a log latency axis in milliseconds: 1-2-5 steps per decade.
+// latencyTicker labels a log latency axis in milliseconds: ticks at 1-2-5 steps per
+// decade, labels on the powers of ten, or on every tick when the axis spans less than
+// two decades.
 func latencyTicker(lo, hi float64) []plot.Tick {
 	var ts []plot.Tick
 	for e := math.Floor(math.Log10(lo)); math.Pow(10, e) <= hi*1.0001; e++ {
 		base := math.Pow(10, e)
 		for _, m := range []float64{1, 2, 5} {
-			v := base * m
-			if v < lo*0.9999 || v > hi*1.0001 {
-				continue
+			if v := base * m; v >= lo*0.9999 && v <= hi*1.0001 {
+				ts = append(ts, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
 			}
-			label := ""
-			if m == 1 {
-				label = strconv.FormatFloat(v, 'g', -1, 64)
-			}
-			ts = append(ts, plot.Tick{Value: v, Label: label})
 		}
 	}
 	if len(ts) < 2 {
 		return plot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	}
+	if hi/lo >= 100 {
+		for i := range ts {
+			if m := ts[i].Value / math.Pow(10, math.Floor(math.Log10(ts[i].Value)+1e-9)); math.Abs(m-1) > 1e-9 {
+				ts[i].Label = ""
+			}
+		}
 	}
 	return ts
 }

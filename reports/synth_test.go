@@ -21,6 +21,8 @@ type synthSpec struct {
 	LatencyScale float64
 	// Compression is the ratio of record bytes to wire bytes.
 	Compression float64
+	// NoFaults leaves out the partition and the crash.
+	NoFaults bool
 }
 
 type synthEvent struct {
@@ -53,6 +55,9 @@ func synthRun(spec synthSpec) *Run {
 	}
 	partStart, partStop := spec.Duration*2/10, spec.Duration*3/10     // partition: stalls
 	crashStart, crashStop := spec.Duration*6/10, spec.Duration*65/100 // broker crash
+	if spec.NoFaults {
+		partStart, partStop, crashStart, crashStop = -1, -1, -1, -1
+	}
 	in := func(t, a, b time.Duration) bool { return t >= a && t < b }
 
 	gap := time.Second / time.Duration(spec.Rate)
@@ -81,7 +86,7 @@ func synthRun(spec synthSpec) *Run {
 		events = append(events, synthEvent{t: ack, kind: evAcked, a: send, n: spec.Size})
 		for gi, g := range []string{"analytics", "billing"} {
 			c := ack + time.Duration(spec.LatencyScale*float64(lognormal(time.Duration(2+3*gi)*time.Millisecond, 0.7)))
-			if gi == 1 && in(c, crashStart, crashStop+5*time.Second) {
+			if gi == 1 && !spec.NoFaults && in(c, crashStart, crashStop+5*time.Second) {
 				c = crashStop + 5*time.Second + lognormal(20*time.Millisecond, 0.5) // slow group catches up late
 			}
 			if c < spec.Duration {
@@ -100,10 +105,12 @@ func synthRun(spec synthSpec) *Run {
 	})
 
 	r := NewRecorder(Config{})
-	r.Fault("partition", "broker-2 | rest", partStart, partStop)
-	r.Fault("crash", "broker-1", crashStart, crashStop)
+	if !spec.NoFaults {
+		r.Fault("partition", "broker-2 | rest", partStart, partStop)
+		r.Fault("crash", "broker-1", crashStart, crashStop)
+	}
 	for id := int32(1); id <= 3; id++ {
-		r.Broker(id, BrokerCapacity{Cores: 4, NICBytesPerSec: 125_000_000, DiskBytesPerSec: 400_000_000})
+		r.Broker(id, BrokerCapacity{Cores: 4, NICBytesPerSec: 12_500_000, DiskBytesPerSec: 20_000_000})
 	}
 	var cum [4]BrokerCounters
 	var acked, consumed [2]int64
@@ -122,9 +129,9 @@ func synthRun(spec synthSpec) *Run {
 				}
 				perSec := float64(spec.Rate) * load * (1 + 0.15*float64(id-2)) * (1 + 0.1*math.Sin(float64(now)/float64(7*time.Second)+float64(id)))
 				c.CPUBusy += time.Duration(perSec*float64(400*time.Microsecond)/spec.LatencyScale*(1+1/spec.Compression)) / 10
-				c.NetInBytes += int64(perSec * float64(spec.Size) * 20 / spec.Compression / 10)
-				c.NetOutBytes += int64(perSec * float64(spec.Size) * 20 / spec.Compression / 10 * 2)
-				c.DiskWriteBytes += int64(perSec * float64(spec.Size) * 40 / spec.Compression / 10)
+				c.NetInBytes += int64(perSec * float64(spec.Size) / spec.Compression / 10)
+				c.NetOutBytes += int64(perSec * float64(spec.Size) / spec.Compression / 10 * 2)
+				c.DiskWriteBytes += int64(perSec * float64(spec.Size) / spec.Compression / 10)
 				r.BrokerSample(now, id, *c)
 				r.Request(now, "Fetch")
 			}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,7 +23,10 @@ import (
 // Values are the key's value ids, so states compare in O(1).
 
 type linInput struct {
-	read    bool
+	read bool
+	// order is the partition's sorted distinct append offsets: appends must follow it,
+	// which pins every acknowledged append to one place in the search.
+	order   *[]int64
 	offsets []int64
 	vals    []uint64
 	labels  []history.Value // for descriptions
@@ -78,12 +82,11 @@ func linStep(state, input, output any) (bool, any) {
 		}
 		return true, s
 	}
-	last := s.lastOffset()
-	for _, o := range in.offsets {
-		if o <= last {
+	order := *in.order
+	for j, o := range in.offsets {
+		if s.n+j >= len(order) || order[s.n+j] != o {
 			return false, s
 		}
-		last = o
 	}
 	arr := s.arr
 	// Reuse the shared array when it already continues with exactly these entries.
@@ -165,6 +168,15 @@ func linModel() porcupine.Model {
 func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, map[int32]bool) {
 	byKey := map[int32][]porcupine.Operation{}
 	skipKeys := map[int32]bool{}
+	orders := map[int32]*[]int64{}
+	orderOf := func(kid int32) *[]int64 {
+		o := orders[kid]
+		if o == nil {
+			o = new([]int64)
+			orders[kid] = o
+		}
+		return o
+	}
 	clients := map[int64]int{}
 	nextClient := 0
 	client := func(p int64) int {
@@ -260,7 +272,13 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 					cid = nextClient // a settled send may overlap its process's later ops
 					nextClient++
 				}
-				byKey[kid] = append(byKey[kid], porcupine.Operation{ClientId: cid, Input: p.in, Call: op.Time, Output: nil, Return: p.returnAt, Metadata: int64(op.Index)})
+				// One append per record: another producer's record may land between two
+				// records of one send (int-send-skip), so they are not one atomic append.
+				for j := range p.in.offsets {
+					in := &linInput{order: orderOf(kid), offsets: p.in.offsets[j : j+1], vals: p.in.vals[j : j+1], labels: p.in.labels[j : j+1]}
+					*in.order = append(*in.order, in.offsets[0])
+					byKey[kid] = append(byKey[kid], porcupine.Operation{ClientId: cid, Input: in, Call: op.Time, Output: nil, Return: p.returnAt, Metadata: int64(op.Index)})
+				}
 			}
 			continue
 		}
@@ -288,6 +306,10 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 		for _, kid := range order {
 			byKey[kid] = append(byKey[kid], porcupine.Operation{ClientId: client(op.Process), Input: ins[kid], Call: a.ops[inv].Time, Output: nil, Return: op.Time, Metadata: int64(op.Index)})
 		}
+	}
+	for _, o := range orders {
+		sort.Slice(*o, func(i, j int) bool { return (*o)[i] < (*o)[j] })
+		*o = slices.Compact(*o)
 	}
 	return byKey, skipKeys
 }

@@ -543,3 +543,32 @@ func WriteComparison(dir string, runs []Labeled, p99Limit time.Duration) ([]stri
 	}
 	return writeFiles(dir, files)
 }
+
+// LabelOf names a configuration by its swept parameters: "linger.ms=5
+// compression.type=lz4", using the last element of each dotted path when that stays
+// unambiguous within params.
+func LabelOf(params []Param) string {
+	short := make([]string, len(params))
+	seen := map[string]int{}
+	for i, p := range params {
+		name := p.Path
+		if j := strings.LastIndex(name, "."); j >= 0 {
+			// Keep Kafka's dotted property names whole ("linger.ms"): drop only the
+			// scenario path in front of them ("producer.").
+			if k := strings.Index(name, "."); k >= 0 && k < j {
+				name = name[k+1:]
+			}
+		}
+		short[i] = name
+		seen[name]++
+	}
+	parts := make([]string, len(params))
+	for i, p := range params {
+		name := short[i]
+		if seen[name] > 1 {
+			name = p.Path
+		}
+		parts[i] = name + "=" + p.Value
+	}
+	return strings.Join(parts, " ")
+}

@@ -107,3 +107,11 @@ func TestComparisonSmallGrid(t *testing.T) {
 		assert.True(t, bytes.Equal(data, again[name]), "%s differs between two runs", name)
 	}
 }
+
+func TestLabelOf(t *testing.T) {
+	assert.Equal(t, "linger.ms=5 compression.type=lz4", LabelOf([]Param{{"producer.linger.ms", "5"}, {"producer.compression.type", "lz4"}}))
+	assert.Equal(t, "acks=all", LabelOf([]Param{{"acks", "all"}}))
+	assert.Equal(t, "producer.batch.size=1 consumer.batch.size=2",
+		LabelOf([]Param{{"producer.batch.size", "1"}, {"consumer.batch.size", "2"}}), "ambiguous short names keep the full path")
+	assert.Equal(t, "", LabelOf(nil))
+}

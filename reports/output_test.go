@@ -472,6 +472,11 @@ func TestReadResultErrors(t *testing.T) {
 	_, err = ReadResult(p)
 	require.ErrorContains(t, err, `unknown field "colour"`)
 
+	p = write("short.json", `{"schema": "logsim.result", "version": 1, "metrics": {"interval_ns": 1000000000,
+		"intervals": [{"start_ns": 0, "end_ns": 1000000000}], "lags": [{"group": "g", "topic": "t", "partition": 0, "lag": []}]}}`)
+	_, err = ReadResult(p)
+	require.EqualError(t, err, p+": metrics.lags[0].lag: 0 elements for 1 intervals")
+
 	p = write("badhist.json", `{"schema": "logsim.result", "version": 1, "metrics": {"histograms": {"publish_latency": "HISTFAAAA"}}}`)
 	_, err = ReadResult(p)
 	require.ErrorContains(t, err, p+": metrics.histograms: publish latency histogram")
@@ -518,4 +523,26 @@ func BenchmarkReport(b *testing.B) {
 			b.Fatalf("only %d files", len(files))
 		}
 	}
+}
+
+// FuzzParseResult: result.json is user input for `logsim report`; no content panics.
+func FuzzParseResult(f *testing.F) {
+	f.Add([]byte(`{"schema": "logsim.result", "version": 1, "metrics": {}}`))
+	f.Add([]byte(`{"schema": "logsim.result", "version": 1, "metrics": {"histograms": {"publish_latency": "HISTFAAAACl42pNpmSzMwMDAxQABzFCaEUzOmNZg/wEi0NzIyPSYlLWYlYWZiRMAaJYGPQ=="}}}`))
+	f.Add([]byte(`{"schema": "logsim.result", "version": 2}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := ParseResult("fuzz.json", data)
+		if err == nil {
+			require.NotNil(t, res.Metrics)
+			// What `logsim report` does next must not panic either (plots excepted:
+			// too slow for fuzzing; TestReadResultErrors covers their inputs).
+			run := res.Run()
+			require.NoError(t, WriteSummaryMarkdown(io.Discard, run))
+			_, err := OMBResultOf(run)
+			require.NoError(t, err)
+			require.NoError(t, WriteReportHTML(io.Discard, run, nil))
+		} else {
+			require.True(t, strings.HasPrefix(err.Error(), "fuzz.json: "), err.Error())
+		}
+	})
 }

@@ -170,7 +170,72 @@ func ParseResult(name string, data []byte) (*Result, error) {
 			return nil, fmt.Errorf("%s: metrics.histograms: %v", name, err)
 		}
 	}
+	if err := r.Metrics.validate(); err != nil {
+		return nil, fmt.Errorf("%s: metrics.%v", name, err)
+	}
 	return &r, nil
+}
+
+// validate checks what the report writers rely on: every per-interval series has one
+// element per interval, intervals and faults do not run backwards.
+func (m *Metrics) validate() error {
+	n := len(m.Intervals)
+	if n > 0 && m.IntervalNs <= 0 {
+		return fmt.Errorf("interval_ns: %d; it must be positive", m.IntervalNs)
+	}
+	for i, iv := range m.Intervals {
+		if iv.EndNs < iv.StartNs {
+			return fmt.Errorf("intervals[%d]: end_ns %d before start_ns %d", i, iv.EndNs, iv.StartNs)
+		}
+	}
+	for i, w := range m.Windows {
+		if w.EndNs < w.StartNs {
+			return fmt.Errorf("windows[%d]: end_ns %d before start_ns %d", i, w.EndNs, w.StartNs)
+		}
+	}
+	check := func(field string, got int) error {
+		if got != n {
+			return fmt.Errorf("%s: %d elements for %d intervals", field, got, n)
+		}
+		return nil
+	}
+	for i, g := range m.Groups {
+		if err := check(fmt.Sprintf("groups[%d].consumed_per_interval", i), len(g.ConsumedPerInterval)); err != nil {
+			return err
+		}
+		if err := check(fmt.Sprintf("groups[%d].backlog_per_interval", i), len(g.BacklogPerInterval)); err != nil {
+			return err
+		}
+	}
+	for i, l := range m.Lags {
+		if err := check(fmt.Sprintf("lags[%d].lag", i), len(l.Lag)); err != nil {
+			return err
+		}
+	}
+	for i, b := range m.Brokers {
+		for field, got := range map[string]int{
+			"cpu_busy_ns_per_interval": len(b.CPUBusyNsPerInterval), "net_in_bytes_per_interval": len(b.NetInPerInterval),
+			"net_out_bytes_per_interval": len(b.NetOutPerInterval), "disk_write_bytes_per_interval": len(b.DiskWritePerInterval),
+			"disk_read_bytes_per_interval": len(b.DiskReadPerInterval), "cpu_utilization": len(b.CPUUtilization),
+			"net_in_utilization": len(b.NetInUtilization), "net_out_utilization": len(b.NetOutUtilization),
+			"disk_utilization": len(b.DiskUtilization),
+		} {
+			if err := check(fmt.Sprintf("brokers[%d].%s", i, field), got); err != nil {
+				return err
+			}
+		}
+	}
+	for i, q := range m.Requests {
+		if err := check(fmt.Sprintf("requests[%d].per_interval", i), len(q.PerInterval)); err != nil {
+			return err
+		}
+	}
+	for i, f := range m.Faults {
+		if f.StopNs < f.StartNs {
+			return fmt.Errorf("faults[%d]: stop_ns %d before start_ns %d", i, f.StopNs, f.StartNs)
+		}
+	}
+	return nil
 }
 
 // jsonErrorAt adds line and column to a JSON error that carries an offset.

@@ -381,10 +381,6 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value, path string) {
 // place the key belongs when it is a key of a nested section (acks under config).
 func (d *decoder) unknownKey(n ast.Node, t reflect.Type, key, path string) {
 	keys := keysOf(t)
-	where := "here"
-	if path != "" {
-		where = "in " + display(path)
-	}
 	hint := ""
 	if near, ok := nearest(key, keys); ok {
 		hint = fmt.Sprintf("; did you mean %s?", near)
@@ -402,7 +398,7 @@ func (d *decoder) unknownKey(n ast.Node, t reflect.Type, key, path string) {
 			hint = "; " + h
 		}
 	}
-	d.errorf(n, path, "unknown key %s %s%s (accepted: %s)", key, where, hint, strings.Join(keys, ", "))
+	d.errorf(n, path, "unknown key %s%s (accepted: %s)", key, hint, strings.Join(keys, ", "))
 }
 
 // misplaced explains Kafka keys that exist at another level than where they were written.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -93,22 +94,38 @@ func load(file, dir string, src []byte, sets []string, checkSweep bool) (*Scenar
 	for _, set := range sets {
 		d.applySet(s, set)
 	}
-	if len(errs) > 0 {
-		return nil, errs.err()
-	}
+	// Values that failed to decode kept their defaults, so the scenario can still be
+	// resolved and checked: every problem is reported at once. Checks of a value that
+	// already has an error are dropped, as they would only repeat it.
+	decodeErrs := slices.Clone(errs)
 	d.resolve(s)
-	if len(errs) > 0 {
-		return nil, errs.err()
-	}
-	v := &validator{d: d, errs: &errs}
+	var verrs ErrorList
+	v := &validator{d: d, errs: &verrs}
 	v.scenario(s)
+	for _, e := range verrs {
+		if !slices.ContainsFunc(decodeErrs, func(de *Error) bool { return related(de.Path, e.Path) }) {
+			errs = append(errs, e)
+		}
+	}
 	if checkSweep && len(errs) == 0 {
+		v.errs = &errs
 		v.sweep(s, src, sets)
 	}
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// related reports whether one display path is the other or lies below it.
+func related(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	within := func(x, y string) bool {
+		return x == y || strings.HasPrefix(x, y+".") || strings.HasPrefix(x, y+"[")
+	}
+	return within(a, b) || within(b, a)
 }
 
 // explicit reports whether the file or a --set gave the value at path.

@@ -146,10 +146,11 @@ func (v *validator) cluster(s *Scenario) {
 	if b.MinInsyncReplicas < 1 {
 		v.bad(p("min.insync.replicas"), "%d: at least 1", b.MinInsyncReplicas)
 	}
-	if b.DefaultReplicationFactor < 1 || b.DefaultReplicationFactor > c.Brokers {
+	brokersOK := c.Brokers >= 1 && c.Brokers <= maxBrokers
+	if brokersOK && (b.DefaultReplicationFactor < 1 || b.DefaultReplicationFactor > c.Brokers) {
 		v.bad(p("default.replication.factor"), "%d is out of range; accepted: 1 to the number of brokers (%d)", b.DefaultReplicationFactor, c.Brokers)
 	}
-	if b.OffsetsTopicReplicationFactor < 1 || b.OffsetsTopicReplicationFactor > c.Brokers {
+	if brokersOK && (b.OffsetsTopicReplicationFactor < 1 || b.OffsetsTopicReplicationFactor > c.Brokers) {
 		v.bad(p("offsets.topic.replication.factor"), "%d is out of range; accepted: 1 to the number of brokers (%d)", b.OffsetsTopicReplicationFactor, c.Brokers)
 	}
 	if b.NumPartitions < 1 || b.NumPartitions > maxPartitions {
@@ -214,7 +215,8 @@ func (v *validator) topics(s *Scenario) map[string]int {
 		if t.Partitions < 1 || t.Partitions > maxPartitions {
 			v.bad(child(p, "partitions"), "%d is out of range; accepted: 1 to %d", t.Partitions, maxPartitions)
 		}
-		if t.ReplicationFactor < 1 || t.ReplicationFactor > s.Cluster.Brokers {
+		// With an invalid broker count, only the broker count is reported.
+		if s.Cluster.Brokers >= 1 && (t.ReplicationFactor < 1 || t.ReplicationFactor > s.Cluster.Brokers) {
 			v.bad(child(p, "replication.factor"), "%d is out of range; accepted: 1 to the number of brokers (%d)", t.ReplicationFactor, s.Cluster.Brokers)
 		}
 		c, cp := &t.Config, child(p, "config")
@@ -497,9 +499,17 @@ func (v *validator) sweep(s *Scenario, src []byte, sets []string) {
 			}
 			msg := err.Error()
 			if l, ok := err.(ErrorList); ok && len(l) > 0 {
-				msg = l[0].Msg
-				if l[0].Path != "" {
-					msg = l[0].Path + ": " + msg
+				// Prefer the error about the swept value itself.
+				first := l[0]
+				for _, e := range l {
+					if e.Flag != "" {
+						first = e
+						break
+					}
+				}
+				msg = first.Msg
+				if first.Path != "" {
+					msg = first.Path + ": " + msg
 				}
 			}
 			v.bad(elem(p, j), "the sweep value %s=%s does not load: %s", path, val, msg)

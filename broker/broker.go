@@ -262,7 +262,7 @@ type replica struct {
 	settings topicSettings
 
 	// follower side
-	fetchState   fetchState
+	fetchState    fetchState
 	truncInFlight bool
 
 	// leader side

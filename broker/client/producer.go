@@ -1,0 +1,307 @@
+package client
+
+import (
+	"slices"
+	"time"
+
+	"logsim/broker/node"
+	"logsim/broker/proto"
+)
+
+// Outcome is how a send ended, in the history's terms.
+type Outcome uint8
+
+// The outcomes.
+const (
+	// OK: the records were appended; Result.Offset says where (unknown with acks=0).
+	OK Outcome = iota + 1
+	// Fail: the records were certainly not appended anywhere.
+	Fail
+	// Info: unknown; they may or may not have been appended.
+	Info
+)
+
+// String is the history's completion type: ok, fail or info.
+func (o Outcome) String() string {
+	switch o {
+	case OK:
+		return "ok"
+	case Fail:
+		return "fail"
+	case Info:
+		return "info"
+	}
+	return "unknown"
+}
+
+// Record is what the application sends.
+type Record struct {
+	Topic string
+	// Partition is the target partition, or -1 for the default partitioner.
+	Partition int32
+	// Key is the record key; empty for none (sticky partitioning).
+	Key string
+	// Value is the unique value id.
+	Value int64
+	// Size is the value's size in bytes.
+	Size int32
+}
+
+// Result is a send's outcome, delivered once to its callback.
+type Result struct {
+	Outcome Outcome
+	TP      proto.TopicPartition
+	// Offset is the record's offset, -1 when unknown.
+	Offset int64
+	// Err is the Kafka error name for Fail and Info ("" for OK). Client-side failures
+	// use DELIVERY_TIMEOUT (delivery.timeout.ms), BUFFER_EXHAUSTED and
+	// METADATA_TIMEOUT (max.block.ms), and NETWORK_EXCEPTION (lost connection).
+	Err string
+	// Blocked is how long Send was blocked before the record entered the
+	// accumulator: waiting for buffer.memory or for the topic's metadata.
+	Blocked time.Duration
+	// Attempts is how many times the batch was sent.
+	Attempts int
+}
+
+// ProducerStats are a producer's counters.
+type ProducerStats struct {
+	Sent, Acked, Failed, Unknown int64
+	Batches, Requests, Retries   int64
+	BytesSent                    int64
+	// BlockedTime is the total time sends spent blocked (buffer.memory, metadata);
+	// BlockedSends counts the sends that blocked at all.
+	BlockedTime  time.Duration
+	BlockedSends int64
+	// BufferUsed is the accumulator's current use of buffer.memory.
+	BufferUsed int64
+}
+
+type blockedSend struct {
+	id    int64
+	rec   Record
+	done  func(Result)
+	at    time.Duration
+	timer node.TimerID
+}
+
+type batch struct {
+	tp       proto.TopicPartition
+	recs     []proto.Record
+	dones    []func(Result)
+	blocked  []time.Duration
+	bytes    int
+	created  time.Duration
+	deadline time.Duration
+	attempts int
+	retryAt  time.Duration
+	pid      int64
+	epoch    int16
+	seq      int32 // -1 until first sent
+	maybe    bool  // an attempt may have appended it
+	wire     *proto.RecordBatch
+}
+
+type partState struct {
+	queue    []*batch
+	inflight int
+	nextSeq  int32
+}
+
+type request struct {
+	corr    int64
+	to      node.ID
+	batches []*batch
+	timer   node.TimerID
+}
+
+type sticky struct {
+	partition int32
+	bytes     int
+}
+
+// Producer is Kafka's producer as a component of a client node.
+type Producer struct {
+	env  node.Env
+	cfg  ProducerConfig
+	meta *Metadata
+
+	parts    map[proto.TopicPartition]*partState
+	partList []proto.TopicPartition
+	sticky   map[string]*sticky
+	blocked  []*blockedSend
+	inflight map[int64]*request
+	perNode  map[node.ID]int
+
+	corr       int64
+	corrBase   int64
+	blockSeq   int64
+	pid        int64
+	epoch      int16
+	pidCorr    int64
+	pidTo      node.ID
+	sampler    *proto.Sampler
+	wakeAt     time.Duration
+	expiryAt   time.Duration
+	stats      ProducerStats
+	bufferUsed int64
+}
+
+// NewProducer builds a producer for the node whose Env is env. It panics on an invalid
+// config (validate user input with ProducerConfig.Validate first).
+func NewProducer(env node.Env, cfg ProducerConfig) *Producer {
+	if err := cfg.Validate(); err != nil {
+		panic("client: invalid producer config: " + err.Error())
+	}
+	base := cfg.CorrelationBase
+	if base == 0 {
+		base = 1 << 40
+	}
+	p := &Producer{env: env, cfg: cfg, corrBase: base, corr: base + 1<<33, pid: proto.NoProducerID,
+		parts: map[proto.TopicPartition]*partState{}, sticky: map[string]*sticky{},
+		inflight: map[int64]*request{}, perNode: map[node.ID]int{}, sampler: proto.NewSampler(cfg.CompressionSampleRate)}
+	p.meta = NewMetadata(env, cfg.BootstrapServers, cfg.MetadataMaxAge, cfg.RetryBackoff, cfg.RequestTimeout, base)
+	p.meta.OnUpdate = p.metadataUpdated
+	return p
+}
+
+// Metadata is the producer's view of the cluster.
+func (p *Producer) Metadata() *Metadata { return p.meta }
+
+// Stats returns the counters.
+func (p *Producer) Stats() ProducerStats {
+	s := p.stats
+	s.BufferUsed = p.bufferUsed
+	return s
+}
+
+// BlockedSends is the number of sends waiting for buffer memory or metadata. An
+// application thread would be blocked in send(): hosts should not send more while it
+// is non-zero if they model one blocking thread.
+func (p *Producer) BlockedSends() int { return len(p.blocked) }
+
+// Pending is the number of sends not yet completed.
+func (p *Producer) Pending() int64 {
+	return p.stats.Sent - p.stats.Acked - p.stats.Failed - p.stats.Unknown
+}
+
+// ProducerID is the idempotent producer id and epoch (-1 without one).
+func (p *Producer) ProducerID() (int64, int16) { return p.pid, p.epoch }
+
+// Send hands a record to the producer; done (may be nil) is called exactly once with
+// its outcome. If buffer.memory is full or the topic's metadata is unknown the send
+// blocks (up to max.block.ms) before entering the accumulator, as Kafka's send() does.
+func (p *Producer) Send(rec Record, done func(Result)) {
+	p.env.Charge(p.cfg.CPU.PerRecord)
+	p.stats.Sent++
+	p.meta.Want(rec.Topic)
+	if len(p.blocked) == 0 && p.canAdmit(rec) {
+		p.admit(rec, done, 0)
+		p.drain()
+		return
+	}
+	p.blockSeq++
+	bs := &blockedSend{id: p.blockSeq, rec: rec, done: done, at: p.env.Now()}
+	bs.timer = p.env.After(p.cfg.MaxBlock, node.Timer{Kind: timerMaxBlock, Arg: bs.id})
+	p.blocked = append(p.blocked, bs)
+}
+
+func recordBytes(rec *Record) int { return proto.RecordOverhead + len(rec.Key) + int(rec.Size) }
+
+func (p *Producer) canAdmit(rec Record) bool {
+	return p.meta.Partitions(rec.Topic) > 0 && p.bufferUsed+int64(recordBytes(&rec)) <= p.cfg.BufferMemory
+}
+
+// admit partitions a record and appends it to its partition's open batch.
+func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) {
+	n := p.meta.Partitions(rec.Topic)
+	part := rec.Partition
+	switch {
+	case part >= int32(n):
+		p.stats.Failed++
+		if done != nil {
+			done(Result{Outcome: Fail, TP: proto.TopicPartition{Topic: rec.Topic, Partition: part}, Offset: -1, Err: proto.UNKNOWN_TOPIC_OR_PARTITION.String(), Blocked: blocked})
+		}
+		return
+	case part >= 0:
+	case rec.Key != "":
+		part = KeyPartition(rec.Key, n)
+	default:
+		part = p.stickyPartition(rec.Topic, n, recordBytes(&rec))
+	}
+	tp := proto.TopicPartition{Topic: rec.Topic, Partition: part}
+	ps := p.parts[tp]
+	if ps == nil {
+		ps = &partState{}
+		p.parts[tp] = ps
+		i, _ := slices.BinarySearchFunc(p.partList, tp, func(a, b proto.TopicPartition) int {
+			if a.Less(b) {
+				return -1
+			} else if b.Less(a) {
+				return 1
+			}
+			return 0
+		})
+		p.partList = slices.Insert(p.partList, i, tp)
+	}
+	size := recordBytes(&rec)
+	now := p.env.Now()
+	var b *batch
+	if k := len(ps.queue); k > 0 && ps.queue[k-1].wire == nil && ps.queue[k-1].bytes+size <= p.cfg.BatchSize {
+		b = ps.queue[k-1]
+	} else {
+		b = &batch{tp: tp, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1, pid: proto.NoProducerID}
+		ps.queue = append(ps.queue, b)
+		p.armExpiry(b.deadline)
+	}
+	b.recs = append(b.recs, proto.Record{Value: rec.Value, Key: rec.Key, Size: rec.Size, Timestamp: now})
+	b.dones = append(b.dones, done)
+	if blocked > 0 || b.blocked != nil {
+		if b.blocked == nil {
+			b.blocked = make([]time.Duration, len(b.recs)-1, len(b.recs))
+		}
+		b.blocked = append(b.blocked, blocked)
+	}
+	b.bytes += size
+	p.bufferUsed += int64(size)
+	if blocked > 0 {
+		p.stats.BlockedSends++
+		p.stats.BlockedTime += blocked
+	}
+}
+
+// stickyPartition is Kafka's uniform sticky partitioner (KIP-794): keyless records stick
+// to one partition until batch.size bytes went to it, then switch at random.
+func (p *Producer) stickyPartition(topic string, n, size int) int32 {
+	s := p.sticky[topic]
+	if s == nil {
+		s = &sticky{partition: -1}
+		p.sticky[topic] = s
+	}
+	if s.partition < 0 || int(s.partition) >= n || s.bytes >= p.cfg.BatchSize {
+		next := int32(p.env.Rand().IntN(n))
+		if n > 1 && next == s.partition {
+			next = (next + 1) % int32(n)
+		}
+		s.partition, s.bytes = next, 0
+	}
+	s.bytes += size
+	return s.partition
+}
+
+// unblock admits blocked sends, in order, while there is room.
+func (p *Producer) unblock() {
+	now := p.env.Now()
+	for len(p.blocked) > 0 && p.canAdmit(p.blocked[0].rec) {
+		bs := p.blocked[0]
+		p.blocked[0] = nil
+		p.blocked = p.blocked[1:]
+		p.env.Cancel(bs.timer)
+		p.admit(bs.rec, bs.done, max(now-bs.at, 1))
+	}
+}
+
+func (p *Producer) metadataUpdated() {
+	p.unblock()
+	p.drain()
+}

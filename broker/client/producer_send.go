@@ -1,0 +1,504 @@
+package client
+
+import (
+	"slices"
+	"time"
+
+	"logsim/broker/node"
+	"logsim/broker/proto"
+)
+
+// Handle consumes the producer's events: its responses, its timers, and (without
+// consuming them) disconnects.
+func (p *Producer) Handle(ev node.Event) bool {
+	if p.meta.Handle(ev) {
+		return true
+	}
+	switch ev.Kind {
+	case node.Recv:
+		switch m := ev.Msg.(type) {
+		case *proto.ProduceResponse:
+			if !p.owns(m.Correlation) {
+				return false
+			}
+			p.handleProduceResponse(m)
+			return true
+		case *proto.InitProducerIdResponse:
+			if !p.owns(m.Correlation) {
+				return false
+			}
+			p.handleInitProducerID(m)
+			return true
+		}
+	case node.TimerFired:
+		return p.timer(ev.Timer)
+	case node.Disconnected:
+		p.disconnected(ev.From)
+	}
+	return false
+}
+
+func (p *Producer) owns(corr int64) bool { return corr > p.corrBase && corr <= p.corrBase+1<<34 }
+
+func (p *Producer) timer(t node.Timer) bool {
+	switch t.Kind {
+	case timerLinger:
+		p.wakeAt = 0
+		p.drain()
+	case timerRequestTimeout:
+		if r := p.inflight[t.Arg]; r != nil {
+			p.failRequest(r, proto.REQUEST_TIMED_OUT.String())
+		}
+	case timerExpiry:
+		p.expiryAt = 0
+		p.expire()
+	case timerMaxBlock:
+		for i, bs := range p.blocked {
+			if bs.id != t.Arg {
+				continue
+			}
+			p.blocked = slices.Delete(p.blocked, i, i+1)
+			err := "BUFFER_EXHAUSTED"
+			if p.meta.Partitions(bs.rec.Topic) == 0 {
+				err = "METADATA_TIMEOUT"
+			}
+			p.stats.Failed++
+			if bs.done != nil {
+				bs.done(Result{Outcome: Fail, TP: proto.TopicPartition{Topic: bs.rec.Topic, Partition: bs.rec.Partition}, Offset: -1, Err: err, Blocked: p.env.Now() - bs.at})
+			}
+			break
+		}
+		p.unblock()
+	case timerInitProducerID:
+		if t.Arg == p.pidCorr || t.Arg < 0 {
+			if t.Arg == p.pidCorr {
+				p.pidCorr = 0 // no answer: ask again
+			}
+			p.drain()
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func (p *Producer) nextCorr() int64 {
+	p.corr++
+	return p.corr
+}
+
+// arm sets the drain timer for t unless an earlier one is set.
+func (p *Producer) arm(t time.Duration) {
+	now := p.env.Now()
+	if t <= now {
+		t = now + time.Microsecond
+	}
+	if p.wakeAt != 0 && p.wakeAt <= t {
+		return
+	}
+	p.wakeAt = t
+	p.env.After(t-now, node.Timer{Kind: timerLinger})
+}
+
+func (p *Producer) armExpiry(t time.Duration) {
+	if p.expiryAt != 0 && p.expiryAt <= t {
+		return
+	}
+	p.expiryAt = t
+	p.env.After(t-p.env.Now(), node.Timer{Kind: timerExpiry})
+}
+
+// drain sends every ready batch whose leader has in-flight room, one batch per
+// partition per request, as Kafka's sender does, until nothing more can go.
+func (p *Producer) drain() {
+	if p.cfg.EnableIdempotence && p.pid == proto.NoProducerID {
+		p.initProducerID()
+		return
+	}
+	now := p.env.Now()
+	var next time.Duration
+	for {
+		reqs := map[node.ID]*proto.ProduceRequest{}
+		var order []node.ID
+		var sent map[node.ID][]*batch
+		for _, tp := range p.partList {
+			ps := p.parts[tp]
+			if len(ps.queue) == 0 {
+				continue
+			}
+			b := ps.queue[0]
+			leader, _, ok := p.meta.Leader(tp)
+			if !ok {
+				p.meta.RequestUpdate()
+				continue
+			}
+			if ready, at := p.ready(ps, b, now); !ready {
+				if at > 0 && (next == 0 || at < next) {
+					next = at
+				}
+				continue
+			}
+			req := reqs[leader]
+			if req == nil {
+				if p.perNode[leader] >= p.cfg.MaxInFlightRequestsPerConnection && p.cfg.Acks != proto.AcksNone {
+					continue
+				}
+				req = &proto.ProduceRequest{Correlation: p.nextCorr(), Acks: p.cfg.Acks, Timeout: p.cfg.RequestTimeout}
+				reqs[leader] = req
+				order = append(order, leader)
+				if sent == nil {
+					sent = map[node.ID][]*batch{}
+				}
+			} else if req.Size()+b.bytes > p.cfg.MaxRequestSize {
+				continue
+			}
+			ps.queue[0] = nil
+			ps.queue = ps.queue[1:]
+			req.Partitions = append(req.Partitions, proto.ProducePartition{TopicPartition: tp, Batch: p.wireBatch(ps, b)})
+			sent[leader] = append(sent[leader], b)
+		}
+		if len(order) == 0 {
+			break
+		}
+		slices.Sort(order)
+		for _, to := range order {
+			p.sendRequest(to, reqs[to], sent[to])
+		}
+	}
+	if next > 0 {
+		p.arm(next)
+	}
+}
+
+// ready says whether b, at the head of its partition's queue, may go now, and if not,
+// when it will be (0: when something else happens).
+func (p *Producer) ready(ps *partState, b *batch, now time.Duration) (bool, time.Duration) {
+	if b.attempts > 0 {
+		if p.cfg.EnableIdempotence && ps.inflight > 0 {
+			return false, 0 // retries go alone, in sequence order
+		}
+		return now >= b.retryAt, b.retryAt
+	}
+	if b.bytes >= p.cfg.BatchSize || len(ps.queue) > 1 || now >= b.created+p.cfg.Linger {
+		return true, 0
+	}
+	return false, b.created + p.cfg.Linger
+}
+
+// wireBatch builds (once) the batch as sent: sequence, compression and checksum. A
+// retry resends the same batch.
+func (p *Producer) wireBatch(ps *partState, b *batch) *proto.RecordBatch {
+	if b.wire != nil {
+		return b.wire
+	}
+	w := &proto.RecordBatch{ProducerID: proto.NoProducerID, Compression: p.cfg.CompressionType, Payload: p.cfg.Payload, Records: b.recs,
+		FirstTimestamp: b.recs[0].Timestamp, MaxTimestamp: b.recs[len(b.recs)-1].Timestamp}
+	if p.cfg.EnableIdempotence {
+		b.pid, b.epoch, b.seq = p.pid, p.epoch, ps.nextSeq
+		ps.nextSeq += int32(len(b.recs))
+		w.ProducerID, w.ProducerEpoch, w.BaseSequence = b.pid, b.epoch, b.seq
+	}
+	out, err := p.sampler.Size(w)
+	if err != nil {
+		panic("client: sizing batch: " + err.Error())
+	}
+	w.SizeBytes = int32(proto.BatchHeaderSize + out.RecordsBytes)
+	w.CRC = w.ComputeCRC()
+	if rate := p.cfg.CPU.CompressBytesPerSecond[w.Compression]; rate > 0 {
+		p.env.Charge(time.Duration(float64(out.RawBytes) / rate * 1e9))
+	}
+	b.wire = w
+	p.stats.Batches++
+	return w
+}
+
+func (p *Producer) sendRequest(to node.ID, req *proto.ProduceRequest, batches []*batch) {
+	p.env.Charge(p.cfg.CPU.PerRequest)
+	p.stats.Requests++
+	p.stats.BytesSent += int64(req.Size())
+	for _, b := range batches {
+		b.attempts++
+		if b.attempts > 1 {
+			p.stats.Retries++
+		}
+		p.parts[b.tp].inflight++
+	}
+	p.env.Send(to, req)
+	if p.cfg.Acks == proto.AcksNone {
+		// Nothing comes back: the send is done once it is on the wire.
+		for _, b := range batches {
+			p.parts[b.tp].inflight--
+			p.complete(b, OK, -1, "")
+		}
+		return
+	}
+	r := &request{corr: req.Correlation, to: to, batches: batches}
+	r.timer = p.env.After(p.cfg.RequestTimeout, node.Timer{Kind: timerRequestTimeout, Arg: r.corr})
+	p.inflight[r.corr] = r
+	p.perNode[to]++
+}
+
+func (p *Producer) handleProduceResponse(m *proto.ProduceResponse) {
+	r := p.inflight[m.Correlation]
+	if r == nil {
+		return // timed out already: its batches were retried or completed
+	}
+	p.env.Charge(p.cfg.CPU.PerRequest)
+	p.finishRequest(r)
+	for i := range m.Partitions {
+		if i >= len(r.batches) {
+			break
+		}
+		res := &m.Partitions[i]
+		p.batchResult(r.batches[i], res.Err, res.BaseOffset, res.Err.String())
+	}
+	p.drain()
+}
+
+func (p *Producer) finishRequest(r *request) {
+	delete(p.inflight, r.corr)
+	p.env.Cancel(r.timer)
+	p.perNode[r.to]--
+	for _, b := range r.batches {
+		p.parts[b.tp].inflight--
+	}
+}
+
+// failRequest gives up a request with no answer: its batches may have been appended.
+func (p *Producer) failRequest(r *request, err string) {
+	p.finishRequest(r)
+	for _, b := range r.batches {
+		b.maybe = true
+		p.retryOrComplete(b, err, true)
+	}
+	p.meta.RequestUpdate()
+	p.drain()
+}
+
+func (p *Producer) disconnected(from node.ID) {
+	var lost []*request
+	for _, r := range p.inflight {
+		if r.to == from {
+			lost = append(lost, r)
+		}
+	}
+	slices.SortFunc(lost, func(a, b *request) int { return int(a.corr - b.corr) })
+	for _, r := range lost {
+		p.failRequest(r, proto.NETWORK_EXCEPTION.String())
+	}
+	if p.pidCorr != 0 && p.pidTo == from {
+		p.pidCorr = 0
+		p.env.After(p.cfg.RetryBackoff, node.Timer{Kind: timerLinger})
+	}
+}
+
+// maybeAppendedErrors are errors after which the batch may be in the log: the leader
+// appended it and then timed out, lost the ISR, or lost leadership while waiting for
+// acks=all (Kafka answers NOT_LEADER_OR_FOLLOWER then too).
+func (p *Producer) maybeAppended(err proto.ErrorCode) bool {
+	switch err {
+	case proto.REQUEST_TIMED_OUT, proto.NOT_ENOUGH_REPLICAS_AFTER_APPEND, proto.NETWORK_EXCEPTION, proto.KAFKA_STORAGE_ERROR, proto.UNKNOWN_SERVER_ERROR:
+		return true
+	case proto.NOT_LEADER_OR_FOLLOWER:
+		return p.cfg.Acks == proto.AcksAll
+	}
+	return false
+}
+
+func staleMetadata(err proto.ErrorCode) bool {
+	switch err {
+	case proto.NOT_LEADER_OR_FOLLOWER, proto.LEADER_NOT_AVAILABLE, proto.UNKNOWN_TOPIC_OR_PARTITION,
+		proto.FENCED_LEADER_EPOCH, proto.UNKNOWN_LEADER_EPOCH, proto.KAFKA_STORAGE_ERROR, proto.NOT_ENOUGH_REPLICAS:
+		return true
+	}
+	return false
+}
+
+// batchResult handles one partition's answer.
+func (p *Producer) batchResult(b *batch, err proto.ErrorCode, base int64, name string) {
+	if err == proto.NONE {
+		p.complete(b, OK, base, "")
+		return
+	}
+	if p.maybeAppended(err) {
+		b.maybe = true
+	}
+	if staleMetadata(err) {
+		p.meta.RequestUpdate()
+	}
+	retriable := err.Retriable()
+	if err == proto.OUT_OF_ORDER_SEQUENCE_NUMBER && p.cfg.EnableIdempotence && p.earlierUnresolved(b) {
+		// An earlier batch of the partition failed and will be retried first: this
+		// one is out of order only because of it.
+		retriable = true
+	}
+	if p.cfg.EnableIdempotence && b.pid != p.pid {
+		retriable = false // sent under a producer id we have given up
+	}
+	p.retryOrComplete(b, name, retriable)
+	if !retriable && p.cfg.EnableIdempotence && (err == proto.OUT_OF_ORDER_SEQUENCE_NUMBER || err == proto.INVALID_PRODUCER_EPOCH || err == proto.UNKNOWN_PRODUCER_ID) && b.pid == p.pid {
+		p.resetProducerID()
+	}
+}
+
+// earlierUnresolved reports whether a batch of b's partition with a lower sequence is
+// still in flight or queued.
+func (p *Producer) earlierUnresolved(b *batch) bool {
+	ps := p.parts[b.tp]
+	for _, q := range ps.queue {
+		if q.wire != nil && q.pid == b.pid && q.seq < b.seq {
+			return true
+		}
+	}
+	for _, r := range p.inflight {
+		for _, q := range r.batches {
+			if q.tp == b.tp && q.pid == b.pid && q.seq < b.seq {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// retryOrComplete requeues b for another attempt when allowed, else completes it.
+func (p *Producer) retryOrComplete(b *batch, err string, retriable bool) {
+	now := p.env.Now()
+	if retriable && b.attempts <= p.cfg.Retries && now < b.deadline {
+		b.retryAt = now + p.cfg.RetryBackoff
+		ps := p.parts[b.tp]
+		i := 0
+		if p.cfg.EnableIdempotence {
+			for i < len(ps.queue) && ps.queue[i].wire != nil && ps.queue[i].seq < b.seq {
+				i++
+			}
+		}
+		ps.queue = slices.Insert(ps.queue, i, b)
+		p.arm(b.retryAt)
+		return
+	}
+	outcome := Fail
+	if b.maybe {
+		outcome = Info
+	}
+	p.complete(b, outcome, -1, err)
+}
+
+// expire completes batches waiting in the accumulator past delivery.timeout.ms.
+func (p *Producer) expire() {
+	now := p.env.Now()
+	var next time.Duration
+	reset := false
+	for _, tp := range p.partList {
+		ps := p.parts[tp]
+		n := 0
+		for _, b := range ps.queue {
+			if now < b.deadline {
+				ps.queue[n] = b
+				n++
+				if next == 0 || b.deadline < next {
+					next = b.deadline
+				}
+				continue
+			}
+			if b.wire != nil && p.cfg.EnableIdempotence {
+				reset = true // its sequence is now unresolved
+			}
+			outcome := Fail
+			if b.maybe {
+				outcome = Info
+			}
+			p.complete(b, outcome, -1, "DELIVERY_TIMEOUT")
+		}
+		clear(ps.queue[n:])
+		ps.queue = ps.queue[:n]
+	}
+	if reset {
+		p.resetProducerID()
+	}
+	if next > 0 {
+		p.armExpiry(next)
+	}
+	p.drain()
+}
+
+// complete reports b's outcome to every record's callback and frees its memory.
+func (p *Producer) complete(b *batch, outcome Outcome, base int64, err string) {
+	switch outcome {
+	case OK:
+		p.stats.Acked += int64(len(b.recs))
+	case Fail:
+		p.stats.Failed += int64(len(b.recs))
+	default:
+		p.stats.Unknown += int64(len(b.recs))
+	}
+	p.bufferUsed -= int64(b.bytes)
+	for i, done := range b.dones {
+		if done == nil {
+			continue
+		}
+		res := Result{Outcome: outcome, TP: b.tp, Offset: -1, Err: err, Attempts: b.attempts}
+		if base >= 0 {
+			res.Offset = base + int64(i)
+		}
+		if b.blocked != nil {
+			res.Blocked = b.blocked[i]
+		}
+		done(res)
+	}
+	b.dones = nil
+	p.unblock()
+}
+
+// initProducerID asks a broker for a producer id (idempotence).
+func (p *Producer) initProducerID() {
+	if p.pidCorr != 0 {
+		return
+	}
+	ids := p.meta.brokers
+	var to node.ID
+	if len(ids) > 0 {
+		to = node.ID(ids[p.env.Rand().IntN(len(ids))])
+	} else {
+		to = p.cfg.BootstrapServers[p.env.Rand().IntN(len(p.cfg.BootstrapServers))]
+	}
+	p.pidCorr, p.pidTo = p.nextCorr(), to
+	p.env.Send(to, &proto.InitProducerIdRequest{Correlation: p.pidCorr, ProducerID: proto.NoProducerID})
+	p.env.After(p.cfg.RequestTimeout, node.Timer{Kind: timerInitProducerID, Arg: p.pidCorr})
+}
+
+func (p *Producer) handleInitProducerID(m *proto.InitProducerIdResponse) {
+	if m.Correlation != p.pidCorr {
+		return
+	}
+	p.pidCorr = 0
+	if m.Err != proto.NONE {
+		p.env.After(p.cfg.RetryBackoff, node.Timer{Kind: timerInitProducerID, Arg: -1})
+		return
+	}
+	p.pid, p.epoch = m.ProducerID, m.ProducerEpoch
+	p.drain()
+}
+
+// resetProducerID starts a new idempotent session after a sequence could not be
+// resolved (a gap the broker refused, an expired batch): batches queued for a retry
+// under the old id are completed (their fate is unknown), batches never sent get new
+// sequences, and a new producer id is requested.
+func (p *Producer) resetProducerID() {
+	p.pid, p.epoch = proto.NoProducerID, 0
+	for _, tp := range p.partList {
+		ps := p.parts[tp]
+		ps.nextSeq = 0
+		n := 0
+		for _, b := range ps.queue {
+			if b.wire != nil {
+				p.complete(b, Info, -1, proto.OUT_OF_ORDER_SEQUENCE_NUMBER.String())
+				continue
+			}
+			ps.queue[n] = b
+			n++
+		}
+		clear(ps.queue[n:])
+		ps.queue = ps.queue[:n]
+	}
+	p.initProducerID()
+}

@@ -1,0 +1,513 @@
+package simtest
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"logsim/broker/client"
+	"logsim/broker/node"
+	"logsim/broker/proto"
+)
+
+// Run executes one command and returns its output. The commands:
+//
+//	create-topic NAME [partitions=1] [rf=3] [assign=1,2,3] [config.key=value ...]
+//	producer NAME [acks=all] [idempotence=true] [retries=N] [linger=0s] [inflight=5]
+//	         [request-timeout=30s] [delivery-timeout=120s] [retry-backoff=100ms]
+//	         [batch-size=16384] [compression=none] [buffer-memory=N] [max-block=60s]
+//	produce NAME TOPIC/PARTITION values=1,2,3|values=1..5 [size=100] [key=K]
+//	results NAME                 completed sends since the last results
+//	run for=DURATION             advance virtual time; prints the observations
+//	crash|power-fail|restart|pause|resume NODE...
+//	partition NODE... | NODE...  cut the network between the groups
+//	isolate NODE                 cut NODE from every other node
+//	heal                         remove every network partition
+//	clog FROM TO | unclog FROM TO | reset-connection A B
+//	print-log BROKER TOPIC/PARTITION
+//	print-isr TOPIC/PARTITION    the controller's and every broker's view
+//	consume TOPIC/PARTITION [from=0] [via=BROKER]   a consumer Fetch
+//	events                       observations not yet printed
+func (h *Harness) Run(cmd Command) (string, error) {
+	switch cmd.Name {
+	case "create-topic":
+		return h.createTopic(cmd)
+	case "producer":
+		return h.producer(cmd)
+	case "produce":
+		return h.produce(cmd)
+	case "results":
+		return h.results(cmd)
+	case "run":
+		d, err := time.ParseDuration(cmd.Get("for", "0s"))
+		if err != nil {
+			return "", fmt.Errorf("run for=%s: want a duration", cmd.Get("for", ""))
+		}
+		out, err := h.run(d)
+		return strings.TrimSpace(fmt.Sprintf("t=%v\n%s", h.Sim.Now(), out)), err
+	case "crash", "power-fail", "restart", "pause", "resume":
+		return h.lifecycle(cmd)
+	case "partition":
+		return h.partition(cmd)
+	case "isolate":
+		return h.isolate(cmd)
+	case "heal":
+		h.Sim.HealAll()
+		h.parts = nil
+		return "", nil
+	case "clog", "unclog", "reset-connection":
+		return h.link(cmd)
+	case "print-log":
+		return h.printLog(cmd)
+	case "print-isr":
+		return h.printISR(cmd)
+	case "consume":
+		return h.consume(cmd)
+	case "events":
+		return h.drainEvents(), nil
+	}
+	return "", fmt.Errorf("unknown command %q; accepted: create-topic, producer, produce, results, run, crash, power-fail, restart, pause, resume, partition, isolate, heal, clog, unclog, reset-connection, print-log, print-isr, consume, events", cmd.Name)
+}
+
+func (h *Harness) createTopic(cmd Command) (string, error) {
+	words := cmd.Words()
+	if len(words) != 1 {
+		return "", fmt.Errorf("create-topic wants one topic name")
+	}
+	parts, err := intArg(cmd, "partitions", 1)
+	if err != nil {
+		return "", err
+	}
+	rf, err := intArg(cmd, "rf", 3)
+	if err != nil {
+		return "", err
+	}
+	t := proto.CreatableTopic{Name: words[0], NumPartitions: int32(parts), ReplicationFactor: int16(rf), Configs: map[string]string{}}
+	if a := cmd.Get("assign", ""); a != "" {
+		var rs []int32
+		for _, f := range strings.Split(a, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				return "", fmt.Errorf("assign=%s: want broker ids like 1,2,3", a)
+			}
+			rs = append(rs, int32(n))
+		}
+		for i := 0; i < parts; i++ {
+			t.Assignment = append(t.Assignment, rs)
+		}
+	}
+	for _, a := range cmd.Args {
+		if strings.Contains(a.Key, ".") {
+			t.Configs[a.Key] = a.Value
+		}
+	}
+	resp, err := h.adminRequest(ControllerID, &proto.CreateTopicsRequest{Correlation: h.nextCorr(), Topics: []proto.CreatableTopic{t}})
+	if err != nil {
+		return "", err
+	}
+	r := resp.(*proto.CreateTopicsResponse).Topics[0]
+	if r.Err != proto.NONE {
+		return fmt.Sprintf("%s: %s", r.Err, r.Message), nil
+	}
+	// Wait until every partition's leader knows it leads.
+	ok, err := h.Sim.RunUntil(h.Sim.Now()+10*time.Second, func() bool {
+		for p := 0; p < parts; p++ {
+			tp := proto.TopicPartition{Topic: t.Name, Partition: int32(p)}
+			leader, _, ok := h.controller().Leader(tp)
+			if !ok || leader < 0 {
+				return false
+			}
+			b := h.broker(node.ID(leader))
+			if b == nil {
+				return false
+			}
+			if pi, ok := b.Partition(tp); !ok || pi.Leader != leader {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("partitions of %s got no leader within 10s", t.Name)
+	}
+	var out []string
+	for p := 0; p < parts; p++ {
+		tp := proto.TopicPartition{Topic: t.Name, Partition: int32(p)}
+		st, _ := h.controller().State().Partition(tp)
+		out = append(out, fmt.Sprintf("%s: leader=b%d epoch=%d replicas=%s isr=%s", tp, st.Leader, st.LeaderEpoch, fmtIDs(st.Replicas), fmtIDs(st.ISR)))
+	}
+	if ev := h.drainEvents(); ev != "" {
+		out = append(out, ev)
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+func (h *Harness) producer(cmd Command) (string, error) {
+	words := cmd.Words()
+	if len(words) != 1 {
+		return "", fmt.Errorf("producer wants one name")
+	}
+	cfg := client.DefaultProducerConfig(h.Brokers...)
+	cfg.Linger = 0
+	for _, a := range cmd.Args {
+		if a.Value == "" {
+			continue
+		}
+		var err error
+		switch a.Key {
+		case "acks":
+			cfg.Acks, err = proto.ParseAcks(a.Value)
+		case "idempotence":
+			cfg.EnableIdempotence = a.Value == "true"
+		case "retries":
+			cfg.Retries, err = strconv.Atoi(a.Value)
+			if a.Value == "max" {
+				cfg.Retries, err = math.MaxInt32, nil
+			}
+		case "linger":
+			cfg.Linger, err = time.ParseDuration(a.Value)
+		case "inflight":
+			cfg.MaxInFlightRequestsPerConnection, err = strconv.Atoi(a.Value)
+		case "request-timeout":
+			cfg.RequestTimeout, err = time.ParseDuration(a.Value)
+		case "delivery-timeout":
+			cfg.DeliveryTimeout, err = time.ParseDuration(a.Value)
+		case "retry-backoff":
+			cfg.RetryBackoff, err = time.ParseDuration(a.Value)
+		case "batch-size":
+			cfg.BatchSize, err = strconv.Atoi(a.Value)
+		case "compression":
+			cfg.CompressionType, err = proto.ParseCompression(a.Value)
+		case "buffer-memory":
+			cfg.BufferMemory, err = strconv.ParseInt(a.Value, 10, 64)
+		case "max-block":
+			cfg.MaxBlock, err = time.ParseDuration(a.Value)
+		default:
+			return "", fmt.Errorf("producer: unknown argument %q", a.Key)
+		}
+		if err != nil {
+			return "", fmt.Errorf("producer %s=%s: %v", a.Key, a.Value, err)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return "", err
+	}
+	id, err := h.addClient(words[0], &cfg)
+	if err != nil {
+		return "", err
+	}
+	if err := h.Sim.StartNode(id); err != nil {
+		return "", err
+	}
+	return "", nil
+}
+
+func parseValues(s string) ([]int64, error) {
+	if lo, hi, ok := strings.Cut(s, ".."); ok {
+		a, err1 := strconv.ParseInt(lo, 10, 64)
+		b, err2 := strconv.ParseInt(hi, 10, 64)
+		if err1 != nil || err2 != nil || b < a {
+			return nil, fmt.Errorf("values=%s: want a range like 1..5", s)
+		}
+		var out []int64
+		for v := a; v <= b; v++ {
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("values=%s: want integers like 1,2,3", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (h *Harness) produce(cmd Command) (string, error) {
+	words := cmd.Words()
+	if len(words) != 2 {
+		return "", fmt.Errorf("produce wants a producer name and a topic/partition")
+	}
+	id, ok := h.clients[words[0]]
+	if !ok || h.clientObjs[id].ProducerConfig == nil {
+		return "", fmt.Errorf("no producer %q", words[0])
+	}
+	tp, err := parseTP(words[1])
+	if err != nil {
+		return "", err
+	}
+	values, err := parseValues(cmd.Get("values", ""))
+	if err != nil {
+		return "", err
+	}
+	size, err := intArg(cmd, "size", 100)
+	if err != nil {
+		return "", err
+	}
+	key := cmd.Get("key", "")
+	c := h.clientObjs[id]
+	return "", h.Sim.Post(id, func() {
+		for _, v := range values {
+			c.Send(client.Record{Topic: tp.Topic, Partition: tp.Partition, Key: key, Value: v, Size: int32(size)})
+		}
+	})
+}
+
+func (h *Harness) results(cmd Command) (string, error) {
+	words := cmd.Words()
+	if len(words) != 1 {
+		return "", fmt.Errorf("results wants a producer name")
+	}
+	id, ok := h.clients[words[0]]
+	if !ok {
+		return "", fmt.Errorf("no client %q", words[0])
+	}
+	c := h.clientObjs[id]
+	var out []string
+	for _, r := range c.Results[h.printed[id]:] {
+		line := fmt.Sprintf("%d: %s", r.Value, r.Result.Outcome)
+		if r.Result.Offset >= 0 {
+			line += fmt.Sprintf(" %s@%d", r.Result.TP, r.Result.Offset)
+		}
+		if r.Result.Err != "" {
+			line += " " + r.Result.Err
+		}
+		if r.Result.Attempts > 1 {
+			line += fmt.Sprintf(" (attempts=%d)", r.Result.Attempts)
+		}
+		out = append(out, line)
+	}
+	h.printed[id] = len(c.Results)
+	if len(out) == 0 {
+		return "none", nil
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+func (h *Harness) lifecycle(cmd Command) (string, error) {
+	ids, err := h.nodes(cmd.Words())
+	if err != nil {
+		return "", err
+	}
+	for _, id := range ids {
+		switch cmd.Name {
+		case "crash":
+			err = h.Sim.Crash(id)
+		case "power-fail":
+			err = h.Sim.PowerLoss(id)
+		case "restart":
+			err = h.Sim.Restart(id)
+		case "pause":
+			err = h.Sim.Pause(id)
+		case "resume":
+			err = h.Sim.Resume(id)
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return h.drainEvents(), nil
+}
+
+func (h *Harness) partition(cmd Command) (string, error) {
+	var groups [][]node.ID
+	var cur []node.ID
+	for _, w := range cmd.Words() {
+		if w == "|" {
+			groups = append(groups, cur)
+			cur = nil
+			continue
+		}
+		id, err := h.node(w)
+		if err != nil {
+			return "", err
+		}
+		cur = append(cur, id)
+	}
+	groups = append(groups, cur)
+	if len(groups) < 2 {
+		return "", fmt.Errorf("partition wants groups separated by |")
+	}
+	pid, err := h.Sim.Partition(groups...)
+	if err != nil {
+		return "", err
+	}
+	h.parts = append(h.parts, pid)
+	return "", nil
+}
+
+func (h *Harness) isolate(cmd Command) (string, error) {
+	words := cmd.Words()
+	if len(words) != 1 {
+		return "", fmt.Errorf("isolate wants one node")
+	}
+	id, err := h.node(words[0])
+	if err != nil {
+		return "", err
+	}
+	var rest []node.ID
+	for _, other := range h.Sim.NodeIDs() {
+		if other != id {
+			rest = append(rest, other)
+		}
+	}
+	pid, err := h.Sim.Partition([]node.ID{id}, rest)
+	if err != nil {
+		return "", err
+	}
+	h.parts = append(h.parts, pid)
+	return "", nil
+}
+
+func (h *Harness) link(cmd Command) (string, error) {
+	ids, err := h.nodes(cmd.Words())
+	if err != nil {
+		return "", err
+	}
+	if len(ids) != 2 {
+		return "", fmt.Errorf("%s wants two nodes", cmd.Name)
+	}
+	switch cmd.Name {
+	case "clog":
+		err = h.Sim.Clog(ids[0], ids[1])
+	case "unclog":
+		err = h.Sim.Unclog(ids[0], ids[1])
+	default:
+		err = h.Sim.ResetConnection(ids[0], ids[1])
+	}
+	return "", err
+}
+
+func (h *Harness) printLog(cmd Command) (string, error) {
+	words := cmd.Words()
+	if len(words) != 2 {
+		return "", fmt.Errorf("print-log wants a broker and a topic/partition")
+	}
+	id, err := h.node(words[0])
+	if err != nil {
+		return "", err
+	}
+	tp, err := parseTP(words[1])
+	if err != nil {
+		return "", err
+	}
+	b := h.broker(id)
+	if b == nil {
+		return words[0] + " is down", nil
+	}
+	pi, ok := b.Partition(tp)
+	if !ok {
+		return fmt.Sprintf("%s has no replica of %s", words[0], tp), nil
+	}
+	role := "follower"
+	if pi.Leader == int32(id) {
+		role = "leader"
+	}
+	out := []string{fmt.Sprintf("%s %s: %s epoch=%d hw=%d leo=%d start=%d", words[0], tp, role, pi.LeaderEpoch, pi.HighWatermark, pi.LogEndOffset, pi.LogStartOffset)}
+	for _, bt := range pi.Batches {
+		out = append(out, "  "+bt.String())
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+func (h *Harness) printISR(cmd Command) (string, error) {
+	words := cmd.Words()
+	if len(words) != 1 {
+		return "", fmt.Errorf("print-isr wants a topic/partition")
+	}
+	tp, err := parseTP(words[0])
+	if err != nil {
+		return "", err
+	}
+	var out []string
+	if c := h.controller(); c != nil {
+		st, ok := c.State().Partition(tp)
+		if !ok {
+			return "", fmt.Errorf("unknown partition %s", tp)
+		}
+		line := fmt.Sprintf("controller: leader=%s epoch=%d isr=%s", leaderName(st.Leader), st.LeaderEpoch, fmtIDs(st.ISR))
+		if len(st.ELR) > 0 {
+			line += " elr=" + fmtIDs(st.ELR)
+		}
+		out = append(out, line)
+	} else {
+		out = append(out, "controller: down")
+	}
+	for _, id := range h.Brokers {
+		b := h.broker(id)
+		if b == nil {
+			out = append(out, fmt.Sprintf("b%d: down", id))
+			continue
+		}
+		pi, ok := b.Partition(tp)
+		if !ok {
+			continue
+		}
+		out = append(out, fmt.Sprintf("b%d: leader=%s epoch=%d isr=%s hw=%d leo=%d", id, leaderName(pi.Leader), pi.LeaderEpoch, fmtIDs(pi.ISR), pi.HighWatermark, pi.LogEndOffset))
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+func leaderName(id int32) string {
+	if id < 0 {
+		return "none"
+	}
+	return "b" + strconv.Itoa(int(id))
+}
+
+func (h *Harness) consume(cmd Command) (string, error) {
+	words := cmd.Words()
+	if len(words) != 1 {
+		return "", fmt.Errorf("consume wants a topic/partition")
+	}
+	tp, err := parseTP(words[0])
+	if err != nil {
+		return "", err
+	}
+	from, err := intArg(cmd, "from", 0)
+	if err != nil {
+		return "", err
+	}
+	var to node.ID
+	if v := cmd.Get("via", ""); v != "" {
+		if to, err = h.node(v); err != nil {
+			return "", err
+		}
+	} else {
+		c := h.controller()
+		if c == nil {
+			return "", fmt.Errorf("controller is down: name the broker with via=")
+		}
+		leader, _, _ := c.Leader(tp)
+		if leader < 0 {
+			return fmt.Sprintf("%s has no leader", tp), nil
+		}
+		to = node.ID(leader)
+	}
+	resp, err := h.adminRequest(to, &proto.FetchRequest{Correlation: h.nextCorr(), ReplicaID: proto.ConsumerReplicaID, MaxBytes: 1 << 20,
+		Partitions: []proto.FetchPartition{{TopicPartition: tp, CurrentLeaderEpoch: -1, FetchOffset: int64(from), LastFetchedEpoch: -1, MaxBytes: 1 << 20}}})
+	if err != nil {
+		return "", err
+	}
+	p := resp.(*proto.FetchResponse).Partitions[0]
+	if p.Err != proto.NONE {
+		return fmt.Sprintf("%s from %s: %s", tp, h.Sim.Name(to), p.Err), nil
+	}
+	var recs []string
+	for _, bt := range p.Batches {
+		for i, r := range bt.Records {
+			if off := bt.BaseOffset + int64(i); off >= int64(from) {
+				recs = append(recs, fmt.Sprintf("%d:%d", off, r.Value))
+			}
+		}
+	}
+	return fmt.Sprintf("%s from %s: hw=%d records=[%s]", tp, h.Sim.Name(to), p.HighWatermark, strings.Join(recs, " ")), nil
+}

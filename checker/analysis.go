@@ -27,7 +27,10 @@ type valInfo struct {
 // keyState holds one key's version order and events.
 type keyState struct {
 	name string
-	vals map[history.Value]int32
+	// ints and strs map values to ids (split by form: hashing an int64 is much
+	// cheaper than hashing a Value).
+	ints map[int64]int32
+	strs map[string]int32
 	info []valInfo
 	// at maps an offset to the first value seen there; more holds further distinct values.
 	at   map[int64]int32
@@ -46,11 +49,31 @@ type posOffset struct {
 	offset int64
 }
 
-func (k *keyState) value(v history.Value) int32 {
-	id, ok := k.vals[v]
+// lookup returns the id of a known value (-1 if unknown).
+func (k *keyState) lookup(v history.Value) int32 {
+	var id int32
+	var ok bool
+	if v.IsString() {
+		id, ok = k.strs[v.Str()]
+	} else {
+		id, ok = k.ints[v.Int()]
+	}
 	if !ok {
+		return -1
+	}
+	return id
+}
+
+// value returns the id of a value, adding it if needed.
+func (k *keyState) value(v history.Value) int32 {
+	id := k.lookup(v)
+	if id < 0 {
 		id = int32(len(k.info))
-		k.vals[v] = id
+		if v.IsString() {
+			k.strs[v.Str()] = id
+		} else {
+			k.ints[v.Int()] = id
+		}
 		k.info = append(k.info, valInfo{v: v, writer: noPos, sendOffset: history.NoOffset, firstReader: noPos, vo: -1, first: -1, last: -1})
 	}
 	return id
@@ -124,7 +147,7 @@ func (a *analysis) key(name string) *keyState {
 	if !ok {
 		id = int32(len(a.keys))
 		a.keyID[name] = id
-		a.keys = append(a.keys, &keyState{name: name, vals: make(map[history.Value]int32), at: make(map[int64]int32), more: make(map[int64][]int32)})
+		a.keys = append(a.keys, &keyState{name: name, ints: make(map[int64]int32), strs: make(map[string]int32), at: make(map[int64]int32), more: make(map[int64][]int32)})
 	}
 	return a.keys[id]
 }
@@ -282,7 +305,7 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 				continue
 			}
 			k := a.keys[a.keyID[m.Key]]
-			if k.info[k.vals[m.Value]].okRead {
+			if k.info[k.lookup(m.Value)].okRead {
 				return true
 			}
 		}
@@ -313,14 +336,14 @@ func (a *analysis) versionOrders() {
 				}
 				if committed == 1 {
 					k := a.keys[a.keyID[m.Key]]
-					k.observe(m.Offset, k.vals[m.Value])
+					k.observe(m.Offset, k.lookup(m.Value))
 				}
 				continue
 			}
 			for _, kr := range m.Reads {
 				k := a.keys[a.keyID[kr.Key]]
 				for _, r := range kr.Records {
-					k.observe(r.Offset, k.vals[r.Value])
+					k.observe(r.Offset, k.lookup(r.Value))
 				}
 			}
 		}

@@ -63,9 +63,23 @@ type depGraph struct {
 	adj    []int32 // edge indices
 }
 
+// vertexMap maps history positions to graph nodes (-1: not a vertex).
+type vertexMap []int32
+
+func (v vertexMap) get(pos int32) (int32, bool) {
+	if pos < 0 {
+		return -1, false
+	}
+	n := v[pos]
+	return n, n >= 0
+}
+
 func (a *analysis) buildGraph() *depGraph {
 	g := &depGraph{}
-	vertex := make(map[int32]int32)
+	vertex := make(vertexMap, len(a.ops))
+	for i := range vertex {
+		vertex[i] = -1
+	}
 	isVertex := func(pos int32) bool {
 		op := &a.ops[pos]
 		if op.F != history.FSend && op.F != history.FPoll && op.F != history.FTxn {
@@ -75,7 +89,7 @@ func (a *analysis) buildGraph() *depGraph {
 	}
 	for i := range a.ops {
 		if a.ops[i].Type.IsCompletion() && isVertex(int32(i)) {
-			vertex[int32(i)] = int32(len(g.nodeOp))
+			vertex[i] = int32(len(g.nodeOp))
 			g.nodeOp = append(g.nodeOp, int32(i))
 		}
 	}
@@ -90,9 +104,9 @@ func (a *analysis) buildGraph() *depGraph {
 		op.Reads(func(key string, r history.Record) {
 			kid := a.keyID[key]
 			k := a.keys[kid]
-			id := k.vals[r.Value]
+			id := k.lookup(r.Value)
 			w := k.info[id].writer
-			from, ok := vertex[w]
+			from, ok := vertex.get(w)
 			if !ok || w == pos {
 				return
 			}
@@ -111,8 +125,8 @@ func (a *analysis) buildGraph() *depGraph {
 			for i := 1; i < len(k.byIndex); i++ {
 				v1, v2 := k.byIndex[i-1], k.byIndex[i]
 				w1, w2 := k.info[v1].writer, k.info[v2].writer
-				from, ok1 := vertex[w1]
-				to, ok2 := vertex[w2]
+				from, ok1 := vertex.get(w1)
+				to, ok2 := vertex.get(w2)
 				if ok1 && ok2 && from != to {
 					g.edges = append(g.edges, edge{from: from, to: to, typ: edgeWW, key: int32(kid), v1: v1, v2: v2})
 				}
@@ -132,7 +146,7 @@ func (a *analysis) buildGraph() *depGraph {
 			if c == noPos {
 				continue
 			}
-			n, ok := vertex[c]
+			n, ok := vertex.get(c)
 			if !ok {
 				continue
 			}
@@ -152,7 +166,7 @@ func (a *analysis) buildGraph() *depGraph {
 				g.edges = append(g.edges, edge{from: barrier, to: n, typ: edgeRealtime})
 			}
 		case op.Type.IsCompletion():
-			n, ok := vertex[pos]
+			n, ok := vertex.get(pos)
 			if !ok {
 				continue
 			}

@@ -88,7 +88,7 @@ func generate(cfg genConfig) []history.Op {
 	}
 	value := int64(0)
 	delay := func() int64 { return 1 + rng.Int64N(cfg.maxDelay) }
-	budget := cfg.lines - cfg.lines/10 // leave room for the final reads
+	budget := cfg.lines // the final reads come on top
 	active := cfg.procs
 	finalStarted := false
 	startFinal := func(t int64) {

@@ -222,7 +222,7 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 				}
 				kid := a.keyID[m.Key]
 				k := a.keys[kid]
-				vid := k.vals[m.Value]
+				vid := k.lookup(m.Value)
 				vi := &k.info[vid]
 				off := m.Offset
 				returnAt := int64(math.MaxInt64)
@@ -300,7 +300,7 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 				order = append(order, kid)
 			}
 			in.offsets = append(in.offsets, r.Offset)
-			in.vals = append(in.vals, uint64(a.keys[kid].vals[r.Value]))
+			in.vals = append(in.vals, uint64(a.keys[kid].lookup(r.Value)))
 			in.labels = append(in.labels, r.Value)
 		})
 		for _, kid := range order {

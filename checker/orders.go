@@ -42,6 +42,13 @@ func appendKeyVal(kvs []keyVals, key, v int32) []keyVals {
 			return kvs
 		}
 	}
+	if len(kvs) < cap(kvs) { // reuse the value slice of an earlier operation
+		kvs = kvs[:len(kvs)+1]
+		last := &kvs[len(kvs)-1]
+		last.key = key
+		last.vals = append(last.vals[:0], v)
+		return kvs
+	}
 	return append(kvs, keyVals{key: key, vals: []int32{v}})
 }
 
@@ -149,14 +156,14 @@ func (a *analysis) processOrder() {
 			m := &op.Mops[j]
 			if m.Kind == history.MopSend {
 				k := a.keyID[m.Key]
-				sends = appendKeyVal(sends, k, a.keys[k].vals[m.Value])
+				sends = appendKeyVal(sends, k, a.keys[k].lookup(m.Value))
 				continue
 			}
 			for _, kr := range m.Reads {
 				k := a.keyID[kr.Key]
 				ks := a.keys[k]
 				for _, r := range kr.Records {
-					reads = appendKeyVal(reads, k, ks.vals[r.Value])
+					reads = appendKeyVal(reads, k, ks.lookup(r.Value))
 				}
 			}
 		}

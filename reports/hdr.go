@@ -125,10 +125,7 @@ func WriteHlog(w io.Writer, m *Metrics, k LatencyKind) error {
 		enc := m.intervalHists[i][k]
 		if enc == nil {
 			if empty == nil {
-				var err error
-				if empty, err = newHistogram().Encode(hdrhistogram.V2CompressedEncodingCookieBase); err != nil {
-					return fmt.Errorf("encoding an empty histogram: %w", err)
-				}
+				empty = newDenseHist().encodeV2()
 			}
 			enc = empty
 		}

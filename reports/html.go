@@ -40,7 +40,8 @@ figcaption a { color: var(--muted); }
 .tl-label { position:absolute; left:-190px; width:180px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; font-size:12.5px; line-height:24px; }
 .tl-bar { position:absolute; top:3px; height:18px; min-width:2px; background: var(--fault); border:1px solid rgba(214,39,40,.8); border-radius:3px; }
 .tl-axis { position: relative; height: 18px; margin: 0 12px 0 200px; font-size: 11.5px; color: var(--muted); }
-.tl-axis span { position:absolute; transform: translateX(-50%); }
+.tl-axis span { position:absolute; transform: translateX(-50%); white-space: nowrap; }
+.tl-axis span:first-child { transform: none; } .tl-axis span:last-child { transform: translateX(-100%); }
 .anomaly { border-left: 4px solid var(--fail); background: var(--panel); padding: 8px 14px; margin: 10px 0; border-radius: 0 6px 6px 0; }
 .anomaly pre, details pre { white-space: pre-wrap; word-break: break-word; font-size: 12.5px; background:#fff; border:1px solid var(--line); padding:8px; border-radius:4px; }
 details { margin: 8px 0; } summary { cursor: pointer; color: var(--muted); }

@@ -174,6 +174,10 @@ func OMBResultOf(run *Run) (*OMBResult, error) {
 	if o.Driver == "" {
 		o.Driver = "logsim"
 	}
+	if o.MessageSize == 0 && m.Summary.Published > 0 {
+		// OMB's messageSize is fixed per workload; with varying sizes, the mean.
+		o.MessageSize = m.Summary.PublishedBytes / m.Summary.Published
+	}
 	ms := func(ns int64) float64 { return float64(ns) / 1e6 }
 	us := func(ns int64) int64 { return ns / 1e3 }
 	n := len(m.Windows)

@@ -28,13 +28,14 @@ type Config struct {
 // interval's, the current window's and the whole run's. They are allocated once and
 // reset, never allocated per request.
 type latencyRec struct {
-	interval, window, total *hdrhistogram.Histogram
-	ivClamped, winClamped   int64
-	totClamped              int64
+	interval, window      *denseHist
+	total                 *hdrhistogram.Histogram
+	ivClamped, winClamped int64
+	totClamped            int64
 }
 
 func newLatencyRec() latencyRec {
-	return latencyRec{interval: newHistogram(), window: newHistogram(), total: newHistogram()}
+	return latencyRec{interval: newDenseHist(), window: newDenseHist(), total: newHistogram()}
 }
 
 func (l *latencyRec) record(kind LatencyKind, t, d time.Duration) {
@@ -48,10 +49,10 @@ func (l *latencyRec) record(kind LatencyKind, t, d time.Duration) {
 		l.winClamped++
 		l.totClamped++
 	}
+	l.interval.record(v)
+	l.window.record(v)
 	// Values inside the geometry cannot fail; ignore the impossible error to keep
 	// the hot path free of formatting.
-	_ = l.interval.RecordValue(v)
-	_ = l.window.RecordValue(v)
 	_ = l.total.RecordValue(v)
 }
 
@@ -328,16 +329,10 @@ func (r *Recorder) closeInterval(end time.Duration) {
 	var hists [numLatencyKinds][]byte
 	for k := range r.lat {
 		l := &r.lat[k]
-		*iv.Latency(LatencyKind(k)) = statsOf(l.interval, l.ivClamped)
-		if l.interval.TotalCount() > 0 {
-			l.interval.SetStartTimeMs(int64(r.ivStart / time.Millisecond))
-			l.interval.SetEndTimeMs(int64(end / time.Millisecond))
-			enc, err := l.interval.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
-			if err != nil {
-				panic(fmt.Sprintf("reports: encoding the %v histogram of interval %v: %v", LatencyKind(k), r.ivStart, err))
-			}
-			hists[k] = enc
-			l.interval.Reset()
+		*iv.Latency(LatencyKind(k)) = l.interval.stats(l.ivClamped)
+		if l.interval.total > 0 {
+			hists[k] = l.interval.encodeV2()
+			l.interval.reset()
 		}
 		l.ivClamped = 0
 	}
@@ -421,10 +416,8 @@ func (r *Recorder) closeWindow(end time.Duration) {
 	}
 	for k := range r.lat {
 		l := &r.lat[k]
-		*w.Latency(LatencyKind(k)) = statsOf(l.window, l.winClamped)
-		if l.window.TotalCount() > 0 {
-			l.window.Reset()
-		}
+		*w.Latency(LatencyKind(k)) = l.window.stats(l.winClamped)
+		l.window.reset()
 		l.winClamped = 0
 	}
 	w.fillRates()

@@ -1,6 +1,10 @@
 package reports
 
 import (
+	"math"
+	"math/rand/v2"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"testing"
 	"time"
 
@@ -189,4 +193,63 @@ func BenchmarkRecorder(b *testing.B) {
 		r.PublishAcked(at, at-3*ms, 100)
 		r.Consumed(at, "g", at-5*ms, 100)
 	}
+}
+
+// BenchmarkIntervalClose measures closing one interval that holds a few hundred
+// distinct latencies per metric: stats, V2 encoding for the .hlog, reset.
+func BenchmarkIntervalClose(b *testing.B) {
+	r := NewRecorder(Config{Interval: time.Millisecond, Window: time.Hour})
+	r.Consumed(0, "g", 0, 1)
+	b.ReportAllocs()
+	var at time.Duration
+	for b.Loop() {
+		for i := range 300 {
+			d := time.Duration(i) * 37 * time.Microsecond
+			r.PublishSent(at, at-d/10, 100)
+			r.PublishAcked(at, at-d, 100)
+			r.Consumed(at, "g", at-2*d, 100)
+		}
+		at += time.Millisecond
+	}
+}
+
+// TestDenseHistMatchesLibrary checks the interval histogram against hdrhistogram-go:
+// same slots, same statistics, and an encoding the library decodes to an equal
+// histogram.
+func TestDenseHistMatchesLibrary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 2, 7, 1000, 50_000} {
+		d := newDenseHist()
+		h := newHistogram()
+		for range n {
+			var v int64
+			switch rng.IntN(4) {
+			case 0:
+				v = rng.Int64N(2000) // below 1 µs: the first slots
+			case 1:
+				v = int64(float64(time.Millisecond) * math.Exp(rng.NormFloat64()))
+			case 2:
+				v = rng.Int64N(int64(time.Hour) + 1)
+			default:
+				v = int64(time.Hour)
+			}
+			d.record(v)
+			require.NoError(t, h.RecordValue(v))
+		}
+		assert.Equal(t, statsOf(h, 0), d.stats(0), "n=%d", n)
+		dec, err := hdrhistogram.Decode(d.encodeV2())
+		require.NoError(t, err, "n=%d", n)
+		assert.True(t, dec.Equals(h), "n=%d: decoded histogram differs", n)
+		assert.Equal(t, h.TotalCount(), dec.TotalCount())
+		// Reset clears everything: the next interval starts empty.
+		d.reset()
+		assert.Equal(t, LatencyStats{}, d.stats(0))
+		for _, c := range d.counts {
+			require.Zero(t, c)
+		}
+	}
+	buckets, subBuckets := histogramGeometry()
+	assert.Equal(t, int64(countsLen), (buckets+1)*subBuckets/2, "countsLen matches the geometry")
+	assert.Equal(t, int64(2*subBucketHalfCount), subBuckets)
+	assert.Equal(t, int64(1), histLowest>>unitMagnitude, "unitMagnitude is ⌊log2(lowest)⌋")
 }

@@ -40,9 +40,9 @@ type nodeState struct {
 	charged  time.Duration
 
 	// backlog holds events that arrived while the node was paused or busy, in
-	// arrival order: a queue over backlog[head:]. Entries carry the slot's gen, so
-	// an event cancelled while it waits is skipped.
-	backlog []held
+	// arrival order: a queue over backlog[head:]. Entries are keys (sequence and
+	// slot), so an event cancelled while it waits is skipped.
+	backlog []uint64
 	head    int
 
 	nicBusy time.Duration // when the outbound NIC finishes its queued messages
@@ -98,26 +98,23 @@ func (n *nodeState) finish(core int, now time.Duration) {
 	n.charged = 0
 }
 
-// held is a backlogged event: a slot and the gen it had when held.
-type held struct{ slot, gen uint32 }
-
 func (n *nodeState) backlogLen() int { return len(n.backlog) - n.head }
 
 func (n *nodeState) hold(idx uint32) {
-	n.backlog = append(n.backlog, held{idx, n.s.slots[idx].gen})
+	n.backlog = append(n.backlog, n.s.slots[idx].seq<<slotBits|uint64(idx))
 }
 
 // unhold takes the oldest backlogged event that is still live; ok is false when none
 // is left.
 func (n *nodeState) unhold() (idx uint32, ok bool) {
 	for n.head < len(n.backlog) {
-		h := n.backlog[n.head]
+		key := n.backlog[n.head]
 		n.head++
 		if n.head == len(n.backlog) {
 			n.backlog, n.head = n.backlog[:0], 0
 		}
-		if n.s.slots[h.slot].gen == h.gen {
-			return h.slot, true
+		if idx := uint32(key & slotMask); n.s.slots[idx].seq == key>>slotBits {
+			return idx, true
 		}
 	}
 	return 0, false
@@ -125,9 +122,9 @@ func (n *nodeState) unhold() (idx uint32, ok bool) {
 
 // clearBacklog frees every held event (the process that would handle them is gone).
 func (n *nodeState) clearBacklog() {
-	for _, h := range n.backlog[n.head:] {
-		if n.s.slots[h.slot].gen == h.gen {
-			n.s.release(h.slot)
+	for _, key := range n.backlog[n.head:] {
+		if idx := uint32(key & slotMask); n.s.slots[idx].seq == key>>slotBits {
+			n.s.release(idx)
 		}
 	}
 	n.backlog, n.head = n.backlog[:0], 0
@@ -159,14 +156,13 @@ func (n *nodeState) After(d time.Duration, t node.Timer) node.TimerID {
 	sl, idx := s.alloc(evTimer, n.id)
 	sl.timer = t
 	sl.inc = n.inc
-	s.enqueue(n.effectAt()+max(d, 0), idx)
-	return node.TimerID(uint64(sl.gen)<<32 | uint64(idx))
+	return node.TimerID(s.enqueue(n.effectAt()+max(d, 0), idx))
 }
 
 // Cancel implements node.Env. A timer that expired but waits in a paused or busy
 // node's backlog is still cancelled.
 func (n *nodeState) Cancel(id node.TimerID) {
-	n.s.cancel(uint32(id), uint32(uint64(id)>>32), evTimer, n.id)
+	n.s.cancel(uint64(id), evTimer, n.id)
 }
 
 // Send implements node.Env.

@@ -1,91 +1,127 @@
 package sim
 
-import "time"
+import (
+	"math/bits"
+	"time"
+)
 
-// item is one entry of the event queue. It is a small value (24 bytes) so that sifting
-// moves little memory; the event's payload lives in a slot of the slab, and gen tells a
-// live entry from one whose slot was freed by a cancel.
+// slotBits is how many low bits of an item's key name its slot; the high bits are
+// the insertion sequence. 2^24 slots bound the events pending at once (16M); 2^40
+// sequence numbers bound the events scheduled in one run (a trillion).
+const (
+	slotBits = 24
+	slotMask = 1<<slotBits - 1
+	maxSlots = 1 << slotBits
+)
+
+// item is one entry of the event queue. key is seq<<slotBits | slot: the sequence
+// orders same-instant events and doubles as the slot's identity (a slot freed by a
+// cancel gets a new sequence when reused, so a stale item is recognised).
 type item struct {
-	at   time.Duration
-	seq  uint64
-	slot uint32
-	gen  uint32
+	at  time.Duration
+	key uint64
 }
 
-// before orders items by (time, insertion sequence): same-instant events run in the
-// order they were scheduled.
-func (a *item) before(b *item) bool {
-	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
-}
+func (it item) slot() uint32 { return uint32(it.key & slotMask) }
+func (it item) seq() uint64  { return it.key >> slotBits }
 
-// queue is a 4-ary min-heap of items. A 4-ary heap is shallower than a binary one and
-// its four children share a cache line, which matters with thousands of pending
-// events. It never allocates once its slice has grown to the high-water mark.
+// queue is the event queue: a radix heap. It relies on the simulation's time never
+// going back: nothing is scheduled before the last time taken out. An entry lives in
+// bucket bits.Len64(at ^ last), where last is the time of the last redistribution, so
+// bucket 0 holds entries due exactly at last and bucket k entries that first differ
+// from last at bit k-1. Taking the minimum empties the lowest non-empty bucket into
+// lower ones around its smallest time. Pushing is O(1) and each entry moves down at
+// most 64 times, always sequentially, which beats a comparison heap's unpredictable
+// branches several times over with thousands of pending events.
+//
+// Order among equal times is insertion order: every bucket is kept in increasing
+// sequence, because pushes append the newest sequence and a bucket is redistributed
+// only into buckets that are empty (it is the lowest non-empty one), in order.
 type queue struct {
-	items []item
-	seq   uint64
+	buckets [65][]item
+	head0   int    // bucket 0 is consumed from the front
+	nonzero uint64 // bit k set when bucket k is not empty
+	last    uint64
+	n       int
+	seq     uint64
+
+	// minAt caches the earliest time in the lowest non-empty bucket while bucket 0
+	// is empty, so that peeking and then popping scan it once.
+	minAt    uint64
+	minValid bool
 }
 
-// push adds an entry for slot at time at and returns the sequence it was given.
-func (q *queue) push(at time.Duration, slot, gen uint32) {
+// push adds an entry for slot at time at (at least the last time taken out) and
+// returns its key.
+func (q *queue) push(at time.Duration, slot uint32) uint64 {
+	t := uint64(at)
+	if t < q.last {
+		panic("sim: event queue: scheduled before the last event taken out")
+	}
 	q.seq++
-	q.items = append(q.items, item{at: at, seq: q.seq, slot: slot, gen: gen})
-	q.up(len(q.items) - 1)
+	key := q.seq<<slotBits | uint64(slot)
+	b := bits.Len64(t ^ q.last)
+	q.buckets[b] = append(q.buckets[b], item{at: at, key: key})
+	q.nonzero |= 1 << b
+	q.n++
+	if q.minValid && t < q.minAt {
+		q.minAt = t
+	}
+	return key
 }
 
 // len is the number of entries, cancelled ones included.
-func (q *queue) len() int { return len(q.items) }
+func (q *queue) len() int { return q.n }
 
-// peek returns the earliest entry without removing it. The queue must not be empty.
-func (q *queue) peek() *item { return &q.items[0] }
+// peekAt is the time of the earliest entry. The queue must not be empty.
+func (q *queue) peekAt() time.Duration {
+	if q.nonzero&1 != 0 {
+		return time.Duration(q.last)
+	}
+	if !q.minValid {
+		b := q.buckets[bits.TrailingZeros64(q.nonzero)]
+		m := uint64(b[0].at)
+		for _, it := range b[1:] {
+			m = min(m, uint64(it.at))
+		}
+		q.minAt, q.minValid = m, true
+	}
+	return time.Duration(q.minAt)
+}
 
 // pop removes and returns the earliest entry. The queue must not be empty.
 func (q *queue) pop() item {
-	top := q.items[0]
-	last := len(q.items) - 1
-	if last > 0 {
-		q.items[0] = q.items[last]
+	if q.nonzero&1 == 0 {
+		q.redistribute()
 	}
-	q.items = q.items[:last]
-	if last > 1 {
-		q.down(0)
+	b0 := q.buckets[0]
+	it := b0[q.head0]
+	q.head0++
+	q.minValid = false // it may have been the cached minimum
+	switch {
+	case q.head0 == len(b0):
+		q.buckets[0], q.head0 = b0[:0], 0
+		q.nonzero &^= 1
+	case q.head0 >= 1024 && 2*q.head0 >= len(b0):
+		// Events keep arriving for the same instant: reclaim the consumed front.
+		q.buckets[0] = b0[:copy(b0, b0[q.head0:])]
+		q.head0 = 0
 	}
-	return top
+	q.n--
+	return it
 }
 
-func (q *queue) up(i int) {
-	it := q.items[i]
-	for i > 0 {
-		parent := (i - 1) / 4
-		if !it.before(&q.items[parent]) {
-			break
-		}
-		q.items[i] = q.items[parent]
-		i = parent
+// redistribute empties the lowest non-empty bucket around its earliest time.
+func (q *queue) redistribute() {
+	k := bits.TrailingZeros64(q.nonzero)
+	b := q.buckets[k]
+	q.last = uint64(q.peekAt())
+	q.minValid = false
+	for _, it := range b {
+		j := bits.Len64(uint64(it.at) ^ q.last)
+		q.buckets[j] = append(q.buckets[j], it)
+		q.nonzero |= 1 << j
 	}
-	q.items[i] = it
-}
-
-func (q *queue) down(i int) {
-	n := len(q.items)
-	it := q.items[i]
-	for {
-		first := 4*i + 1
-		if first >= n {
-			break
-		}
-		best := first
-		end := min(first+4, n)
-		for c := first + 1; c < end; c++ {
-			if q.items[c].before(&q.items[best]) {
-				best = c
-			}
-		}
-		if !q.items[best].before(&it) {
-			break
-		}
-		q.items[i] = q.items[best]
-		i = best
-	}
-	q.items[i] = it
+	q.buckets[k] = b[:0]
+	q.nonzero &^= 1 << k
 }

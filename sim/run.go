@@ -11,8 +11,7 @@ import (
 // callback panicked; after a failure every Run method returns the same failure.
 func (s *Sim) Run(until time.Duration) error {
 	err := s.guard(func() {
-		for s.q.len() > 0 && s.q.peek().at <= until {
-			s.step()
+		for s.step(until) {
 		}
 	})
 	if err == nil && until > s.now {
@@ -24,12 +23,12 @@ func (s *Sim) Run(until time.Duration) error {
 // RunFor runs for d of virtual time from now (see Run).
 func (s *Sim) RunFor(d time.Duration) error { return s.Run(s.now + d) }
 
-// Step runs the next queue entry, whatever its time, and reports whether there was one.
-// An entry may dispatch nothing (a message for a crashed node) or hold the event for a
-// paused or busy node.
+// Step runs the next scheduled entry, whatever its time, and reports whether there was
+// one. An entry may dispatch nothing to a Machine (a message for a crashed node, an
+// event held for a paused or busy node, a kernel callback).
 func (s *Sim) Step() (bool, error) {
 	ran := false
-	err := s.guard(func() { ran = s.step() })
+	err := s.guard(func() { ran = s.step(forever) })
 	return ran, err
 }
 
@@ -38,7 +37,7 @@ func (s *Sim) Step() (bool, error) {
 func (s *Sim) RunEvents(n int) (int, error) {
 	start := s.events
 	err := s.guard(func() {
-		for s.events-start < uint64(n) && s.step() {
+		for s.events-start < uint64(n) && s.step(forever) {
 		}
 	})
 	return int(s.events - start), err
@@ -62,10 +61,9 @@ func (s *Sim) RunUntil(deadline time.Duration, done func() bool) (bool, error) {
 				ok = true
 				return
 			}
-			if s.q.len() == 0 || s.q.peek().at > deadline {
+			if !s.step(deadline) {
 				return
 			}
-			s.step()
 		}
 	})
 	if err == nil && !ok && deadline > s.now {
@@ -74,16 +72,22 @@ func (s *Sim) RunUntil(deadline time.Duration, done func() bool) (bool, error) {
 	return ok, err
 }
 
-// step pops and runs the next live queue entry; false when the queue is empty.
-func (s *Sim) step() bool {
-	for s.q.len() > 0 {
+// forever is a time limit beyond any event.
+const forever = time.Duration(1<<63 - 1)
+
+// step runs the next live queue entry due at or before limit, and reports whether
+// there was one. Cancelled entries on the way are dropped; the clock follows them,
+// since the queue never goes back in time.
+func (s *Sim) step(limit time.Duration) bool {
+	for s.q.len() > 0 && s.q.peekAt() <= limit {
 		it := s.q.pop()
-		sl := &s.slots[it.slot]
-		if sl.gen != it.gen {
+		s.now = it.at
+		idx := it.slot()
+		sl := &s.slots[idx]
+		if sl.seq != it.seq() {
 			continue // cancelled
 		}
-		s.now = it.at
-		s.run(it.slot, sl)
+		s.run(idx, sl)
 		return true
 	}
 	return false

@@ -28,12 +28,13 @@ const (
 )
 
 // slot is the payload of one queued event. Slots live in a slab and are reused through
-// a free list, so scheduling does not allocate; gen changes each time a slot is freed,
-// which invalidates queue entries and TimerIDs that still name it.
+// a free list, so scheduling does not allocate. seq is the queue sequence of the event
+// the slot holds (0 while free): queue entries, backlog entries and TimerIDs name a
+// slot together with a sequence, so they go stale when the slot is freed.
 type slot struct {
 	kind   evKind
 	diskOp diskOpKind
-	gen    uint32
+	seq    uint64
 	inc    uint32 // the node's incarnation when the event was made
 	epoch  uint32 // connection epoch (recv, stall) or disk power generation (disk)
 	node   node.ID
@@ -301,7 +302,10 @@ func (s *Sim) Post(id node.ID, fn func()) error {
 func (s *Sim) alloc(k evKind, id node.ID) (*slot, uint32) {
 	idx := s.free
 	if idx == noSlot {
-		s.slots = append(s.slots, slot{gen: 1}) // gen 1 up: a TimerID is never 0
+		if len(s.slots) >= maxSlots {
+			panic(s.assertf("more than %d events pending at once", maxSlots))
+		}
+		s.slots = append(s.slots, slot{})
 		idx = uint32(len(s.slots) - 1)
 	} else {
 		s.free = s.slots[idx].next
@@ -312,28 +316,31 @@ func (s *Sim) alloc(k evKind, id node.ID) (*slot, uint32) {
 	return sl, idx
 }
 
-// enqueue schedules slot idx at time t.
-func (s *Sim) enqueue(t time.Duration, idx uint32) {
+// enqueue schedules slot idx at time t and returns its key (sequence and slot), which
+// names the event until it runs or is cancelled.
+func (s *Sim) enqueue(t time.Duration, idx uint32) uint64 {
 	s.live++
-	s.q.push(t, idx, s.slots[idx].gen)
+	key := s.q.push(t, idx)
+	s.slots[idx].seq = key >> slotBits
+	return key
 }
 
-// release frees slot idx; its gen changes so stale queue entries and ids are ignored.
+// release frees slot idx; entries and ids that still name it go stale.
 func (s *Sim) release(idx uint32) {
-	sl := &s.slots[idx]
-	gen := sl.gen + 1
-	*sl = slot{gen: gen, next: s.free}
+	s.slots[idx] = slot{next: s.free}
 	s.free = idx
 	s.live--
 }
 
-// cancel frees slot idx if it is still the event (kind, gen) named by an id.
-func (s *Sim) cancel(idx, gen uint32, k evKind, owner node.ID) bool {
+// cancel frees the slot named by key if it still holds that event, of kind k and
+// owned by owner.
+func (s *Sim) cancel(key uint64, k evKind, owner node.ID) bool {
+	idx := uint32(key & slotMask)
 	if int(idx) >= len(s.slots) {
 		return false
 	}
 	sl := &s.slots[idx]
-	if sl.gen != gen || sl.kind != k || sl.node != owner {
+	if sl.seq != key>>slotBits || sl.seq == 0 || sl.kind != k || sl.node != owner {
 		return false
 	}
 	s.release(idx)

@@ -14,7 +14,8 @@ const (
 	// ObserveLeader: this broker became the leader of TP in Epoch.
 	ObserveLeader ObservationKind = iota + 1
 	// ObserveTruncate: this broker's replica of TP truncated its log to Offset,
-	// removing Removed records.
+	// removing Removed records; after recovery from a damaged log, Removed is minus
+	// the number of damaged entries (batches) dropped.
 	ObserveTruncate
 	// ObserveLogStart: retention (or the leader's log start) moved this replica's log
 	// start offset to Offset.

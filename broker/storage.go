@@ -215,11 +215,12 @@ func (b *Broker) recover() {
 				d.Append(partition.EpochFile(dir), node.Entry{Data: e, Size: partition.EpochEntrySize, Sum: partition.EpochSum(e)})
 			}
 		}
-		if res.Corrupt > 0 {
-			b.env.Logf("%s: recovery dropped %d damaged entries, log end %d", tp, res.Corrupt, log.LogEndOffset())
-		}
 		r := &replica{Replica: partition.NewReplica(tp, b.id, log)}
 		b.addReplica(r)
 		b.touch(r)
+		if res.Corrupt > 0 {
+			b.env.Logf("%s: recovery dropped %d damaged entries, log end %d", tp, res.Corrupt, log.LogEndOffset())
+			b.observe(Observation{Kind: ObserveTruncate, TP: tp, Epoch: log.LatestEpoch(), Offset: log.LogEndOffset(), Removed: -int64(res.Corrupt)})
+		}
 	}
 }

@@ -218,6 +218,11 @@ func (m *Metadata) apply(resp *proto.MetadataResponse) {
 		}
 		m.topics[t.Name] = ps
 	}
+	for _, t := range m.wanted {
+		if len(m.topics[t]) == 0 {
+			m.needUpdate = true // asked for after this request left
+		}
+	}
 	if m.OnUpdate != nil {
 		m.OnUpdate()
 	}

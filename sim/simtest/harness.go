@@ -42,6 +42,10 @@ func (h *Harness) Observe(o broker.Observation) {
 	case broker.ObserveLeader:
 		h.events = append(h.events, fmt.Sprintf("event: b%d leads %s in epoch %d", o.Node, o.TP, o.Epoch))
 	case broker.ObserveTruncate:
+		if o.Removed < 0 {
+			h.events = append(h.events, fmt.Sprintf("event: b%d recovered %s: %d damaged batches dropped, log end %d", o.Node, o.TP, -o.Removed, o.Offset))
+			return
+		}
 		h.events = append(h.events, fmt.Sprintf("event: b%d truncated %s to %d (%d records removed)", o.Node, o.TP, o.Offset, o.Removed))
 	case broker.ObserveLogStart:
 		h.events = append(h.events, fmt.Sprintf("event: b%d log start of %s moved to %d", o.Node, o.TP, o.Offset))

@@ -37,6 +37,7 @@ func TestCorpus(t *testing.T) {
 	require.NoError(t, err)
 	edns, err := filepath.Glob("testdata/corpus/*.edn")
 	require.NoError(t, err)
+	require.NotEmpty(t, edns, "the corpus includes Jepsen EDN histories")
 	files = append(files, edns...)
 	require.NotEmpty(t, files)
 	covered := map[string]bool{}

@@ -175,3 +175,31 @@ func TestTraceLines(t *testing.T) {
 	}
 	assert.Equal(t, want, strings.Split(strings.TrimSpace(trace.String()), "\n"))
 }
+
+func TestPanicInRestartFromCallbackStopsTheRun(t *testing.T) {
+	s, err := New(Config{Seed: 5})
+	require.NoError(t, err)
+	starts := 0
+	_, err = s.AddNode("x", NodeConfig{}, func() node.Machine {
+		return &rec{onStart: func(r *rec, restart bool) {
+			starts++
+			if restart {
+				panic("cannot recover the log")
+			}
+			r.env.After(time.Second, node.Timer{Arg: 1})
+		}}
+	})
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	s.At(ms(10), func() { require.NoError(t, s.Crash(0)) })
+	s.At(ms(20), func() { _ = s.Restart(0) })
+	ran := false
+	s.At(ms(30), func() { ran = true })
+	err = s.Run(time.Minute)
+	var f *Failure
+	require.ErrorAs(t, err, &f)
+	assert.Equal(t, ms(20), f.Time)
+	assert.Equal(t, "x", f.NodeName)
+	assert.False(t, ran, "the run stopped at the failure")
+	assert.Equal(t, 2, starts)
+}

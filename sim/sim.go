@@ -68,10 +68,11 @@ type Sim struct {
 	partitions map[PartitionID]*partition
 	nextPart   PartitionID
 
-	cur     *nodeState // the node whose handler is running, if any
-	curEv   node.Event
-	curWhat string // what the kernel is doing outside handlers, for failures
-	failure *Failure
+	cur      *nodeState // the node whose handler is running, if any
+	curEv    node.Event
+	curWhat  string // what the kernel is doing outside handlers, for failures
+	failure  *Failure
+	guarding bool // inside guard: a panic is recovered there
 
 	events uint64
 	hash   uint64
@@ -347,12 +348,20 @@ func (s *Sim) cancel(key uint64, k evKind, owner node.ID) bool {
 	return true
 }
 
-// guard runs fn and turns a panic into the run's failure.
+// guard runs fn and turns a panic into the run's failure. Nested calls (a fault
+// callback that restarts a node inside Run) let the panic reach the outermost guard,
+// so that the run stops there.
 func (s *Sim) guard(fn func()) (err error) {
 	if s.failure != nil {
 		return s.failure
 	}
+	if s.guarding {
+		fn()
+		return nil
+	}
+	s.guarding = true
 	defer func() {
+		s.guarding = false
 		if r := recover(); r != nil {
 			s.failure = s.newFailure(r)
 			s.cur = nil

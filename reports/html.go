@@ -46,6 +46,10 @@ figcaption a { color: var(--muted); }
 .anomaly pre, details pre { white-space: pre-wrap; word-break: break-word; font-size: 12.5px; background:#fff; border:1px solid var(--line); padding:8px; border-radius:4px; }
 details { margin: 8px 0; } summary { cursor: pointer; color: var(--muted); }
 .note { color: var(--muted); font-size: 13px; }
+.cards { display:grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap:10px; margin: 14px 0 0; }
+.card { border:1px solid var(--line); border-radius:8px; padding:8px 12px; }
+.card .v { font-size: 20px; font-weight: 650; font-variant-numeric: tabular-nums; }
+.card .k { color: var(--muted); font-size: 12.5px; }
 `
 
 // plotCheckJS marks the page once its images have loaded and reports any that failed
@@ -137,6 +141,23 @@ func timeline(m *Metrics) (bars []tlBar, ticks []tlTick) {
 	return bars, ticks
 }
 
+type card struct{ Key, Value string }
+
+// glance picks the figures people look for first.
+func glance(m *Metrics) []card {
+	s := &m.Summary
+	return []card{
+		{"publish rate", fmtRate(s.PublishRate) + " msg/s"},
+		{"publish throughput", fmtFloat(s.PublishMiBps, 2) + " MiB/s"},
+		{"consume rate", fmtRate(s.ConsumeRate) + " msg/s"},
+		{"publish p99", FormatLatency(time.Duration(s.PublishLatency.P99Ns))},
+		{"end-to-end p99", FormatLatency(time.Duration(s.EndToEndLatency.P99Ns))},
+		{"publish delay p99", FormatLatency(time.Duration(s.PublishDelay.P99Ns))},
+		{"publish errors", fmtInt(s.PublishFailed)},
+		{"max backlog", fmtInt(s.MaxBacklog)},
+	}
+}
+
 type reportAnomaly struct {
 	Kind, Summary, Explanation, Details string
 }
@@ -154,6 +175,7 @@ type reportPage struct {
 	Summary    string
 	Anomalies  []reportAnomaly
 	Porcupine  string
+	Cards      []card
 	Bars       []tlBar
 	Ticks      []tlTick
 	Plots      []htmlPlot
@@ -177,6 +199,7 @@ var reportTmpl = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <h1>{{.Name}}</h1>
 <p class="meta">seed <code>{{.Seed}}</code> · simulated {{.Duration}} · interval {{.Interval}}{{if .Reproduce}} · reproduce: <code>{{.Reproduce}}</code>{{end}}</p>
 <div class="verdict"><span class="badge {{.StatusCSS}}">{{.Status}}</span><span>{{.Summary}}</span></div>
+<div class="cards">{{range .Cards}}<div class="card"><div class="v">{{.Value}}</div><div class="k">{{.Key}}</div></div>{{end}}</div>
 {{if .Porcupine}}<p>Linearizability: <a href="{{.Porcupine}}">porcupine visualization of the checked history</a>.</p>{{end}}
 
 <h2>Fault timeline</h2>
@@ -259,6 +282,7 @@ func WriteReportHTML(w io.Writer, run *Run, plots []Plot) error {
 		}
 		page.Anomalies = append(page.Anomalies, ra)
 	}
+	page.Cards = glance(m)
 	page.Bars, page.Ticks = timeline(m)
 	for _, p := range plots {
 		page.Plots = append(page.Plots, embedPlot(p, true))

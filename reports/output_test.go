@@ -361,7 +361,10 @@ func TestPlotsValidAndDeterministic(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, second, len(first))
 	require.Len(t, first, 8)
+	names := RunPlotNames(run.Metrics)
+	require.Len(t, names, len(first))
 	for i, p := range first {
+		assert.Equal(t, names[i], p.Name)
 		assert.Equal(t, p.Name, second[i].Name)
 		assert.True(t, bytes.Equal(p.SVG, second[i].SVG), "%s.svg differs between two runs", p.Name)
 		assert.True(t, bytes.Equal(p.PNG, second[i].PNG), "%s.png differs between two runs", p.Name)

@@ -347,6 +347,23 @@ func timeSeries(m *Metrics, f func(iv *Interval) (float64, bool)) plotter.XYs {
 	return xys
 }
 
+// RunPlotNames lists the file stems RunPlots produces for m, in order; summary.md
+// links to them without rendering anything.
+func RunPlotNames(m *Metrics) []string {
+	names := []string{"latency-percentiles", "throughput"}
+	for _, k := range []LatencyKind{PublishLatency, EndToEndLatency, PublishDelay} {
+		names = append(names, k.FileStem()+"-over-time")
+	}
+	names = append(names, "backlog")
+	if len(m.Lags) > 0 {
+		names = append(names, "lag")
+	}
+	if len(m.Brokers) > 0 {
+		names = append(names, "brokers")
+	}
+	return names
+}
+
 // RunPlots renders the figures of one run, in report order.
 func RunPlots(m *Metrics) ([]Plot, error) {
 	var out []Plot

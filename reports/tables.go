@@ -206,7 +206,11 @@ func WriteSummaryMarkdown(w io.Writer, run *Run) error {
 	for _, t := range runTables(m) {
 		t.markdown(bw)
 	}
-	fmt.Fprintf(bw, "```\n%s```\n", ConsoleSummary(m))
+	fmt.Fprintf(bw, "```\n%s```\n\n", ConsoleSummary(m))
+	fmt.Fprintf(bw, "## Plots\n\n")
+	for _, name := range RunPlotNames(m) {
+		fmt.Fprintf(bw, "![%s](%s.png)\n", name, name)
+	}
 	return bw.Flush()
 }
 

@@ -184,7 +184,6 @@ func Check(ops []history.Op, opts Options) (*Result, error) {
 	timed("version-orders", a.versionOrders)
 	timed("values", a.valueAnomalies)
 	timed("process-order", a.processOrder)
-	timed("intra-op", a.intraOp)
 	timed("realtime-send-order", a.realtimeSendOrder)
 	timed("groups", a.groups)
 	timed("cycles", a.cycles)

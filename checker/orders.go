@@ -75,7 +75,7 @@ func (a *analysis) keepKeys(m map[int32]lastRef, op *history.Op) {
 	}
 }
 
-// orders walks each process's operations in history order and finds poll-skip,
+// processOrder walks each process's operations in history order and finds poll-skip,
 // nonmonotonic-poll, nonmonotonic-send and the internal (within one operation)
 // int-poll-skip, int-nonmonotonic-poll, int-send-skip and int-nonmonotonic-send.
 func (a *analysis) processOrder() {
@@ -321,8 +321,6 @@ func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 		})
 	}
 }
-
-func (a *analysis) intraOp() {} // folded into processOrder, which knows about rebalances
 
 // realtimeSendOrder finds, per partition, an ok send that began after another ok send
 // to the same partition had completed, yet got a lower offset, with no truncation of

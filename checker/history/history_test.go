@@ -126,6 +126,24 @@ func TestWriterRejectsBadStructure(t *testing.T) {
 	require.ErrorContains(t, err, "goes backwards")
 }
 
+func TestWriterAppendNumbersLines(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	ops := []Op{
+		{Time: 1, Process: 3, Type: Invoke, F: FPoll, Mops: []Mop{Poll()}},
+		{Time: 1, Process: NoProcess, Type: Event, F: FLogStart, Offsets: []KeyOffset{{"k", 4}}},
+		{Time: 2, Process: 3, Type: OK, F: FPoll, Mops: []Mop{Poll(KeyRecords{Key: "k", Records: []Record{{4, String("v")}}})}},
+	}
+	for i := range ops {
+		require.NoError(t, w.Append(&ops[i]))
+		assert.Equal(t, int64(i), ops[i].Index)
+	}
+	require.NoError(t, w.Flush())
+	got, err := ReadAll(&buf, "appended")
+	require.NoError(t, err)
+	assert.Equal(t, ops, got)
+}
+
 func TestLongLines(t *testing.T) {
 	var recs []Record
 	for i := 0; i < 20000; i++ {

@@ -12,9 +12,10 @@ import (
 // Encoding appends bytes directly (no reflection) so that recording millions of
 // operations stays cheap. Call Flush at the end.
 type Writer struct {
-	bw  *bufio.Writer
-	buf []byte
-	val Validator
+	bw   *bufio.Writer
+	buf  []byte
+	val  Validator
+	next int64 // index Append gives the next operation
 }
 
 // NewWriter returns a Writer to w.
@@ -27,10 +28,18 @@ func (w *Writer) Write(op *Op) error {
 	if err := w.val.Check(op); err != nil {
 		return fmt.Errorf("history: writing index %d: %w", op.Index, err)
 	}
+	w.next = op.Index + 1
 	w.buf = AppendJSON(w.buf[:0], op)
 	w.buf = append(w.buf, '\n')
 	_, err := w.bw.Write(w.buf)
 	return err
+}
+
+// Append sets op.Index to the next index of the history (0, 1, 2, ...) and writes it,
+// so that recorders need not count lines themselves.
+func (w *Writer) Append(op *Op) error {
+	op.Index = w.next
+	return w.Write(op)
 }
 
 // Flush writes buffered lines to the underlying writer.

@@ -456,22 +456,10 @@ func RunPlots(m *Metrics) ([]Plot, error) {
 		return nil, err
 	}
 	if len(m.Lags) > 0 {
-		lags, title := topLags(m.Lags, 10)
-		p = newTimePlot(title, "records behind the high watermark")
-		addFaults(p, m, true)
-		err = nil
-		for i, l := range lags {
-			xys := make(plotter.XYs, len(l.Lag))
-			for j, v := range l.Lag {
-				xys[j] = plotter.XY{X: seconds(m.Intervals[j].EndNs), Y: float64(v)}
-			}
-			if err = addLine(p, fmt.Sprintf("%s %s-%d", l.Group, l.Topic, l.Partition), xys, i, i >= len(palette)); err != nil {
-				break
-			}
+		if p, err = lagPlot(m); err != nil {
+			return nil, fmt.Errorf("plot lag: %w", err)
 		}
-		p.Y.Min = 0
-		headroom(p, 1.3)
-		if err := add("lag", p, err); err != nil {
+		if err := add("lag", p, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -487,37 +475,64 @@ func RunPlots(m *Metrics) ([]Plot, error) {
 	return out, nil
 }
 
-// topLags keeps the n partitions with the highest maximum lag (all when there are
-// at most n), in their original order, and a title saying so.
-func topLags(lags []PartitionLag, n int) ([]PartitionLag, string) {
-	if len(lags) <= n {
-		return lags, "Consumer lag per partition"
-	}
-	idx := make([]int, len(lags))
-	for i := range idx {
-		idx[i] = i
-	}
-	// Selection by max lag, ties by position: deterministic.
-	keep := map[int]bool{}
-	for range n {
-		best := -1
-		for _, i := range idx {
-			if keep[i] {
-				continue
+// maxLagLines is the most per-partition lag lines a plot shows; beyond it the plot
+// shows each group's maximum and mean over its partitions instead.
+const maxLagLines = 8
+
+// lagPlot draws consumer lag: one line per partition for small topics, otherwise
+// per group the maximum (solid) and mean (dashed) over partitions.
+func lagPlot(m *Metrics) (*plot.Plot, error) {
+	xAt := func(j int) float64 { return seconds(m.Intervals[j].EndNs) }
+	if len(m.Lags) <= maxLagLines {
+		p := newTimePlot("Consumer lag per partition", "records behind the high watermark")
+		addFaults(p, m, true)
+		for i, l := range m.Lags {
+			xys := make(plotter.XYs, len(l.Lag))
+			for j, v := range l.Lag {
+				xys[j] = plotter.XY{X: xAt(j), Y: float64(v)}
 			}
-			if best < 0 || lags[i].Max > lags[best].Max {
-				best = i
+			if err := addLine(p, fmt.Sprintf("%s %s-%d", l.Group, l.Topic, l.Partition), xys, i, false); err != nil {
+				return nil, err
 			}
 		}
-		keep[best] = true
+		p.Y.Min = 0
+		headroom(p, 1.3)
+		return p, nil
 	}
-	var out []PartitionLag
-	for i := range lags {
-		if keep[i] {
-			out = append(out, lags[i])
+	p := newTimePlot(fmt.Sprintf("Consumer lag over %d group partitions: max (solid) and mean (dashed) per group", len(m.Lags)),
+		"records behind the high watermark")
+	addFaults(p, m, true)
+	var groups []string
+	byGroup := map[string][]PartitionLag{}
+	for _, l := range m.Lags {
+		if _, ok := byGroup[l.Group]; !ok {
+			groups = append(groups, l.Group)
+		}
+		byGroup[l.Group] = append(byGroup[l.Group], l)
+	}
+	for gi, g := range groups {
+		ls := byGroup[g]
+		maxXY := make(plotter.XYs, len(m.Intervals))
+		meanXY := make(plotter.XYs, len(m.Intervals))
+		for j := range m.Intervals {
+			var hi, sum int64
+			for _, l := range ls {
+				hi = max(hi, l.Lag[j])
+				sum += l.Lag[j]
+			}
+			maxXY[j] = plotter.XY{X: xAt(j), Y: float64(hi)}
+			meanXY[j] = plotter.XY{X: xAt(j), Y: float64(sum) / float64(len(ls))}
+		}
+		if err := addLine(p, fmt.Sprintf("%s (%d partitions)", g, len(ls)), maxXY, gi, false); err != nil {
+			return nil, err
+		}
+		if err := addLine(p, "", meanXY, gi, true); err != nil {
+			return nil, err
 		}
 	}
-	return out, fmt.Sprintf("Consumer lag, the %d partitions with the highest lag of %d", n, len(lags))
+	p.Y.Min = 0
+	headroom(p, 1.3)
+	return p, nil
 }
 
 // brokerPlot stacks CPU, network and disk utilization per broker.

@@ -116,7 +116,7 @@ func (d *decoder) errorf(n ast.Node, path, format string, a ...any) {
 
 // parseDoc parses src and returns its single document's body (nil for an empty file).
 func (d *decoder) parseDoc(src []byte) (ast.Node, bool) {
-	f, err := parser.ParseBytes(src, 0)
+	f, err := parseYAML(src)
 	if err != nil {
 		d.syntaxError(err)
 		return nil, false
@@ -135,6 +135,17 @@ func (d *decoder) parseDoc(src []byte) (ast.Node, bool) {
 	}
 	d.errorf(bodies[1], "", "a scenario file holds one YAML document; found %d (remove the second '---')", len(bodies))
 	return nil, false
+}
+
+// parseYAML runs goccy/go-yaml's parser. A panic inside the library on hostile input
+// becomes a syntax error: user input never crashes logsim.
+func parseYAML(src []byte) (f *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("the YAML parser failed on this input (%v)", r)
+		}
+	}()
+	return parser.ParseBytes(src, 0)
 }
 
 // syntaxError reports a YAML parse error at its token.

@@ -23,6 +23,7 @@ func (s *scanner) parseLine(op *Op) error {
 	}
 	seen := 0
 	valueStart := -1
+	parsed := false
 	once := func(bit int, name string, at int) error {
 		if seen&bit != 0 {
 			return s.errAt(at, "field %q appears twice", name)
@@ -80,7 +81,13 @@ func (s *scanner) parseLine(op *Op) error {
 			if err = once(hasValue, "value", at); err == nil {
 				s.ws()
 				valueStart = s.pos
-				err = s.skip(0)
+				if seen&hasF != 0 {
+					// f came first (as writers put it): decode the value directly.
+					err = s.parseValue(op)
+					parsed = true
+				} else {
+					err = s.skip(0)
+				}
 			}
 		case "error":
 			if err = once(hasError, "error", at); err == nil {
@@ -122,6 +129,9 @@ func (s *scanner) parseLine(op *Op) error {
 			return nil
 		}
 		return s.errAt(0, "missing field \"value\" (required for f %q)", op.F)
+	}
+	if parsed {
+		return nil
 	}
 	s.pos = valueStart
 	return s.parseValue(op)

@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -148,9 +149,20 @@ func (s *scanner) int(what string) (int64, error) {
 	if s.b[digits] == '0' && s.pos-digits > 1 {
 		return 0, s.errAt(start, "%s: leading zeros are not allowed in JSON numbers", what)
 	}
-	n, err := strconv.ParseInt(string(s.b[start:s.pos]), 10, 64)
-	if err != nil {
-		return 0, s.errAt(start, "%s %s does not fit in a 64-bit integer", what, s.b[start:s.pos])
+	// Accumulate as a negative number so that the minimum int64 parses too.
+	var n int64
+	for _, c := range s.b[digits:s.pos] {
+		d := int64(c - '0')
+		if n < (math.MinInt64+d)/10 {
+			return 0, s.errAt(start, "%s %s does not fit in a 64-bit integer", what, s.b[start:s.pos])
+		}
+		n = n*10 - d
+	}
+	if s.b[start] != '-' {
+		if n == math.MinInt64 {
+			return 0, s.errAt(start, "%s %s does not fit in a 64-bit integer", what, s.b[start:s.pos])
+		}
+		n = -n
 	}
 	return n, nil
 }

@@ -444,6 +444,29 @@ func TestResultRoundTrip(t *testing.T) {
 	assert.NotContains(t, again, "publish-latency.hlog")
 }
 
+func TestResultKeepsOpaqueValuesVerbatim(t *testing.T) {
+	type scenario struct {
+		Zeta  int    `json:"zeta"`
+		Alpha string `json:"alpha"`
+	}
+	run := &Run{Name: "s", Scenario: scenario{Zeta: 1, Alpha: "a"},
+		Verdict: Verdict{Status: "pass", Details: scenario{Zeta: 2}}, Metrics: NewRecorder(Config{}).Finish(time.Second)}
+	first := mustJSON(t, ResultOf(run))
+	res, err := ParseResult("result.json", first)
+	require.NoError(t, err)
+	again := mustJSON(t, res)
+	assert.Equal(t, string(first), string(again), "field order of the caller's struct survives a round trip")
+	assert.Contains(t, string(again), "\"zeta\": 1,\n    \"alpha\": \"a\"")
+	assert.NotContains(t, string(again), "null", "empty lists are [], not null")
+
+	// Absent values stay absent.
+	run.Scenario, run.Verdict.Details = nil, nil
+	res, err = ParseResult("result.json", mustJSON(t, ResultOf(run)))
+	require.NoError(t, err)
+	assert.Nil(t, res.Scenario)
+	assert.Nil(t, res.Verdict.Details)
+}
+
 func TestReadResultErrors(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {

@@ -475,6 +475,10 @@ func (r *Recorder) Finish(end time.Duration) *Metrics {
 		Intervals:     r.intervals,
 		Windows:       r.windows,
 		Faults:        append([]FaultWindow{}, r.faults...),
+		Groups:        []GroupMetrics{},
+		Lags:          []PartitionLag{},
+		Brokers:       []BrokerMetrics{},
+		Requests:      []RequestCount{},
 		intervalHists: r.ivHists,
 	}
 	for i := range m.Faults {

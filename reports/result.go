@@ -158,12 +158,21 @@ func ParseResult(name string, data []byte) (*Result, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	var r Result
+	// The caller's opaque values stay byte for byte as written (key order included),
+	// so a rebuilt result.json equals the original.
+	scenario, details := new(json.RawMessage), new(json.RawMessage)
+	r := Result{Scenario: scenario, Verdict: Verdict{Details: details}}
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("%s: %v", name, jsonErrorAt(data, err))
 	}
 	if r.Metrics == nil {
 		return nil, fmt.Errorf("%s: no \"metrics\" object", name)
+	}
+	if len(*scenario) == 0 {
+		r.Scenario = nil
+	}
+	if len(*details) == 0 {
+		r.Verdict.Details = nil
 	}
 	for _, k := range LatencyKinds {
 		if _, err := r.Metrics.Histogram(k); err != nil {

@@ -131,6 +131,22 @@ func (l *Latency) Sample(r *rand.Rand) time.Duration {
 	return l.Value
 }
 
+// String describes the distribution for summaries, such as "uniform(100µs..800µs)".
+func (l Latency) String() string {
+	switch l.Kind {
+	case Uniform:
+		return fmt.Sprintf("uniform(%v..%v)", l.Min, l.Max)
+	case Exponential:
+		if l.Max > 0 {
+			return fmt.Sprintf("exponential(mean %v, min %v, max %v)", l.Mean, l.Min, l.Max)
+		}
+		return fmt.Sprintf("exponential(mean %v, min %v)", l.Mean, l.Min)
+	case Mixture:
+		return fmt.Sprintf("mixture(%v..%v, p=%v slow up to %v)", l.Min, l.Max, l.SlowProbability, l.SlowMax)
+	}
+	return fmt.Sprintf("constant(%v)", l.Value)
+}
+
 func uniform(r *rand.Rand, lo, hi time.Duration) time.Duration {
 	if hi <= lo {
 		return lo

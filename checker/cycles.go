@@ -45,6 +45,9 @@ var cycleClasses = []cycleClass{
 	{TypeG1cRealtime, edgeWW | edgeWR | edgeProcess | edgeRealtime, []uint8{edgeWR, edgeRealtime}},
 }
 
+// cycleSearchBudget bounds the edges the cycle searches visit in one check.
+const cycleSearchBudget = 200_000_000
+
 type edge struct {
 	from, to int32
 	typ      uint8
@@ -273,13 +276,22 @@ func (a *analysis) cycles() {
 		return
 	}
 	sort.Slice(comps, func(i, j int) bool { return minNode(comps[i]) < minNode(comps[j]) })
+	budget := cycleSearchBudget
 	for _, comp := range comps {
+		found := false
 		for _, cls := range cycleClasses {
-			path := findCyclePath(g, comp, cls)
+			path := findCyclePath(g, comp, cls, &budget)
 			if path == nil {
 				continue
 			}
+			found = true
 			a.reportCycle(g, cls.name, path)
+		}
+		if !found {
+			// Every cycle here has a wr or ww edge, so some class matches it: only an
+			// exhausted budget leaves a component unexplained. Say so rather than
+			// staying silent.
+			a.res.Stats.CycleSearchIncomplete = true
 		}
 	}
 }
@@ -294,7 +306,7 @@ func minNode(c []int32) int32 {
 
 // findCyclePath is a BFS over (node, required-types-seen) states that remembers each
 // state's predecessor state, so that the cycle can be walked back.
-func findCyclePath(g *depGraph, comp []int32, cls cycleClass) []int32 {
+func findCyclePath(g *depGraph, comp []int32, cls cycleClass, budget *int) []int32 {
 	nreq := len(cls.required)
 	full := uint8(1)<<nreq - 1
 	local := make(map[int32]int32, len(comp))
@@ -310,11 +322,10 @@ func findCyclePath(g *depGraph, comp []int32, cls cycleClass) []int32 {
 		}
 		return b
 	}
+	// Every cycle of the class has an edge of the first required type, so trying the
+	// source of each such edge as a start makes the search complete (within budget).
 	var starts []int32
 	for _, n := range comp {
-		if len(starts) == 16 {
-			break
-		}
 		for p := g.start[n]; p < g.start[n+1]; p++ {
 			e := g.edges[g.adj[p]]
 			if _, in := local[e.to]; in && e.typ == cls.required[0] {
@@ -347,6 +358,9 @@ func findCyclePath(g *depGraph, comp []int32, cls cycleClass) []int32 {
 				tl, in := local[e.to]
 				if !in {
 					continue
+				}
+				if *budget--; *budget < 0 {
+					return nil
 				}
 				nf := flags | reqBits(e.typ)
 				if e.to == s && nf == full {

@@ -190,16 +190,19 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 
 // Stats are figures about the history and the check.
 type Stats struct {
-	Ops             int              `json:"ops"`
-	Events          int              `json:"events"`
-	Keys            int              `json:"keys"`
-	Sends           map[string]int   `json:"sends"`
-	Polls           map[string]int   `json:"polls"`
-	Pending         int              `json:"pending"`
-	RecordsRead     int              `json:"records_read"`
-	Redeliveries    map[string]int   `json:"redeliveries,omitempty"`
-	Linearizability *LinStats        `json:"linearizability,omitempty"`
-	AnalysisMillis  map[string]int64 `json:"analysis_ms"`
+	Ops             int            `json:"ops"`
+	Events          int            `json:"events"`
+	Keys            int            `json:"keys"`
+	Sends           map[string]int `json:"sends"`
+	Polls           map[string]int `json:"polls"`
+	Pending         int            `json:"pending"`
+	RecordsRead     int            `json:"records_read"`
+	Redeliveries    map[string]int `json:"redeliveries,omitempty"`
+	Linearizability *LinStats      `json:"linearizability,omitempty"`
+	// CycleSearchIncomplete is set when a dependency cycle exists but the search for a
+	// specific G0/G1c instance ran out of budget (Elle's cycle-search-timeout).
+	CycleSearchIncomplete bool             `json:"cycle_search_incomplete,omitempty"`
+	AnalysisMillis        map[string]int64 `json:"analysis_ms"`
 }
 
 // LinStats describe the porcupine check.

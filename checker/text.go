@@ -31,6 +31,9 @@ func (r *Result) WriteText(w io.Writer, perType int) error {
 	case LinSkipped:
 		b.WriteString("Linearizability: not checked.\n")
 	}
+	if r.Stats.CycleSearchIncomplete {
+		b.WriteString("Dependency cycles exist that the cycle search could not classify within its budget: G0/G1c results are incomplete.\n")
+	}
 	isErr := map[string]bool{}
 	for _, t := range r.Errors {
 		isErr[t] = true

@@ -572,3 +572,26 @@ func LabelOf(params []Param) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// ReadRuns reads the result.json of each output folder (or file) for a comparison,
+// as `logsim report DIR...` does. Labels are the runs' names, with the path added
+// where two runs share a name; Dir is the path as given. The first unreadable result
+// is an error naming its file.
+func ReadRuns(paths []string) ([]Labeled, error) {
+	var runs []Labeled
+	count := map[string]int{}
+	for _, p := range paths {
+		res, err := ReadResult(p)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, Labeled{Label: res.Name, Dir: p, Result: res})
+		count[res.Name]++
+	}
+	for i := range runs {
+		if runs[i].Label == "" || count[runs[i].Label] > 1 {
+			runs[i].Label = strings.TrimSpace(runs[i].Label + " (" + runs[i].Dir + ")")
+		}
+	}
+	return runs, nil
+}

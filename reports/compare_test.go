@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -114,4 +116,26 @@ func TestLabelOf(t *testing.T) {
 	assert.Equal(t, "producer.batch.size=1 consumer.batch.size=2",
 		LabelOf([]Param{{"producer.batch.size", "1"}, {"consumer.batch.size", "2"}}), "ambiguous short names keep the full path")
 	assert.Equal(t, "", LabelOf(nil))
+}
+
+func TestReadRuns(t *testing.T) {
+	base := t.TempDir()
+	run := synthRun(synthSpec{Duration: 3 * time.Second, Rate: 100, Size: 100, Partition: 1, Seed: 9, NoFaults: true})
+	var dirs []string
+	for _, d := range []string{"a", "b"} {
+		dir := filepath.Join(base, d)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		var buf bytes.Buffer
+		require.NoError(t, WriteResultJSON(&buf, run))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, ResultFile), buf.Bytes(), 0o644))
+		dirs = append(dirs, dir)
+	}
+	runs, err := ReadRuns(dirs)
+	require.NoError(t, err)
+	require.Len(t, runs, 2)
+	assert.Equal(t, "partition-and-crash ("+dirs[0]+")", runs[0].Label, "same names are told apart by path")
+	assert.Equal(t, dirs[1], runs[1].Dir)
+
+	_, err = ReadRuns([]string{dirs[0], filepath.Join(base, "missing")})
+	require.ErrorContains(t, err, filepath.Join(base, "missing"))
 }

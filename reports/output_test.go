@@ -411,6 +411,17 @@ func TestPlotsOfAnEmptyRun(t *testing.T) {
 	}
 	_, err = RunFiles(&Run{Name: "empty", Metrics: m})
 	require.NoError(t, err)
+
+	// Every latency the same: log axes still get a range around it.
+	r := NewRecorder(Config{})
+	for i := range 100 {
+		at := time.Duration(i) * 10 * ms
+		r.PublishSent(at, at, 1)
+		r.PublishAcked(at+2*ms, at, 1)
+	}
+	plots, err = RunPlots(r.Finish(time.Second + 5*ms))
+	require.NoError(t, err)
+	assert.Len(t, plots, 6)
 }
 
 func TestResultRoundTrip(t *testing.T) {

@@ -244,12 +244,16 @@ func headroom(p *plot.Plot, factor float64) {
 	}
 }
 
-// ensureRange gives an axis without data a range a log scale can draw.
+// ensureRange gives a log axis a range it can draw: a default without data, a lower
+// bound above zero, and some width around a single value.
 func ensureRange(a *plot.Axis, lo, hi float64) {
-	if math.IsInf(a.Min, 0) || math.IsInf(a.Max, 0) || a.Min >= a.Max || a.Min <= 0 {
-		if math.IsInf(a.Min, 0) || a.Min <= 0 || a.Min >= a.Max {
-			a.Min, a.Max = lo, hi
-		}
+	switch {
+	case math.IsInf(a.Min, 0) || math.IsInf(a.Max, 0) || a.Max <= 0:
+		a.Min, a.Max = lo, hi
+	case a.Min <= 0:
+		a.Min = min(lo, a.Max/10)
+	case a.Min >= a.Max:
+		a.Min, a.Max = a.Min/2, a.Max*2
 	}
 }
 

@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"slices"
 	"time"
+
+	"logsim/checker"
 
 	"logsim/faults"
 	"logsim/workloads"
@@ -326,11 +329,11 @@ func (e *Expect) setDefaults() {
 	*e = Expect{Valid: true, Anomalies: []string{}, Allow: []string{}, Liveness: true, Latency: map[string]time.Duration{}}
 }
 
-// Anomalies lists the anomaly types a checker reports (shared/spec/history.md): Jepsen's
-// names, this project's own, and liveness.
-var Anomalies = []string{
-	"G0", "G1a", "G1c", "duplicate", "expired-unconsumed", "group-loss", "inconsistent-offsets",
-	"int-nonmonotonic-poll", "int-nonmonotonic-send", "int-poll-skip", "int-send-skip", "liveness",
-	"lost-write", "nonmonotonic-poll", "nonmonotonic-send", "poll-skip", "precommitted-read",
-	"realtime-send-order", "unexpected-value", "unseen",
-}
+// Anomalies lists the anomaly types an expectation may name: every type the checker
+// reports (checker.AllTypes), and liveness, the run's own finding when an acknowledged
+// record is not readable by the drain deadline. Sorted.
+var Anomalies = func() []string {
+	out := append(checker.AllTypes(), "liveness")
+	slices.Sort(out)
+	return out
+}()

@@ -49,18 +49,24 @@
 // uniform, exponential with a floor, or FoundationDB's fast/slow mixture), and is
 // never delivered before the previous message of the link. Faults:
 //
-//   - Partition(groups...): a symmetric cut. Connections across it are reset at once
-//     (in-flight messages lost, Disconnected at both ends); a Send across the cut is
-//     lost and answered with Disconnected after NetworkConfig.ConnectTimeout.
+//   - Partition(groups...): a symmetric cut. Open connections across it are reset at
+//     once (in-flight messages lost, Disconnected at both ends: this compresses into
+//     one instant the keepalives and request timeouts by which Kafka peers notice); a
+//     Send across the cut is lost and answered with Disconnected after
+//     NetworkConfig.ConnectTimeout. Heal(id) removes one partition, HealAll all.
 //   - PartitionOneWay(from, to): TCP needs both directions, so each connection between
 //     the sides stalls as a whole: messages wait and flow in order when it heals (or
 //     the connection resets after NetworkConfig.StallTimeout).
 //   - Clog(from, to) / Unclog: hold one direction's traffic and release it in order.
 //   - AddLatency(from, to, d): extra latency on a link.
 //   - ResetConnection(a, b): in-flight messages lost both ways, Disconnected at both.
+//   - HealNetwork: ends all of the above at once (the heal phase of a run).
+//
+// A connection is open once a message has been sent on it since its last reset; only
+// open connections produce Disconnected events.
 //
 // A process crash resets the node's connections and its peers get Disconnected after
-// one latency; a Send to a crashed node is refused (Disconnected after the connect
+// one latency (the kernel's FIN or RST); a Send to a crashed node is refused (Disconnected after the connect
 // timeout, or a round trip when that is 0). A power loss tells no one: peers' Sends
 // are silently lost while the node is down, and after it restarts the first Send on an
 // old connection is lost and answered with Disconnected. A paused node's messages

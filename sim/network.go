@@ -38,28 +38,28 @@ type link struct {
 
 // linkTo returns the link from n to peer, creating the connection on first use.
 func (s *Sim) linkTo(n *nodeState, peer node.ID) *link {
-	if int(peer) < len(n.out) {
-		if l := n.out[peer]; l != nil {
+	p := s.nodes[peer]
+	if p.idx < len(n.out) {
+		if l := n.out[p.idx]; l != nil {
 			return l
 		}
 	}
-	p := s.nodes[peer]
 	c := &conn{a: n.id, b: peer, halfOpen: node.None}
 	c.ab = &link{from: n.id, to: peer, conn: c, latency: s.cfg.Network.Latency, bandwidth: s.cfg.Network.Bandwidth}
 	c.ba = c.ab // loopback: one link
 	if peer != n.id {
 		c.ba = &link{from: peer, to: n.id, conn: c, latency: s.cfg.Network.Latency, bandwidth: s.cfg.Network.Bandwidth}
 	}
-	setOut(n, peer, c.ab)
-	setOut(p, n.id, c.ba)
+	setOut(n, p.idx, c.ab)
+	setOut(p, n.idx, c.ba)
 	return c.ab
 }
 
-func setOut(n *nodeState, peer node.ID, l *link) {
-	for int(peer) >= len(n.out) {
+func setOut(n *nodeState, idx int, l *link) {
+	for idx >= len(n.out) {
 		n.out = append(n.out, nil)
 	}
-	n.out[peer] = l
+	n.out[idx] = l
 }
 
 // transmit sends m from n to node to at the current time.
@@ -182,11 +182,15 @@ func (s *Sim) flow(l *link) {
 
 // nodeDown resets the connections of a node that crashed or lost power.
 func (s *Sim) nodeDown(n *nodeState, how downState) {
-	for peer, l := range n.out {
+	for _, l := range n.out {
 		if l == nil {
 			continue
 		}
 		c := l.conn
+		back := c.ba // the peer's link to n
+		if c.a != n.id {
+			back = c.ab
+		}
 		if how == poweredOff {
 			if c.open {
 				c.halfOpen = n.id
@@ -200,7 +204,7 @@ func (s *Sim) nodeDown(n *nodeState, how downState) {
 		wasOpen := c.open
 		s.reset(c, false, 0, 0)
 		if wasOpen {
-			s.notify(node.ID(peer), n.id, s.nodes[peer].out[n.id].latency.Sample(s.netRand))
+			s.notify(l.to, n.id, back.latency.Sample(s.netRand))
 		}
 	}
 }
@@ -424,4 +428,24 @@ func (s *Sim) SetLink(from, to node.ID, cfg LinkConfig) error {
 	}
 	l.latency, l.bandwidth = cfg.Latency, cfg.Bandwidth
 	return nil
+}
+
+// HealNetwork ends every network fault: partitions heal, clogged links release what
+// they hold, added latency goes away. Runs call it at the start of their heal phase.
+func (s *Sim) HealNetwork() {
+	s.HealAll()
+	for _, n := range s.nodes {
+		if n == nil {
+			continue
+		}
+		for _, l := range n.out {
+			if l == nil || l.from != n.id {
+				continue
+			}
+			l.extra = 0
+			if l.clogged {
+				_ = s.Unclog(l.from, l.to)
+			}
+		}
+	}
 }

@@ -305,3 +305,24 @@ func (r *rec) recvsOwn() []int {
 	}
 	return out
 }
+
+func TestHealNetworkEndsEveryFault(t *testing.T) {
+	cfg := Config{Seed: 1, Network: NetworkConfig{Latency: ConstantLatency(ms(1))}}
+	w := newWorld(t, cfg, 3, NodeConfig{})
+	_, err := w.s.PartitionOneWay([]node.ID{0}, []node.ID{1})
+	require.NoError(t, err)
+	require.NoError(t, w.s.Clog(2, 0))
+	require.NoError(t, w.s.AddLatency(1, 2, time.Second))
+	w.send(0, 1, 1, 1)
+	w.send(2, 0, 2, 1)
+	w.run(ms(100))
+	assert.Empty(t, w.recvs(1))
+	assert.Empty(t, w.recvs(0))
+	w.s.HealNetwork()
+	w.send(1, 2, 3, 1)
+	w.run(ms(200))
+	assert.Equal(t, []int{1}, w.recvs(1))
+	assert.Equal(t, []int{2}, w.recvs(0))
+	assert.Equal(t, []int{3}, w.recvs(2))
+	assert.Equal(t, ms(101), w.m(2).own[0].At, "added latency removed")
+}

@@ -22,6 +22,7 @@ const (
 type nodeState struct {
 	s       *Sim
 	id      node.ID
+	idx     int // dense index in order of addition: links are indexed by it
 	name    string
 	cfg     NodeConfig
 	factory func() node.Machine
@@ -46,7 +47,7 @@ type nodeState struct {
 	head    int
 
 	nicBusy time.Duration // when the outbound NIC finishes its queued messages
-	out     []*link       // outbound links, indexed by peer ID; nil until first used
+	out     []*link       // outbound links, indexed by the peer's idx; nil until first used
 
 	// Clock skew: Env.Now = skewBase + (t - skewSince) * (1 + drift).
 	skewBase, skewSince time.Duration
@@ -60,7 +61,7 @@ func newNodeState(s *Sim, id node.ID, name string, cfg NodeConfig, factory func(
 		cfg.Cores = 1
 	}
 	n := &nodeState{
-		s: s, id: id, name: name, cfg: cfg, factory: factory,
+		s: s, id: id, idx: len(s.byName), name: name, cfg: cfg, factory: factory,
 		rnd:      s.streams.Get("node/" + name),
 		coreFree: make([]time.Duration, cfg.Cores),
 	}

@@ -161,7 +161,7 @@ func (s *Sim) connAlive(sl *slot) bool {
 	if sl.kind != evRecv {
 		return true
 	}
-	c := s.nodes[sl.peer].out[sl.node].conn
+	c := s.nodes[sl.peer].out[s.nodes[sl.node].idx].conn
 	return c.epoch == sl.epoch
 }
 

@@ -123,6 +123,8 @@ func TestValidate(t *testing.T) {
 	assert.Equal(t, []string{"target"}, fields(Spec{Kind: StallConsumer, Target: sel(t, "broker-0")}))
 	assert.Equal(t, []string{"mix"}, fields(Spec{Kind: Nemesis, Every: 10 * time.Second, For: time.Second, Mix: []Kind{Crash, DiskFull}}))
 	assert.Equal(t, []string{"isolate"}, fields(Spec{Kind: Partition, Isolate: sel(t, "broker-0"), Topology: Halves}))
+	assert.Equal(t, []string{"clients"}, fields(Spec{Kind: Partition, Topology: MajoritiesRing, Clients: ClientsIsolated}))
+	assert.Equal(t, []string{"target"}, fields(Spec{Kind: DiskFull, Target: sel(t, "p-0")}))
 	errs := (&Spec{Kind: Crash, Target: sel(t, "broker-1"), Jump: time.Second}).Validate()
 	require.Len(t, errs, 1)
 	assert.Contains(t, errs[0].Error(), "does not apply to kind crash; it accepts: at, for, every, times, target, power.loss")

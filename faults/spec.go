@@ -297,6 +297,9 @@ func (s *Spec) Validate() []FieldError {
 	if len(s.To) > 0 && len(s.From) == 0 {
 		bad("to", "needs from")
 	}
+	if s.Clients != "" && s.Topology == MajoritiesRing {
+		bad("clients", "does not apply to majorities-ring: clients stay connected to every node")
+	}
 	if s.Clients != "" && s.Kind == Partition && len(s.From) > 0 {
 		bad("clients", "does not apply to a from/to partition: name clients in from or to")
 	}
@@ -324,6 +327,9 @@ func (s *Spec) Validate() []FieldError {
 		isClient := sel.Kind == SelClient || sel.Kind == SelClients
 		if info.clientsT && !isClient {
 			bad("target", "kind %s targets producers or consumers by name, not %s", s.Kind, sel)
+		}
+		if isClient && strings.HasPrefix(string(s.Kind), "disk-") {
+			bad("target", "kind %s hits a node's disk; producers and consumers have none (%s)", s.Kind, sel)
 		}
 		if s.Kind == Nemesis && isClient {
 			bad("target", "a nemesis draws its targets among brokers and the controller, not %s", sel)

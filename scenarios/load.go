@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"logsim/faults"
 )
 
 //go:embed *.yaml
@@ -201,4 +204,21 @@ func (r *HardwareRef) ensure(d *decoder, n ast.Node, path string) bool {
 		r.Hardware = *h
 	}
 	return ok
+}
+
+// Validate checks a scenario built or changed in Go (Load already validates what it
+// returns): the same cross-field checks, with errors naming the value's path. It does
+// not fill defaults; start from Default() or a loaded scenario.
+func (s *Scenario) Validate() error {
+	var errs ErrorList
+	d := newDecoder(s.Name, nil, &errs, map[string]Pos{})
+	v := &validator{d: d, errs: &errs}
+	v.scenario(s)
+	return errs.err()
+}
+
+// FaultTimeline expands the scenario's faults into their start and stop actions over
+// the load phase, drawing nemesis choices from r (the runner's fault stream).
+func (s *Scenario) FaultTimeline(r *rand.Rand) []faults.Action {
+	return faults.Timeline(s.Faults, s.Duration, r)
 }

@@ -62,7 +62,7 @@ phases: {heal: 5s, drain: 2m}
 cluster: {brokers: 5, config: {log.retention.ms: 10s, log.segment.bytes: 1MiB, unclean.leader.election.enable: true}}
 faults:
   - {kind: crash, target: [broker-1, leader(orders/0)], at: 10s, for: 5s, power.loss: true, every: 20s, times: 2}
-  - {kind: partition, topology: majorities-ring, at: 30s, for: 5s, clients: rest}
+  - {kind: partition, topology: bridge, at: 30s, for: 5s, clients: rest}
   - {kind: nemesis, every: 10s, for: 2s, mix: [crash, pause], at: 40s}
   - {kind: slow-consumer, target: c-0, processing: 5ms, at: 1s}
   - {kind: clock-skew, target: controller, jump: -3s, drift: 0.001, at: 2s}
@@ -328,3 +328,26 @@ func TestLatencySample(t *testing.T) {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 7)) }
+
+func TestValidateInGo(t *testing.T) {
+	s, err := LoadShipped("acks1-leader-isolation")
+	require.NoError(t, err)
+	require.NoError(t, s.Validate())
+	s.Topics[0].ReplicationFactor = 7
+	s.Producers[0].Topic = "nope"
+	err = s.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "acks1-leader-isolation: topics[0].replication.factor: 7 is out of range")
+	assert.Contains(t, err.Error(), `producers[0].topic: no topic "nope"`)
+}
+
+func TestFaultTimeline(t *testing.T) {
+	s, err := LoadShipped("acks1-leader-isolation")
+	require.NoError(t, err)
+	acts := s.FaultTimeline(newRand(1))
+	require.Len(t, acts, 2)
+	assert.Equal(t, 20*time.Second, acts[0].At)
+	assert.Equal(t, "partition-0", acts[0].Name)
+	assert.Equal(t, "leader(orders/0)", acts[0].Spec.Isolate.String())
+	assert.Equal(t, 30*time.Second, acts[1].At)
+}

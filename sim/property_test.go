@@ -55,7 +55,7 @@ func TestConnectionsNeverReorderUnderFaults(t *testing.T) {
 	}
 	for seed := uint64(1); seed <= uint64(seeds); seed++ {
 		cfg := Config{Seed: seed, Network: NetworkConfig{
-			Latency: Latency{Kind: Mixture, Min: 50 * time.Microsecond, Max: 2 * time.Millisecond, SlowProbability: 0.05, SlowMax: 50 * time.Millisecond},
+			Latency:   Latency{Kind: Mixture, Min: 50 * time.Microsecond, Max: 2 * time.Millisecond, SlowProbability: 0.05, SlowMax: 50 * time.Millisecond},
 			Bandwidth: 10_000_000, StallTimeout: 300 * time.Millisecond,
 		}}
 		s, err := New(cfg)

@@ -69,3 +69,16 @@ func TestReferenceHasEveryKey(t *testing.T) {
 	assert.Contains(t, ref, "| `config.linger.ms` | `5` |")
 	assert.Contains(t, ref, "| `config.min.insync.replicas` | `cluster min.insync.replicas` |")
 }
+
+// TestReadmeExample loads the example at the top of README.md.
+func TestReadmeExample(t *testing.T) {
+	src, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(src), "```yaml\n")
+	require.True(t, ok)
+	example, _, ok := strings.Cut(rest, "```")
+	require.True(t, ok)
+	s, err := LoadBytes("README.md", []byte(example))
+	require.NoError(t, err)
+	assert.Equal(t, "acks1-leader-isolation", s.Name)
+}

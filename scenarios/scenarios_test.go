@@ -266,6 +266,7 @@ func TestSet(t *testing.T) {
 		{"name.first=x", "it has no key first"},
 		{"producers.7.count=1", "index 7 is out of range"},
 		{"cluster.brokers=[1", "YAML syntax"},
+		{"faults.0.at=1s", "the list is empty: set the whole list instead, such as faults=[{...}]"},
 	} {
 		assert.Contains(t, loadErr(t, minimal, tc.set), tc.want, tc.set)
 	}

@@ -90,6 +90,9 @@ func (d *decoder) locate(v reflect.Value, segs []string, path string) (func(ast.
 				i = j
 			}
 		}
+		if i < 0 && v.Len() == 0 {
+			return fail("the list is empty: set the whole list instead, such as %s=[{...}]", display(path))
+		}
 		if n, err := strconv.Atoi(segs[0]); err == nil && i < 0 {
 			if n < 0 || n >= v.Len() {
 				return fail("index %d is out of range: the list has %d elements", n, v.Len())

@@ -427,7 +427,8 @@ func (d *decoder) decodeSlice(n ast.Node, v reflect.Value, path string, isNull b
 	seq, ok := n.(*ast.SequenceNode)
 	if !ok {
 		et := v.Type().Elem()
-		if _, isScalar := scalar(n); isScalar && et.Kind() != reflect.Struct || reflect.PointerTo(et).Implements(textUnmarshalerType) {
+		_, isScalar := scalar(n)
+		if isScalar && (et.Kind() != reflect.Struct || reflect.PointerTo(et).Implements(textUnmarshalerType)) {
 			// A single value stands for a list of one.
 			s := reflect.MakeSlice(v.Type(), 1, 1)
 			d.decode(n, s.Index(0), elem(path, 0))

@@ -47,7 +47,7 @@ func Reference() string {
 			}
 			fv = e.Elem()
 		case reflect.Map:
-			fmt.Fprintf(&b, "\n### `%s`\n\n%s. Keys are --set paths; values are lists of YAML values.\n", name, capitalize(f.doc))
+			fmt.Fprintf(&b, "\n### `%s`\n\n%s. Keys are --set paths; values are lists of values as --set takes them.\n", name, capitalize(f.doc))
 			continue
 		}
 		if f.key == "hardware" {

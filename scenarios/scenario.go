@@ -2,7 +2,10 @@ package scenarios
 
 import (
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/goccy/go-yaml/ast"
 
 	"logsim/checker"
 
@@ -14,19 +17,19 @@ import (
 // what the run is expected to show. Load fills every default explicitly, so a loaded
 // Scenario is complete and marshals to a file that reproduces the run.
 type Scenario struct {
-	Name        string              `yaml:"name" doc:"the scenario's name, used in reports and the reproduction command" default:"the file name without .yaml"`
-	Description string              `yaml:"description" doc:"one line saying what the scenario shows"`
-	Seed        uint64              `yaml:"seed" doc:"the seed every random choice derives from; logsim run --seed overrides it"`
-	Hardware    HardwareRef         `yaml:"hardware" doc:"a shipped profile name (commodity-2014, cloud-nvme, laptop), a path to a profile file (relative to the scenario), or a mapping with profile: NAME and overrides of any of its keys"`
-	Duration    time.Duration       `yaml:"duration" doc:"length of the load phase: producers send and faults are injected"`
-	Phases      Phases              `yaml:"phases" doc:"the phases after the load phase"`
-	Cluster     Cluster             `yaml:"cluster" doc:"the brokers and their configuration"`
-	Topics      []Topic             `yaml:"topics" doc:"topics created before the run starts"`
-	Producers   []Producer          `yaml:"producers" doc:"producer workloads"`
-	Consumers   []Consumer          `yaml:"consumers" doc:"consumer workloads"`
-	Faults      []faults.Spec       `yaml:"faults" doc:"faults injected during the load phase"`
-	Expect      Expect              `yaml:"expect" doc:"what the run must show; logsim run exits 1 when it does not"`
-	Sweep       map[string][]string `yaml:"sweep" doc:"for logsim sweep: a list of values for each --set path (producers.p.config.linger.ms: [0, 5, 50]); the sweep runs every combination"`
+	Name        string             `yaml:"name" doc:"the scenario's name, used in reports and the reproduction command" default:"the file name without .yaml"`
+	Description string             `yaml:"description" doc:"one line saying what the scenario shows"`
+	Seed        uint64             `yaml:"seed" doc:"the seed every random choice derives from; logsim run --seed overrides it"`
+	Hardware    HardwareRef        `yaml:"hardware" doc:"a shipped profile name (commodity-2014, cloud-nvme, laptop), a path to a profile file (relative to the scenario), or a mapping with profile: NAME and overrides of any of its keys"`
+	Duration    time.Duration      `yaml:"duration" doc:"length of the load phase: producers send and faults are injected"`
+	Phases      Phases             `yaml:"phases" doc:"the phases after the load phase"`
+	Cluster     Cluster            `yaml:"cluster" doc:"the brokers and their configuration"`
+	Topics      []Topic            `yaml:"topics" doc:"topics created before the run starts"`
+	Producers   []Producer         `yaml:"producers" doc:"producer workloads"`
+	Consumers   []Consumer         `yaml:"consumers" doc:"consumer workloads"`
+	Faults      []faults.Spec      `yaml:"faults" doc:"faults injected during the load phase"`
+	Expect      Expect             `yaml:"expect" doc:"what the run must show; logsim run exits 1 when it does not"`
+	Sweep       map[string][]Value `yaml:"sweep" doc:"for logsim sweep: a list of values for each --set path (producers.p.config.linger.ms: [0, 5, 50]); the sweep runs every combination"`
 }
 
 func (s *Scenario) setDefaults() {
@@ -40,7 +43,7 @@ func (s *Scenario) setDefaults() {
 	s.Cluster.setDefaults()
 	s.Producers, s.Consumers, s.Faults = []Producer{}, []Consumer{}, []faults.Spec{}
 	s.Expect.setDefaults()
-	s.Sweep = map[string][]string{}
+	s.Sweep = map[string][]Value{}
 }
 
 // Default returns a scenario with every default filled and nothing else: no topics,
@@ -337,3 +340,22 @@ var Anomalies = func() []string {
 	slices.Sort(out)
 	return out
 }()
+
+// Value is a YAML value kept as text, as --set takes it: a scalar (5, all, 10ms) or a
+// collection in flow form ({profile: laptop, disk: {count: 2}}).
+type Value string
+
+func (Value) syntax() string { return "any YAML value, as --set takes it" }
+
+// decodeNode keeps the node's text.
+func (v *Value) decodeNode(d *decoder, n ast.Node, path string) {
+	if text, ok := scalar(n); ok {
+		*v = Value(text)
+		return
+	}
+	if _, null := n.(*ast.NullNode); null {
+		d.errorf(n, path, "missing value")
+		return
+	}
+	*v = Value(strings.TrimSpace(n.String()))
+}

@@ -74,6 +74,7 @@ expect:
 sweep:
   producers.p.config.linger.ms: [0, 5, 50]
   cluster.brokers: [3, 5]
+  hardware: [laptop, {profile: cloud-nvme, disk: {count: 4}}]
 `
 	src = strings.Replace(src, "    topic: orders\n", "    topic: orders\n    rate: poisson(steps(100/s, 2k/s@10s))\n    message.size: lognormal(1KiB, 0.5, 8KiB)\n    keys: zipf(100, 0.99)\n    payload: log\n", 1)
 	s, err := LoadBytes("t.yaml", []byte(src))
@@ -351,4 +352,16 @@ func TestFaultTimeline(t *testing.T) {
 	assert.Equal(t, "partition-0", acts[0].Name)
 	assert.Equal(t, "leader(orders/0)", acts[0].Spec.Isolate.String())
 	assert.Equal(t, 30*time.Second, acts[1].At)
+}
+
+func TestSweepValues(t *testing.T) {
+	s, err := LoadBytes("t.yaml", []byte(minimal+"sweep: {hardware: [laptop, {profile: cloud-nvme, disk: {count: 4}}]}\n"))
+	require.NoError(t, err)
+	vals := s.Sweep["hardware"]
+	require.Len(t, vals, 2)
+	assert.Equal(t, Value("laptop"), vals[0])
+	s2, err := LoadBytes("t.yaml", []byte(minimal), "hardware="+string(vals[1]))
+	require.NoError(t, err)
+	assert.Equal(t, 4, s2.Hardware.Disk.Count)
+	assert.Equal(t, 8, s2.Hardware.CPU.Cores)
 }

@@ -493,7 +493,7 @@ func (v *validator) sweep(s *Scenario, src []byte, sets []string) {
 			v.bad(p, "a sweep dimension needs at least one value")
 		}
 		for j, val := range s.Sweep[path] {
-			_, err := load(v.d.file, v.d.dir, src, append(slices.Clone(sets), path+"="+val), false)
+			_, err := load(v.d.file, v.d.dir, src, append(slices.Clone(sets), path+"="+string(val)), false)
 			if err == nil {
 				continue
 			}

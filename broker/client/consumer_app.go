@@ -1,0 +1,294 @@
+package client
+
+// The application around a consumer: the poll loop, the processing of each record, and
+// when offsets are committed. Where the commit sits relative to the processing decides
+// the delivery guarantee, which is what the scenarios explore:
+//
+//   - auto: enable.auto.commit, records processed synchronously between polls. A crash
+//     re-delivers what was processed since the last auto-commit (at-least-once).
+//   - after-processing: commitSync after each poll's records are processed
+//     (at-least-once; a crash between processing and commit re-delivers).
+//   - before-processing: commitSync before processing (at-most-once; a crash during
+//     processing loses the rest of the batch for the group).
+//   - async-worker: records are handed to a worker and the loop polls again at once,
+//     with auto-commit on: the commit covers records the worker has not processed
+//     yet, so a crash loses them. The setup that loses records with auto-commit.
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"logsim/broker/node"
+	"logsim/broker/proto"
+)
+
+// CommitMode says when the application commits.
+type CommitMode uint8
+
+// The commit modes.
+const (
+	CommitAuto CommitMode = iota
+	CommitAfterProcessing
+	CommitBeforeProcessing
+	CommitAsyncWorker
+)
+
+var commitModeNames = [...]string{"auto", "after-processing", "before-processing", "async-worker"}
+
+// String is the mode's scenario name.
+func (m CommitMode) String() string {
+	if int(m) < len(commitModeNames) {
+		return commitModeNames[m]
+	}
+	return fmt.Sprintf("invalid(%d)", m)
+}
+
+// ParseCommitMode reads auto, after-processing, before-processing or async-worker.
+func ParseCommitMode(s string) (CommitMode, error) {
+	for i, n := range commitModeNames {
+		if n == s {
+			return CommitMode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("commit mode %q: want auto, after-processing, before-processing or async-worker", s)
+}
+
+// DurationSampler draws a duration from a distribution (workloads.Delay is one).
+type DurationSampler interface {
+	Sample(r *rand.Rand) time.Duration
+}
+
+// AppConfig is the application's behaviour.
+type AppConfig struct {
+	// Topics are subscribed to (group management); if empty, Partitions are assigned.
+	Topics     []string
+	Partitions []proto.TopicPartition
+	// SeekToBeginning starts assigned partitions at their log start.
+	SeekToBeginning bool
+	// Mode is when offsets are committed.
+	Mode CommitMode
+	// ProcessingTime is the time spent on each record; nil is none.
+	ProcessingTime DurationSampler
+	// PollTimeout is the timeout passed to each poll. Default 100 ms.
+	PollTimeout time.Duration
+	// WorkerQueue bounds the async worker's backlog in records: the loop stops
+	// polling while it is full. Default 10000.
+	WorkerQueue int
+}
+
+// Validate checks the application against the consumer's settings.
+func (a AppConfig) Validate(cc ConsumerConfig) error {
+	switch {
+	case len(a.Topics) == 0 && len(a.Partitions) == 0:
+		return fmt.Errorf("the consumer needs topics to subscribe to or partitions to assign")
+	case len(a.Topics) > 0 && cc.GroupID == "":
+		return fmt.Errorf("subscribing needs a group.id")
+	case (a.Mode == CommitAuto || a.Mode == CommitAsyncWorker) && !cc.EnableAutoCommit && cc.GroupID != "":
+		return fmt.Errorf("commit mode %s needs enable.auto.commit=true", a.Mode)
+	case (a.Mode == CommitAfterProcessing || a.Mode == CommitBeforeProcessing) && cc.EnableAutoCommit:
+		return fmt.Errorf("commit mode %s needs enable.auto.commit=false", a.Mode)
+	case (a.Mode == CommitAfterProcessing || a.Mode == CommitBeforeProcessing) && cc.GroupID == "":
+		return fmt.Errorf("commit mode %s needs a group.id", a.Mode)
+	case a.PollTimeout < 0 || a.WorkerQueue < 0:
+		return fmt.Errorf("poll timeout and worker queue must not be negative")
+	}
+	return nil
+}
+
+// AppStats are the application's counters.
+type AppStats struct {
+	Processed int64
+	// ProcessingTime is the total time spent processing.
+	ProcessingTime time.Duration
+	// Backlog is the records polled but not yet processed.
+	Backlog int
+}
+
+// App is the application loop around a Consumer.
+type App struct {
+	c   *Consumer
+	env node.Env
+	cfg AppConfig
+
+	// OnProcessed, if set, is called when a record's processing completes.
+	OnProcessed func(ConsumerRecord)
+
+	queue      []ConsumerRecord // the batch being processed, or the worker's backlog
+	processing bool             // a processing timer is out
+	procSeq    int64
+	polling    bool
+	inBatch    bool // sync modes: the loop is busy with the current batch
+	started    bool
+	stopped    bool
+	stats      AppStats
+}
+
+// NewApp builds the application around c. It panics on an invalid config (validate
+// user input with AppConfig.Validate first).
+func NewApp(env node.Env, c *Consumer, cfg AppConfig) *App {
+	if err := cfg.Validate(c.cfg); err != nil {
+		panic("client: invalid consumer application: " + err.Error())
+	}
+	if cfg.PollTimeout == 0 {
+		cfg.PollTimeout = 100 * time.Millisecond
+	}
+	if cfg.WorkerQueue == 0 {
+		cfg.WorkerQueue = 10000
+	}
+	return &App{c: c, env: env, cfg: cfg}
+}
+
+// Consumer is the application's consumer.
+func (a *App) Consumer() *Consumer { return a.c }
+
+// Stats returns the counters.
+func (a *App) Stats() AppStats {
+	s := a.stats
+	s.Backlog = len(a.queue)
+	return s
+}
+
+// Start subscribes or assigns and begins the poll loop.
+func (a *App) Start() {
+	if a.started {
+		return
+	}
+	a.started = true
+	if len(a.cfg.Topics) > 0 {
+		a.c.Subscribe(a.cfg.Topics)
+	} else {
+		a.c.Assign(a.cfg.Partitions)
+		if a.cfg.SeekToBeginning {
+			a.c.SeekToBeginning(a.cfg.Partitions)
+		}
+	}
+	a.next()
+}
+
+// Stop ends the loop after the current step, closes the consumer (a final commit with
+// auto-commit, and LeaveGroup) and calls done.
+func (a *App) Stop(done func()) {
+	a.stopped = true
+	a.c.Close(done)
+}
+
+// Handle consumes the application's timers, then passes the event to the consumer.
+func (a *App) Handle(ev node.Event) bool {
+	if ev.Kind == node.TimerFired {
+		switch ev.Timer.Kind {
+		case timerAppProcess:
+			if ev.Timer.Arg == a.procSeq && a.processing {
+				a.processing = false
+				a.processed()
+				a.work()
+			}
+			return true
+		case timerAppPoll:
+			a.next()
+			return true
+		}
+	}
+	return a.c.Handle(ev)
+}
+
+// next takes the loop's next step.
+func (a *App) next() {
+	if a.stopped || a.polling || a.inBatch {
+		return
+	}
+	if a.cfg.Mode == CommitAsyncWorker && len(a.queue) >= a.cfg.WorkerQueue {
+		return // the worker's backlog is full: resume when it drains
+	}
+	a.polling = true
+	a.c.Poll(a.cfg.PollTimeout, a.polled)
+}
+
+func (a *App) polled(r PollResult) {
+	a.polling = false
+	if a.stopped {
+		return
+	}
+	if r.Err != "" {
+		// The poll failed (auto.offset.reset=none, a fatal group error): try again
+		// after the poll timeout rather than spinning.
+		a.env.After(a.cfg.PollTimeout, node.Timer{Kind: timerAppPoll})
+		return
+	}
+	switch a.cfg.Mode {
+	case CommitAsyncWorker:
+		a.queue = append(a.queue, r.Records...)
+		a.work()
+		a.next()
+	case CommitBeforeProcessing:
+		if len(r.Records) == 0 {
+			a.next()
+			return
+		}
+		a.inBatch = true
+		a.c.Commit(nil, func(string) {
+			a.queue = append(a.queue, r.Records...)
+			a.work()
+		})
+	default:
+		if len(r.Records) == 0 {
+			a.next()
+			return
+		}
+		a.inBatch = true
+		a.queue = append(a.queue, r.Records...)
+		a.work()
+	}
+}
+
+// work processes queued records: inline when they take no time, else one timer per
+// record so that each completes at its own instant.
+func (a *App) work() {
+	for len(a.queue) > 0 {
+		if a.processing {
+			return
+		}
+		var d time.Duration
+		if a.cfg.ProcessingTime != nil {
+			d = max(a.cfg.ProcessingTime.Sample(a.env.Rand()), 0)
+		}
+		if d > 0 {
+			a.stats.ProcessingTime += d
+			a.processing = true
+			a.procSeq++
+			a.env.After(d, node.Timer{Kind: timerAppProcess, Arg: a.procSeq})
+			return
+		}
+		a.processed()
+	}
+	a.queue = nil
+	a.batchDone()
+}
+
+// processed completes the record at the head of the queue.
+func (a *App) processed() {
+	rec := a.queue[0]
+	a.queue = a.queue[1:]
+	a.stats.Processed++
+	if a.OnProcessed != nil {
+		a.OnProcessed(rec)
+	}
+}
+
+// batchDone runs when the queue is empty: commit after processing, then poll.
+func (a *App) batchDone() {
+	switch {
+	case a.stopped:
+	case a.cfg.Mode == CommitAsyncWorker:
+		a.next() // in case the loop waited for room
+	case !a.inBatch:
+	case a.cfg.Mode == CommitAfterProcessing:
+		a.c.Commit(nil, func(string) {
+			a.inBatch = false
+			a.next()
+		})
+	default:
+		a.inBatch = false
+		a.next()
+	}
+}

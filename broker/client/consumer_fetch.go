@@ -1,0 +1,299 @@
+package client
+
+// Positions and fetching: OffsetFetch (committed offsets), ListOffsets
+// (auto.offset.reset), OffsetForLeaderEpoch (KIP-320 validation) and Fetch.
+
+import (
+	"slices"
+
+	"logsim/broker/node"
+	"logsim/broker/proto"
+)
+
+// stepPositions asks for the positions partitions lack: committed offsets from the
+// coordinator, resets and validations from the leaders, batched per destination.
+func (c *Consumer) stepPositions() {
+	now := c.env.Now()
+	var committed []*partition
+	resets := map[node.ID][]*partition{}
+	checks := map[node.ID][]*partition{}
+	var leaders []node.ID
+	for _, p := range c.order {
+		if p.busy || p.state == partFetchable || p.state == partFailed {
+			continue
+		}
+		if p.retryAt > now {
+			c.wake(p.retryAt)
+			continue
+		}
+		if p.state == partNeedsCommitted {
+			committed = append(committed, p)
+			continue
+		}
+		if p.state == partNeedsReset && c.cfg.AutoOffsetReset == ResetNone && p.failErr == "" {
+			c.failPartition(p, "NO_OFFSET_FOR_PARTITION")
+			continue
+		}
+		leader, epoch, ok := c.meta.Leader(p.tp)
+		if !ok {
+			c.meta.Want(p.tp.Topic)
+			c.meta.RequestUpdate()
+			continue
+		}
+		p.leaderEpoch = max(p.leaderEpoch, epoch)
+		if _, seen := resets[leader]; !seen {
+			if _, seen := checks[leader]; !seen {
+				leaders = append(leaders, leader)
+			}
+		}
+		if p.state == partNeedsReset {
+			resets[leader] = append(resets[leader], p)
+		} else {
+			checks[leader] = append(checks[leader], p)
+		}
+	}
+	if len(committed) > 0 && c.coord != node.None {
+		req := &proto.OffsetFetchRequest{Correlation: c.nextCorr(), GroupID: c.cfg.GroupID}
+		for _, p := range committed {
+			req.Partitions = append(req.Partitions, p.tp)
+			p.busy = true
+		}
+		r := c.send(c.coord, reqOffsetFetch, req, req.Correlation, c.cfg.RequestTimeout)
+		r.parts = committed
+	}
+	slices.Sort(leaders)
+	for _, to := range leaders {
+		if ps := resets[to]; len(ps) > 0 {
+			req := &proto.ListOffsetsRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID}
+			for _, p := range ps {
+				ts := proto.LatestTimestamp
+				if c.cfg.AutoOffsetReset == ResetEarliest || p.failErr == "earliest" {
+					ts = proto.EarliestTimestamp
+				}
+				req.Partitions = append(req.Partitions, proto.ListOffsetsPartition{TopicPartition: p.tp, CurrentLeaderEpoch: c.epochFor(p), Timestamp: ts})
+				p.busy = true
+			}
+			r := c.send(to, reqListOffsets, req, req.Correlation, c.cfg.RequestTimeout)
+			r.parts = ps
+		}
+		if ps := checks[to]; len(ps) > 0 {
+			req := &proto.OffsetForLeaderEpochRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID}
+			for _, p := range ps {
+				req.Partitions = append(req.Partitions, proto.OffsetForLeaderEpochPartition{TopicPartition: p.tp, CurrentLeaderEpoch: p.leaderEpoch, LeaderEpoch: p.positionEpoch})
+				p.busy = true
+			}
+			r := c.send(to, reqEpoch, req, req.Correlation, c.cfg.RequestTimeout)
+			r.parts = ps
+		}
+	}
+}
+
+// epochFor is the leader epoch a request carries: the known one with KIP-320, -1
+// (no check) without.
+func (c *Consumer) epochFor(p *partition) int32 {
+	if c.cfg.TruncationDetection {
+		return p.leaderEpoch
+	}
+	return -1
+}
+
+// failPartition stops consuming p and fails the next poll with err (auto.offset.reset
+// none); a Seek revives it.
+func (c *Consumer) failPartition(p *partition, err string) {
+	p.state, p.failErr = partFailed, err
+	c.dropBuffered(p)
+	c.pollErr = err
+}
+
+// current reports whether a response about p still matters.
+func (c *Consumer) current(p *partition) bool { return c.parts[p.tp] == p }
+
+func (c *Consumer) handleOffsetFetch(r *request, m *proto.OffsetFetchResponse) {
+	for _, p := range r.parts {
+		p.busy = false
+	}
+	if m.Err != proto.NONE {
+		if m.Err == proto.NOT_COORDINATOR || m.Err == proto.COORDINATOR_NOT_AVAILABLE {
+			c.coordinatorLost()
+		}
+		for _, p := range r.parts {
+			p.retryAt = c.env.Now() + c.cfg.RetryBackoff
+		}
+		return
+	}
+	for _, o := range m.Partitions {
+		p := c.parts[o.TopicPartition]
+		if p == nil || p.state != partNeedsCommitted || !slices.Contains(r.parts, p) {
+			continue
+		}
+		switch {
+		case o.Err != proto.NONE:
+			p.retryAt = c.env.Now() + c.cfg.RetryBackoff
+		case o.CommittedOffset < 0:
+			p.state = partNeedsReset
+		default:
+			p.position, p.positionEpoch = o.CommittedOffset, o.CommittedLeaderEpoch
+			p.state = partFetchable
+			if c.cfg.TruncationDetection && p.positionEpoch >= 0 {
+				p.state = partNeedsValidation
+			}
+			c.emit(ConsumerEvent{Kind: EventReset, TP: p.tp, From: -1, To: p.position, Reason: "committed"})
+		}
+	}
+}
+
+func (c *Consumer) handleListOffsets(r *request, m *proto.ListOffsetsResponse) {
+	for _, p := range r.parts {
+		p.busy = false
+	}
+	for _, o := range m.Partitions {
+		p := c.parts[o.TopicPartition]
+		if p == nil || p.state != partNeedsReset || !slices.Contains(r.parts, p) {
+			continue
+		}
+		if o.Err != proto.NONE {
+			p.retryAt = c.env.Now() + c.cfg.RetryBackoff
+			c.meta.RequestUpdate()
+			continue
+		}
+		reason := "auto.offset.reset=" + c.cfg.AutoOffsetReset.String()
+		if p.failErr == "earliest" {
+			reason = "seek to beginning"
+		}
+		c.resetLog(p, o.Offset, o.LeaderEpoch, reason)
+	}
+}
+
+// handleEpochs completes KIP-320 validation: a position past the end of its epoch in
+// the leader's log was truncated away.
+func (c *Consumer) handleEpochs(r *request, m *proto.OffsetForLeaderEpochResponse) {
+	for _, p := range r.parts {
+		p.busy = false
+	}
+	for _, o := range m.Partitions {
+		p := c.parts[o.TopicPartition]
+		if p == nil || p.state != partNeedsValidation || !slices.Contains(r.parts, p) {
+			continue
+		}
+		switch {
+		case o.Err != proto.NONE:
+			p.retryAt = c.env.Now() + c.cfg.RetryBackoff
+			c.meta.RequestUpdate()
+		case o.EndOffset < 0 || o.LeaderEpoch < 0:
+			// The leader knows nothing of that epoch: treat as out of range.
+			c.outOfRange(p)
+		case o.EndOffset < p.position:
+			c.stats.TruncationsDetected++
+			if c.cfg.AutoOffsetReset == ResetNone {
+				c.failPartition(p, "LOG_TRUNCATION")
+				continue
+			}
+			c.resetLog(p, o.EndOffset, o.LeaderEpoch, "truncation detected")
+		default:
+			p.state = partFetchable
+		}
+	}
+}
+
+// outOfRange applies auto.offset.reset after OFFSET_OUT_OF_RANGE.
+func (c *Consumer) outOfRange(p *partition) {
+	if c.cfg.AutoOffsetReset == ResetNone {
+		c.failPartition(p, proto.OFFSET_OUT_OF_RANGE.String())
+		return
+	}
+	c.dropBuffered(p)
+	p.state, p.failErr = partNeedsReset, ""
+}
+
+// stepFetches sends one fetch per leader that has none out, for the fetchable
+// partitions with nothing buffered.
+func (c *Consumer) stepFetches() {
+	now := c.env.Now()
+	per := map[node.ID][]*partition{}
+	var leaders []node.ID
+	for _, p := range c.order {
+		if p.state != partFetchable || p.fetching || p.buffered {
+			continue
+		}
+		if p.retryAt > now {
+			c.wake(p.retryAt)
+			continue
+		}
+		leader, epoch, ok := c.meta.Leader(p.tp)
+		if !ok {
+			c.meta.RequestUpdate()
+			continue
+		}
+		if epoch > p.leaderEpoch {
+			if c.cfg.TruncationDetection && p.positionEpoch >= 0 && p.leaderEpoch >= 0 {
+				p.leaderEpoch = epoch
+				p.state = partNeedsValidation
+				continue
+			}
+			p.leaderEpoch = epoch
+		}
+		if _, busy := c.fetchTo[leader]; busy {
+			continue
+		}
+		if _, seen := per[leader]; !seen {
+			leaders = append(leaders, leader)
+		}
+		per[leader] = append(per[leader], p)
+	}
+	slices.Sort(leaders)
+	for _, to := range leaders {
+		ps := per[to]
+		req := &proto.FetchRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID, MaxWait: c.cfg.FetchMaxWait,
+			MinBytes: c.cfg.FetchMinBytes, MaxBytes: c.cfg.FetchMaxBytes}
+		offsets := make([]int64, len(ps))
+		for i, p := range ps {
+			req.Partitions = append(req.Partitions, proto.FetchPartition{TopicPartition: p.tp, CurrentLeaderEpoch: c.epochFor(p),
+				FetchOffset: p.position, LastFetchedEpoch: -1, LogStartOffset: -1, MaxBytes: c.cfg.MaxPartitionFetchBytes})
+			p.fetching = true
+			offsets[i] = p.position
+		}
+		r := c.send(to, reqFetch, req, req.Correlation, c.cfg.RequestTimeout)
+		r.parts, r.offsets = ps, offsets
+		c.fetchTo[to] = req.Correlation
+		c.stats.Fetches++
+	}
+}
+
+func (c *Consumer) handleFetch(r *request, m *proto.FetchResponse) {
+	delete(c.fetchTo, r.to)
+	for _, p := range r.parts {
+		p.fetching = false
+	}
+	got := false
+	for i := range m.Partitions {
+		fp := &m.Partitions[i]
+		k := slices.IndexFunc(r.parts, func(p *partition) bool { return p.tp == fp.TopicPartition })
+		if k < 0 {
+			continue
+		}
+		p := r.parts[k]
+		if !c.current(p) || p.state != partFetchable || p.position != r.offsets[k] {
+			continue // reassigned, reset or moved meanwhile
+		}
+		switch fp.Err {
+		case proto.NONE:
+			p.highWatermark, p.logStart = fp.HighWatermark, fp.LogStartOffset
+			if len(fp.Batches) > 0 && fp.Batches[len(fp.Batches)-1].LastOffset() >= p.position {
+				c.buffer = append(c.buffer, &completedFetch{p: p, batches: fp.Batches})
+				p.buffered = true
+				got = true
+			}
+		case proto.OFFSET_OUT_OF_RANGE:
+			c.outOfRange(p)
+		case proto.FENCED_LEADER_EPOCH, proto.NOT_LEADER_OR_FOLLOWER, proto.UNKNOWN_TOPIC_OR_PARTITION, proto.UNKNOWN_LEADER_EPOCH,
+			proto.LEADER_NOT_AVAILABLE, proto.REPLICA_NOT_AVAILABLE, proto.KAFKA_STORAGE_ERROR:
+			p.retryAt = c.env.Now() + c.cfg.RetryBackoff
+			c.meta.RequestUpdate()
+		default:
+			p.retryAt = c.env.Now() + c.cfg.RetryBackoff
+		}
+	}
+	if !got {
+		c.stats.EmptyFetches++
+	}
+}

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -140,7 +141,21 @@ type analysis struct {
 	keyID    map[string]int32
 	res      *Result
 	faults   []int32 // positions of fault events
+	// Every send micro-operation and every record returned by a poll, with its key
+	// and value ids resolved once, in history order: the analyses iterate these
+	// instead of looking values up again.
+	sendRecs, readRecs   []rec
+	sendStart, readStart []int32 // per position: start in sendRecs/readRecs; entry n is the end
 }
+
+// rec is one sent or read record with interned key and value.
+type rec struct {
+	key, val int32
+	off      int64 // offset, or NoOffset
+}
+
+func (a *analysis) sendsOf(pos int32) []rec { return a.sendRecs[a.sendStart[pos]:a.sendStart[pos+1]] }
+func (a *analysis) readsOf(pos int32) []rec { return a.readRecs[a.readStart[pos]:a.readStart[pos+1]] }
 
 func (a *analysis) key(name string) *keyState {
 	id, ok := a.keyID[name]
@@ -207,6 +222,8 @@ func (a *analysis) index() {
 	n := len(a.ops)
 	a.invokeOf = make([]int32, n)
 	a.complOf = make([]int32, n)
+	a.sendStart = make([]int32, n+1)
+	a.readStart = make([]int32, n+1)
 	pending := map[int64]int32{}
 	st := &a.res.Stats
 	st.Sends = map[string]int{}
@@ -215,6 +232,7 @@ func (a *analysis) index() {
 		op := &a.ops[i]
 		pos := int32(i)
 		a.invokeOf[i], a.complOf[i] = noPos, noPos
+		a.sendStart[i], a.readStart[i] = int32(len(a.sendRecs)), int32(len(a.readRecs))
 		switch op.Type {
 		case history.Event:
 			st.Events++
@@ -239,7 +257,9 @@ func (a *analysis) index() {
 			m := &op.Mops[j]
 			if m.Kind == history.MopSend {
 				k := a.key(m.Key)
-				vi := &k.info[k.value(m.Value)]
+				vid := k.value(m.Value)
+				a.sendRecs = append(a.sendRecs, rec{key: a.keyID[m.Key], val: vid, off: m.Offset})
+				vi := &k.info[vid]
 				if op.Type != history.Invoke || vi.writer == noPos {
 					vi.writer = pos
 				}
@@ -253,9 +273,12 @@ func (a *analysis) index() {
 			}
 			for _, kr := range m.Reads {
 				k := a.key(kr.Key)
+				kid := a.keyID[kr.Key]
 				st.RecordsRead += len(kr.Records)
 				for _, r := range kr.Records {
-					vi := &k.info[k.value(r.Value)]
+					vid := k.value(r.Value)
+					a.readRecs = append(a.readRecs, rec{key: kid, val: vid, off: r.Offset})
+					vi := &k.info[vid]
 					if vi.firstReader == noPos {
 						vi.firstReader = pos
 					}
@@ -266,6 +289,7 @@ func (a *analysis) index() {
 			}
 		}
 	}
+	a.sendStart[n], a.readStart[n] = int32(len(a.sendRecs)), int32(len(a.readRecs))
 	st.Keys = len(a.keys)
 }
 
@@ -298,13 +322,8 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 	case history.OK:
 		return true
 	case history.Info:
-		for j := range op.Mops {
-			m := &op.Mops[j]
-			if m.Kind != history.MopSend {
-				continue
-			}
-			k := a.keys[a.keyID[m.Key]]
-			if k.info[k.lookup(m.Value)].okRead {
+		for _, r := range a.sendsOf(pos) {
+			if a.keys[r.key].info[r.val].okRead {
 				return true
 			}
 		}
@@ -317,34 +336,16 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 func (a *analysis) versionOrders() {
 	for i := range a.ops {
 		op := &a.ops[i]
-		if op.Type == history.Invoke || op.Type == history.Event || len(op.Mops) == 0 {
+		if op.Type == history.Invoke || op.Type == history.Event {
 			continue
 		}
-		committed := -1 // unknown yet
-		for j := range op.Mops {
-			m := &op.Mops[j]
-			if m.Kind == history.MopSend {
-				if m.Offset < 0 {
-					continue
-				}
-				if committed < 0 {
-					committed = 0
-					if a.mustHaveCommitted(int32(i)) {
-						committed = 1
-					}
-				}
-				if committed == 1 {
-					k := a.keys[a.keyID[m.Key]]
-					k.observe(m.Offset, k.lookup(m.Value))
-				}
-				continue
+		if sends := a.sendsOf(int32(i)); len(sends) > 0 && a.mustHaveCommitted(int32(i)) {
+			for _, r := range sends {
+				a.keys[r.key].observe(r.off, r.val)
 			}
-			for _, kr := range m.Reads {
-				k := a.keys[a.keyID[kr.Key]]
-				for _, r := range kr.Records {
-					k.observe(r.Offset, k.lookup(r.Value))
-				}
-			}
+		}
+		for _, r := range a.readsOf(int32(i)) {
+			a.keys[r.key].observe(r.off, r.val)
 		}
 	}
 	for _, k := range a.keys {
@@ -446,24 +447,21 @@ func (a *analysis) valueAnomalies() {
 		if op.Type == history.Invoke || op.Type == history.Event || op.F != history.FTxn {
 			continue
 		}
-		sent := map[string]map[history.Value]bool{}
-		op.Sends(func(m *history.Mop) {
-			if sent[m.Key] == nil {
-				sent[m.Key] = map[history.Value]bool{}
+		sends := a.sendsOf(int32(i))
+		var reported []int32
+		for _, r := range a.readsOf(int32(i)) {
+			if slices.Contains(reported, r.key) || !slices.ContainsFunc(sends, func(w rec) bool { return w.key == r.key && w.val == r.val }) {
+				continue
 			}
-			sent[m.Key][m.Value] = true
-		})
-		reported := map[string]bool{}
-		op.Reads(func(key string, r history.Record) {
-			if sent[key][r.Value] && !reported[key] {
-				reported[key] = true
-				a.add(TypePrecommittedRead, &Anomaly{
-					Key: key, Value: ptr(r.Value), Op: ptr(op.Index),
-					Explanation: fmt.Sprintf("Transaction %s polled value %s from %s, which it had itself sent: a consumer saw a record before its transaction committed.",
-						a.describe(int32(i)), r.Value, key),
-				})
-			}
-		})
+			reported = append(reported, r.key)
+			k := a.keys[r.key]
+			v := k.info[r.val].v
+			a.add(TypePrecommittedRead, &Anomaly{
+				Key: k.name, Value: ptr(v), Op: ptr(op.Index),
+				Explanation: fmt.Sprintf("Transaction %s polled value %s from %s, which it had itself sent: a consumer saw a record before its transaction committed.",
+					a.describe(int32(i)), v, k.name),
+			})
+		}
 	}
 }
 
@@ -473,13 +471,8 @@ func (a *analysis) g1a(k *keyState, vi *valInfo) {
 		if op.Type != history.OK || (op.F != history.FPoll && op.F != history.FTxn) {
 			continue
 		}
-		found := false
-		op.Reads(func(key string, r history.Record) {
-			if !found && key == k.name && r.Value == vi.v {
-				found = true
-			}
-		})
-		if !found {
+		kid, vid := a.keyID[k.name], k.lookup(vi.v)
+		if !slices.ContainsFunc(a.readsOf(i), func(r rec) bool { return r.key == kid && r.val == vid }) {
 			continue
 		}
 		a.add(TypeG1a, &Anomaly{
@@ -594,13 +587,14 @@ func (a *analysis) unseen(k *keyState) {
 
 // readOffset finds the offset at which op pos returned value v of key, or NoOffset.
 func (a *analysis) readOffset(pos int32, key string, v history.Value) int64 {
-	off := history.NoOffset
-	a.ops[pos].Reads(func(k string, r history.Record) {
-		if off < 0 && k == key && r.Value == v {
-			off = r.Offset
+	kid := a.keyID[key]
+	vid := a.keys[kid].lookup(v)
+	for _, r := range a.readsOf(pos) {
+		if r.key == kid && r.val == vid {
+			return r.off
 		}
-	})
-	return off
+	}
+	return history.NoOffset
 }
 
 // describe names an operation for people: what it was, who did it, where and when.

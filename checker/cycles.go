@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -101,26 +102,17 @@ func (a *analysis) buildGraph() *depGraph {
 	}
 	// wr: the writer of each value to every other operation that polled it.
 	for _, pos := range g.nodeOp {
-		op := &a.ops[pos]
 		to := vertex[pos]
 		var seen []int32
-		op.Reads(func(key string, r history.Record) {
-			kid := a.keyID[key]
-			k := a.keys[kid]
-			id := k.lookup(r.Value)
-			w := k.info[id].writer
+		for _, r := range a.readsOf(pos) {
+			w := a.keys[r.key].info[r.val].writer
 			from, ok := vertex.get(w)
-			if !ok || w == pos {
-				return
-			}
-			for _, s := range seen {
-				if s == from {
-					return
-				}
+			if !ok || w == pos || slices.Contains(seen, from) {
+				continue
 			}
 			seen = append(seen, from)
-			g.edges = append(g.edges, edge{from: from, to: to, typ: edgeWR, key: kid, v1: id})
-		})
+			g.edges = append(g.edges, edge{from: from, to: to, typ: edgeWR, key: r.key, v1: r.val})
+		}
 	}
 	// ww: consecutive values of each key's version order.
 	if a.opts.WWDeps {

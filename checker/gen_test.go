@@ -84,7 +84,7 @@ func generate(cfg genConfig) []history.Op {
 		push(int64(rng.IntN(1000)), 0, i)
 	}
 	if cfg.retention {
-		push(50_000, 3, -1)
+		push(10*cfg.maxDelay, 3, -1)
 	}
 	value := int64(0)
 	delay := func() int64 { return 1 + rng.Int64N(cfg.maxDelay) }
@@ -120,7 +120,7 @@ func generate(cfg genConfig) []history.Op {
 				l.logStart += 1 + rng.Int64N(min(end-l.logStart, 20))
 				emit(history.Op{Time: e.t, Process: history.NoProcess, Type: history.Event, F: history.FLogStart, Offsets: []history.KeyOffset{{Key: keyName(k), Offset: l.logStart}}})
 			}
-			push(e.t+20_000+rng.Int64N(50_000), 3, -1)
+			push(e.t+10*cfg.maxDelay+rng.Int64N(30*cfg.maxDelay), 3, -1)
 			continue
 		}
 		p := procs[e.proc]

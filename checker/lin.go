@@ -26,10 +26,12 @@ type linInput struct {
 	read bool
 	// order is the partition's sorted distinct append offsets: appends must follow it,
 	// which pins every acknowledged append to one place in the search.
-	order   *[]int64
+	order *[]int64
+	// offsets and vals: one record for an append (a send of one record), the records
+	// returned for a read.
 	offsets []int64
 	vals    []uint64
-	labels  []history.Value // for descriptions
+	key     *keyState // for descriptions
 }
 
 // logArr is a log shared by every state that extends the same prefix: a state is
@@ -147,7 +149,7 @@ func linModel() porcupine.Model {
 					fmt.Fprintf(&b, " … (%d records)", len(in.offsets))
 					break
 				}
-				fmt.Fprintf(&b, " %s@%d", in.labels[j], o)
+				fmt.Fprintf(&b, " %s@%d", in.key.info[in.vals[j]].v, o)
 			}
 			if in.read && len(in.offsets) == 0 {
 				b.WriteString(" nothing")
@@ -188,11 +190,6 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 		}
 		return c
 	}
-	type part struct {
-		in       *linInput
-		settled  bool
-		returnAt int64
-	}
 	for i := range a.ops {
 		op := &a.ops[i]
 		if op.Type == history.Event {
@@ -200,7 +197,9 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 		}
 		if op.F == history.FTxn && op.Type == history.Invoke {
 			st.SkippedTxns++
-			op.Sends(func(m *history.Mop) { skipKeys[a.keyID[m.Key]] = true })
+			for _, r := range a.sendsOf(int32(i)) {
+				skipKeys[r.key] = true
+			}
 			continue
 		}
 		// Sends are taken from invokes so that pending ones (never completed) count.
@@ -214,21 +213,19 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 			if c != noPos {
 				done = &a.ops[c]
 			}
-			parts := map[int32]*part{}
-			var order []int32
-			for _, m := range done.Mops {
-				if m.Kind != history.MopSend {
-					continue
-				}
-				kid := a.keyID[m.Key]
-				k := a.keys[kid]
-				vid := k.lookup(m.Value)
-				vi := &k.info[vid]
-				off := m.Offset
+			sends := a.sendsOf(int32(i))
+			if c != noPos {
+				sends = a.sendsOf(c)
+			}
+			for _, r := range sends {
+				k := a.keys[r.key]
+				vi := &k.info[r.val]
+				off := r.off
 				returnAt := int64(math.MaxInt64)
 				if ok {
 					returnAt = done.Time
 				}
+				cid := client(op.Process)
 				if off < 0 || !ok {
 					// Settle from what was read: the record took effect at the offset a
 					// poll saw it, no later than that poll returned.
@@ -238,7 +235,7 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 						}
 						continue
 					}
-					ro := a.readOffset(vi.firstReader, k.name, m.Value)
+					ro := a.readOffset(vi.firstReader, k.name, vi.v)
 					if ro < 0 {
 						continue
 					}
@@ -248,37 +245,15 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 					if !ok {
 						st.SettledUnknown++
 						returnAt = max(a.ops[vi.firstReader].Time, op.Time)
+						cid = nextClient // a settled send may overlap its process's later ops
+						nextClient++
 					}
-				}
-				p := parts[kid]
-				if p == nil {
-					p = &part{in: &linInput{}, returnAt: returnAt}
-					parts[kid] = p
-					order = append(order, kid)
-				}
-				p.settled = p.settled || !ok
-				p.returnAt = max(p.returnAt, returnAt)
-				if p.returnAt == math.MaxInt64 || returnAt == math.MaxInt64 {
-					p.returnAt = math.MaxInt64
-				}
-				p.in.offsets = append(p.in.offsets, off)
-				p.in.vals = append(p.in.vals, uint64(vid))
-				p.in.labels = append(p.in.labels, m.Value)
-			}
-			for _, kid := range order {
-				p := parts[kid]
-				cid := client(op.Process)
-				if p.settled {
-					cid = nextClient // a settled send may overlap its process's later ops
-					nextClient++
 				}
 				// One append per record: another producer's record may land between two
 				// records of one send (int-send-skip), so they are not one atomic append.
-				for j := range p.in.offsets {
-					in := &linInput{order: orderOf(kid), offsets: p.in.offsets[j : j+1], vals: p.in.vals[j : j+1], labels: p.in.labels[j : j+1]}
-					*in.order = append(*in.order, in.offsets[0])
-					byKey[kid] = append(byKey[kid], porcupine.Operation{ClientId: cid, Input: in, Call: op.Time, Output: nil, Return: p.returnAt, Metadata: int64(op.Index)})
-				}
+				in := &linInput{order: orderOf(r.key), offsets: []int64{off}, vals: []uint64{uint64(r.val)}, key: k}
+				*in.order = append(*in.order, off)
+				byKey[r.key] = append(byKey[r.key], porcupine.Operation{ClientId: cid, Input: in, Call: op.Time, Output: nil, Return: returnAt, Metadata: int64(op.Index)})
 			}
 			continue
 		}
@@ -288,21 +263,19 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 		inv := a.invokeOf[i]
 		ins := map[int32]*linInput{}
 		var order []int32
-		op.Reads(func(key string, r history.Record) {
-			if r.Offset < 0 {
-				return
+		for _, r := range a.readsOf(int32(i)) {
+			if r.off < 0 {
+				continue
 			}
-			kid := a.keyID[key]
-			in := ins[kid]
+			in := ins[r.key]
 			if in == nil {
-				in = &linInput{read: true}
-				ins[kid] = in
-				order = append(order, kid)
+				in = &linInput{read: true, key: a.keys[r.key]}
+				ins[r.key] = in
+				order = append(order, r.key)
 			}
-			in.offsets = append(in.offsets, r.Offset)
-			in.vals = append(in.vals, uint64(a.keys[kid].lookup(r.Value)))
-			in.labels = append(in.labels, r.Value)
-		})
+			in.offsets = append(in.offsets, r.off)
+			in.vals = append(in.vals, uint64(r.val))
+		}
 		for _, kid := range order {
 			byKey[kid] = append(byKey[kid], porcupine.Operation{ClientId: client(op.Process), Input: ins[kid], Call: a.ops[inv].Time, Output: nil, Return: op.Time, Metadata: int64(op.Index)})
 		}

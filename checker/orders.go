@@ -152,20 +152,11 @@ func (a *analysis) processOrder() {
 			continue
 		}
 		reads, sends = reads[:0], sends[:0]
-		for j := range op.Mops {
-			m := &op.Mops[j]
-			if m.Kind == history.MopSend {
-				k := a.keyID[m.Key]
-				sends = appendKeyVal(sends, k, a.keys[k].lookup(m.Value))
-				continue
-			}
-			for _, kr := range m.Reads {
-				k := a.keyID[kr.Key]
-				ks := a.keys[k]
-				for _, r := range kr.Records {
-					reads = appendKeyVal(reads, k, ks.lookup(r.Value))
-				}
-			}
+		for _, r := range a.sendsOf(pos) {
+			sends = appendKeyVal(sends, r.key, r.val)
+		}
+		for _, r := range a.readsOf(pos) {
+			reads = appendKeyVal(reads, r.key, r.val)
 		}
 		for _, kv := range reads {
 			a.pollOrder(ps, pos, kv)
@@ -355,12 +346,12 @@ func (a *analysis) realtimeSendOrder() {
 			continue
 		case op.Type == history.Invoke:
 			var snap []keyAck
-			op.Sends(func(m *history.Mop) {
-				id := a.keyID[m.Key]
+			for _, r := range a.sendsOf(pos) {
+				id := r.key
 				if maxAck[id].offset >= 0 {
 					snap = append(snap, keyAck{key: id, offset: maxAck[id].offset, pos: maxAck[id].pos, v: maxAck[id].v, trunc: truncs[id]})
 				}
-			})
+			}
 			snaps[op.Process] = snap
 			continue
 		}
@@ -388,12 +379,11 @@ func (a *analysis) realtimeSendOrder() {
 				})
 			}
 		})
-		op.Sends(func(m *history.Mop) {
-			id := a.keyID[m.Key]
-			if m.Offset > maxAck[id].offset {
-				maxAck[id] = ack{offset: m.Offset, pos: pos, v: m.Value, trunc: truncs[id]}
+		for _, r := range a.sendsOf(pos) {
+			if r.off > maxAck[r.key].offset {
+				maxAck[r.key] = ack{offset: r.off, pos: pos, v: a.keys[r.key].info[r.val].v, trunc: truncs[r.key]}
 			}
-		})
+		}
 	}
 }
 
@@ -455,18 +445,17 @@ func (a *analysis) groups() {
 			if op.Type != history.OK || g == "" {
 				continue
 			}
-			op.Reads(func(key string, r history.Record) {
-				if r.Offset < 0 {
-					return
+			for _, r := range a.readsOf(int32(i)) {
+				if r.off < 0 {
+					continue
 				}
-				id := a.keyID[key]
-				m := recv[gk{g, id}]
+				m := recv[gk{g, r.key}]
 				if m == nil {
 					m = map[int64]int32{}
-					recv[gk{g, id}] = m
+					recv[gk{g, r.key}] = m
 				}
-				m[r.Offset]++
-			})
+				m[r.off]++
+			}
 		}
 	}
 	redeliveries := map[string]int{}

@@ -391,8 +391,13 @@ func (a *Arrivals) Next() (time.Duration, bool) {
 		}
 		area := p.area()
 		if a.cumStart+area >= a.target {
-			x := p.solve(a.target - a.cumStart)
-			return time.Duration(math.Round((a.start + x) * 1e9)), true
+			ns := math.Round((a.start + p.solve(a.target-a.cumStart)) * 1e9)
+			if ns >= math.MaxInt64 {
+				// Beyond the range of time.Duration (292 years): no more sends.
+				a.done = true
+				return 0, false
+			}
+			return time.Duration(ns), true
 		}
 		if math.IsInf(p.dur, 1) {
 			a.done = true

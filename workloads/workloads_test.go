@@ -95,6 +95,13 @@ func TestArrivalsNoDriftOverLongRuns(t *testing.T) {
 	assert.Equal(t, 1000*time.Second, last)
 }
 
+func TestArrivalsBeyondDurationRange(t *testing.T) {
+	r, err := ParseRate("1e-12/s")
+	require.NoError(t, err)
+	_, ok := r.Arrivals(rng(1), 1).Next()
+	assert.False(t, ok, "a record due after 292 years is never sent")
+}
+
 func TestArrivalsSteps(t *testing.T) {
 	got := times(t, "steps(0/s, 2/s@1s, 0/s@2s, 1/s@10s)", 1, 1, 12*time.Second)
 	assert.Equal(t, []time.Duration{1500 * time.Millisecond, 2 * time.Second, 11 * time.Second, 12 * time.Second}, got)

@@ -42,14 +42,10 @@ type queue struct {
 	buckets [nbuckets][]item
 	head0   int                          // bucket 0 is consumed from the front
 	nonzero [(nbuckets + 63) / 64]uint64 // bit k set when bucket k is not empty
+	bmin    [nbuckets]uint64             // the earliest time in each non-empty bucket
 	last    uint64
 	n       int
 	seq     uint64
-
-	// minAt caches the earliest time in the lowest non-empty bucket while bucket 0
-	// is empty, so that peeking and then popping scan it once.
-	minAt    uint64
-	minValid bool
 }
 
 const nbuckets = 1 + 16*16
@@ -64,7 +60,18 @@ func bucketOf(t, last uint64) int {
 	return 1 + p*16 + int(t>>(4*p)&15)
 }
 
-func (q *queue) mark(b int)   { q.nonzero[b/64] |= 1 << (b % 64) }
+// add appends it to bucket b, keeping the bucket's earliest time.
+func (q *queue) add(b int, it item) {
+	t := uint64(it.at)
+	if q.nonzero[b/64]&(1<<(b%64)) == 0 {
+		q.nonzero[b/64] |= 1 << (b % 64)
+		q.bmin[b] = t
+	} else {
+		q.bmin[b] = min(q.bmin[b], t)
+	}
+	q.buckets[b] = append(q.buckets[b], it)
+}
+
 func (q *queue) unmark(b int) { q.nonzero[b/64] &^= 1 << (b % 64) }
 
 // lowest is the lowest non-empty bucket. The queue must not be empty.
@@ -86,13 +93,8 @@ func (q *queue) push(at time.Duration, slot uint32) uint64 {
 	}
 	q.seq++
 	key := q.seq<<slotBits | uint64(slot)
-	b := bucketOf(t, q.last)
-	q.buckets[b] = append(q.buckets[b], item{at: at, key: key})
-	q.mark(b)
+	q.add(bucketOf(t, q.last), item{at: at, key: key})
 	q.n++
-	if q.minValid && t < q.minAt {
-		q.minAt = t
-	}
 	return key
 }
 
@@ -104,15 +106,7 @@ func (q *queue) peekAt() time.Duration {
 	if q.nonzero[0]&1 != 0 {
 		return time.Duration(q.last)
 	}
-	if !q.minValid {
-		b := q.buckets[q.lowest()]
-		m := uint64(b[0].at)
-		for _, it := range b[1:] {
-			m = min(m, uint64(it.at))
-		}
-		q.minAt, q.minValid = m, true
-	}
-	return time.Duration(q.minAt)
+	return time.Duration(q.bmin[q.lowest()])
 }
 
 // pop removes and returns the earliest entry. The queue must not be empty.
@@ -123,7 +117,6 @@ func (q *queue) pop() item {
 	b0 := q.buckets[0]
 	it := b0[q.head0]
 	q.head0++
-	q.minValid = false // it may have been the cached minimum
 	switch {
 	case q.head0 == len(b0):
 		q.buckets[0], q.head0 = b0[:0], 0
@@ -139,15 +132,12 @@ func (q *queue) pop() item {
 
 // redistribute empties the lowest non-empty bucket around its earliest time.
 func (q *queue) redistribute() {
-	q.last = uint64(q.peekAt())
-	q.minValid = false
 	k := q.lowest()
+	q.last = q.bmin[k]
 	b := q.buckets[k]
-	for _, it := range b {
-		j := bucketOf(uint64(it.at), q.last)
-		q.buckets[j] = append(q.buckets[j], it)
-		q.mark(j)
-	}
 	q.buckets[k] = b[:0]
 	q.unmark(k)
+	for _, it := range b {
+		q.add(bucketOf(uint64(it.at), q.last), it)
+	}
 }

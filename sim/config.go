@@ -275,9 +275,11 @@ type NodeConfig struct {
 	// Cores is the number of CPU cores that run the node's handlers' charged work in
 	// parallel. Default (0): 1.
 	Cores int `yaml:"cores,omitempty"`
-	// NICBandwidth is the node's outbound network interface in bytes per second,
-	// shared by all its links: messages leave the node one after another at this rate
-	// before they enter their link. 0 means unlimited (the default).
+	// NICBandwidth is the node's network interface in bytes per second in each
+	// direction (full duplex), shared by all its connections: outbound messages leave
+	// one after another at this rate before they enter their link, and inbound ones
+	// are taken in one after another at this rate (1 Gb Ethernet: 125000000). 0 means
+	// unlimited (the default).
 	NICBandwidth int64 `yaml:"nic-bandwidth,omitempty"`
 	// Disk is the node's storage device.
 	Disk DiskProfile `yaml:"disk"`

@@ -106,19 +106,34 @@ func (s *Sim) connectFailure(l *link) time.Duration {
 }
 
 // deliverAt schedules m's arrival: after the sender's NIC and the link serialize it,
-// plus a latency draw, and never before the link's previous delivery (FIFO).
+// plus a latency draw, after the receiver's NIC has taken it in, and never before the
+// link's previous delivery (FIFO). The receiver's NIC is booked in the order messages
+// are sent, an approximation that keeps every queue a single number.
 func (s *Sim) deliverAt(n *nodeState, l *link, m node.Message, viaNIC bool) {
 	size := int64(m.Size())
 	t := s.now
+	var slowest time.Duration // the longest serialization so far: the bottleneck
 	if bw := n.cfg.NICBandwidth; viaNIC && bw > 0 {
-		t = max(t, n.nicBusy) + serialize(size, bw)
+		d := serialize(size, bw)
+		t = max(t, n.nicBusy) + d
 		n.nicBusy = t
+		slowest = d
 	}
 	if l.bandwidth > 0 {
-		t = max(t, l.busyUntil) + serialize(size, l.bandwidth)
+		d := serialize(size, l.bandwidth)
+		t = max(t, l.busyUntil) + d
 		l.busyUntil = t
+		slowest = max(slowest, d)
 	}
-	at := max(l.lastDeliver, t+l.latency.Sample(s.netRand)+l.extra)
+	at := t + l.latency.Sample(s.netRand) + l.extra
+	if dst := s.nodes[l.to]; dst.cfg.NICBandwidth > 0 {
+		// The receiving NIC starts on the message when its first byte arrives and
+		// it is done with the previous one.
+		first := at - slowest
+		at = max(at, max(dst.rxBusy, first)+serialize(size, dst.cfg.NICBandwidth))
+		dst.rxBusy = at
+	}
+	at = max(l.lastDeliver, at)
 	l.lastDeliver = at
 	sl, idx := s.alloc(evRecv, l.to)
 	sl.peer = l.from

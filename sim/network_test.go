@@ -326,3 +326,21 @@ func TestHealNetworkEndsEveryFault(t *testing.T) {
 	assert.Equal(t, []int{3}, w.recvs(2))
 	assert.Equal(t, ms(101), w.m(2).own[0].At, "added latency removed")
 }
+
+func TestInboundNICQueuesMessagesFromAllSenders(t *testing.T) {
+	s, err := New(Config{Seed: 1, Network: NetworkConfig{Latency: ConstantLatency(ms(1))}})
+	require.NoError(t, err)
+	var log []got
+	mk := func() node.Machine { return &rec{log: &log} }
+	a, _ := s.AddNode("a", NodeConfig{}, mk)
+	b, _ := s.AddNode("b", NodeConfig{}, mk)
+	c, _ := s.AddNode("c", NodeConfig{NICBandwidth: 1_000_000}, mk) // 10ms per 10KB
+	require.NoError(t, s.Start())
+	for _, from := range []node.ID{a, b} {
+		require.NoError(t, s.Post(from, func() { s.Env(from).Send(c, &msg{Seq: int(from), Bytes: 10_000}) }))
+	}
+	require.NoError(t, s.Run(time.Second))
+	require.Len(t, log, 2)
+	assert.Equal(t, ms(11), log[0].At, "latency, then 10ms through the receiving NIC")
+	assert.Equal(t, ms(21), log[1].At, "the second waits for the receiving NIC")
+}

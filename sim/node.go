@@ -47,6 +47,7 @@ type nodeState struct {
 	head    int
 
 	nicBusy time.Duration // when the outbound NIC finishes its queued messages
+	rxBusy  time.Duration // when the inbound NIC finishes the messages booked on it
 	out     []*link       // outbound links, indexed by the peer's idx; nil until first used
 
 	// Clock skew: Env.Now = skewBase + (t - skewSince) * (1 + drift).

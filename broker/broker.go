@@ -71,7 +71,9 @@ func (b *Broker) SetObserver(o Observer) { b.observer = o }
 // Start boots the broker: it recovers its logs from disk after a restart, then
 // registers with the controller.
 func (b *Broker) Start(env node.Env, restart bool) {
-	assertf(b.cfg.Validate() == nil, "invalid config: %v", b.cfg.Validate())
+	if !(b.cfg.Validate() == nil) {
+		failf("invalid config: %v", b.cfg.Validate())
+	}
 	b.env = env
 	b.id = int32(env.ID())
 	b.incarnation = int64(env.Rand().Uint64() >> 1)
@@ -243,13 +245,19 @@ func (b *Broker) checkInvariants() {
 		r.CheckInvariants()
 		if r.IsLeader() {
 			if r.hwEpoch == r.State.LeaderEpoch {
-				assertf(r.HW >= r.lastLeaderHW, "%s on %d: leader HW moved back from %d to %d in epoch %d",
-					r.TP, b.id, r.lastLeaderHW, r.HW, r.State.LeaderEpoch)
+				if !(r.HW >= r.lastLeaderHW) {
+					failf("%s on %d: leader HW moved back from %d to %d in epoch %d",
+						r.TP, b.id, r.lastLeaderHW, r.HW, r.State.LeaderEpoch)
+				}
 			}
 			r.hwEpoch, r.lastLeaderHW = r.State.LeaderEpoch, r.HW
-			assertf(slices.Contains(r.State.ISR, b.id) || len(r.State.ISR) == 0, "%s: leader %d not in ISR %v", r.TP, b.id, r.State.ISR)
+			if !(slices.Contains(r.State.ISR, b.id) || len(r.State.ISR) == 0) {
+				failf("%s: leader %d not in ISR %v", r.TP, b.id, r.State.ISR)
+			}
 		}
-		assertf(r.State.LeaderEpoch >= r.maxEpochSeen, "%s on %d: leader epoch went back from %d to %d", r.TP, b.id, r.maxEpochSeen, r.State.LeaderEpoch)
+		if !(r.State.LeaderEpoch >= r.maxEpochSeen) {
+			failf("%s on %d: leader epoch went back from %d to %d", r.TP, b.id, r.maxEpochSeen, r.State.LeaderEpoch)
+		}
 		r.maxEpochSeen = r.State.LeaderEpoch
 	}
 	b.dirty = b.dirty[:0]

@@ -58,6 +58,8 @@ type Metadata struct {
 	last       time.Duration
 	next       int // round-robin over brokers
 	timerSet   bool
+	// Version counts applied responses, so that users can cache lookups.
+	Version uint64
 	// OnUpdate is called after each applied response.
 	OnUpdate func()
 }
@@ -218,6 +220,7 @@ func (m *Metadata) apply(resp *proto.MetadataResponse) {
 		}
 		m.topics[t.Name] = ps
 	}
+	m.Version++
 	for _, t := range m.wanted {
 		if len(m.topics[t]) == 0 {
 			m.needUpdate = true // asked for after this request left

@@ -85,7 +85,7 @@ type blockedSend struct {
 	timer node.TimerID
 }
 
-type batch struct {
+type prodBatch struct {
 	tp       proto.TopicPartition
 	recs     []proto.Record
 	dones    []func(Result)
@@ -102,20 +102,24 @@ type batch struct {
 	wire     *proto.RecordBatch
 }
 
-type partState struct {
-	queue    []*batch
+type prodPart struct {
+	// leader caches the partition's leader for metadata version version.
+	leader   node.ID
+	hasLead  bool
+	version  uint64
+	queue    []*prodBatch
 	inflight int
 	nextSeq  int32
 }
 
-type request struct {
+type prodRequest struct {
 	corr    int64
 	to      node.ID
-	batches []*batch
+	batches []*prodBatch
 	timer   node.TimerID
 }
 
-type sticky struct {
+type stickyPart struct {
 	partition int32
 	bytes     int
 }
@@ -126,11 +130,12 @@ type Producer struct {
 	cfg  ProducerConfig
 	meta *Metadata
 
-	parts    map[proto.TopicPartition]*partState
+	parts    map[proto.TopicPartition]*prodPart
 	partList []proto.TopicPartition
-	sticky   map[string]*sticky
+	partSt   []*prodPart // parallel to partList
+	sticky   map[string]*stickyPart
 	blocked  []*blockedSend
-	inflight map[int64]*request
+	inflight map[int64]*prodRequest
 	perNode  map[node.ID]int
 
 	corr       int64
@@ -145,6 +150,22 @@ type Producer struct {
 	expiryAt   time.Duration
 	stats      ProducerStats
 	bufferUsed int64
+
+	// Caches for the per-record path, valid for metadata version lastVersion.
+	lastVersion     uint64
+	lastParts       int
+	lastTopic       string
+	lastTP          proto.TopicPartition
+	lastPS          *prodPart
+	lastSticky      *stickyPart
+	lastStickyTopic string
+	reqs            []prodDraft
+}
+
+type prodDraft struct {
+	to      node.ID
+	req     *proto.ProduceRequest
+	batches []*prodBatch
 }
 
 // NewProducer builds a producer for the node whose Env is env. It panics on an invalid
@@ -158,8 +179,8 @@ func NewProducer(env node.Env, cfg ProducerConfig) *Producer {
 		base = 1 << 40
 	}
 	p := &Producer{env: env, cfg: cfg, corrBase: base, corr: base + 1<<33, pid: proto.NoProducerID,
-		parts: map[proto.TopicPartition]*partState{}, sticky: map[string]*sticky{},
-		inflight: map[int64]*request{}, perNode: map[node.ID]int{}, sampler: proto.NewSampler(cfg.CompressionSampleRate)}
+		parts: map[proto.TopicPartition]*prodPart{}, sticky: map[string]*stickyPart{},
+		inflight: map[int64]*prodRequest{}, perNode: map[node.ID]int{}, sampler: proto.NewSampler(cfg.CompressionSampleRate)}
 	p.meta = NewMetadata(env, cfg.BootstrapServers, cfg.MetadataMaxAge, cfg.RetryBackoff, cfg.RequestTimeout, base)
 	p.meta.OnUpdate = p.metadataUpdated
 	return p
@@ -194,10 +215,14 @@ func (p *Producer) ProducerID() (int64, int16) { return p.pid, p.epoch }
 func (p *Producer) Send(rec Record, done func(Result)) {
 	p.env.Charge(p.cfg.CPU.PerRecord)
 	p.stats.Sent++
-	p.meta.Want(rec.Topic)
+	if rec.Topic != p.lastTopic || p.lastVersion != p.meta.Version {
+		p.meta.Want(rec.Topic)
+		p.lastTopic, p.lastVersion, p.lastParts = rec.Topic, p.meta.Version, p.meta.Partitions(rec.Topic)
+	}
 	if len(p.blocked) == 0 && p.canAdmit(rec) {
-		p.admit(rec, done, 0)
-		p.drain()
+		if p.admit(rec, done, 0) {
+			p.drain()
+		}
 		return
 	}
 	p.blockSeq++
@@ -209,12 +234,22 @@ func (p *Producer) Send(rec Record, done func(Result)) {
 func recordBytes(rec *Record) int { return proto.RecordOverhead + len(rec.Key) + int(rec.Size) }
 
 func (p *Producer) canAdmit(rec Record) bool {
-	return p.meta.Partitions(rec.Topic) > 0 && p.bufferUsed+int64(recordBytes(&rec)) <= p.cfg.BufferMemory
+	return p.partitions(rec.Topic) > 0 && p.bufferUsed+int64(recordBytes(&rec)) <= p.cfg.BufferMemory
 }
 
-// admit partitions a record and appends it to its partition's open batch.
-func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) {
-	n := p.meta.Partitions(rec.Topic)
+// partitions is the topic's partition count, through the cache.
+func (p *Producer) partitions(topic string) int {
+	if topic == p.lastTopic && p.lastVersion == p.meta.Version {
+		return p.lastParts
+	}
+	return p.meta.Partitions(topic)
+}
+
+// admit partitions a record and appends it to its partition's open batch. It reports
+// whether a batch is ready to drain now (full, or no linger); otherwise the linger
+// timer will drain it.
+func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) bool {
+	n := p.partitions(rec.Topic)
 	part := rec.Partition
 	switch {
 	case part >= int32(n):
@@ -222,7 +257,7 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) {
 		if done != nil {
 			done(Result{Outcome: Fail, TP: proto.TopicPartition{Topic: rec.Topic, Partition: part}, Offset: -1, Err: proto.UNKNOWN_TOPIC_OR_PARTITION.String(), Blocked: blocked})
 		}
-		return
+		return false
 	case part >= 0:
 	case rec.Key != "":
 		part = KeyPartition(rec.Key, n)
@@ -230,9 +265,12 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) {
 		part = p.stickyPartition(rec.Topic, n, recordBytes(&rec))
 	}
 	tp := proto.TopicPartition{Topic: rec.Topic, Partition: part}
-	ps := p.parts[tp]
+	ps := p.lastPS
+	if ps == nil || p.lastTP != tp {
+		ps = p.parts[tp]
+	}
 	if ps == nil {
-		ps = &partState{}
+		ps = &prodPart{}
 		p.parts[tp] = ps
 		i, _ := slices.BinarySearchFunc(p.partList, tp, func(a, b proto.TopicPartition) int {
 			if a.Less(b) {
@@ -243,16 +281,21 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) {
 			return 0
 		})
 		p.partList = slices.Insert(p.partList, i, tp)
+		p.partSt = slices.Insert(p.partSt, i, ps)
 	}
+	p.lastTP, p.lastPS = tp, ps
 	size := recordBytes(&rec)
 	now := p.env.Now()
-	var b *batch
+	var b *prodBatch
 	if k := len(ps.queue); k > 0 && ps.queue[k-1].wire == nil && ps.queue[k-1].bytes+size <= p.cfg.BatchSize {
 		b = ps.queue[k-1]
 	} else {
-		b = &batch{tp: tp, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1, pid: proto.NoProducerID}
+		n := p.cfg.BatchSize/size + 1
+		b = &prodBatch{tp: tp, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1, pid: proto.NoProducerID,
+			recs: make([]proto.Record, 0, n), dones: make([]func(Result), 0, n)}
 		ps.queue = append(ps.queue, b)
 		p.armExpiry(b.deadline)
+		p.arm(now + p.cfg.Linger)
 	}
 	b.recs = append(b.recs, proto.Record{Value: rec.Value, Key: rec.Key, Size: rec.Size, Timestamp: now})
 	b.dones = append(b.dones, done)
@@ -268,15 +311,22 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) {
 		p.stats.BlockedSends++
 		p.stats.BlockedTime += blocked
 	}
+	// Drain on the transitions that make a batch ready (it filled up, or a second
+	// batch started behind it), not on every record of a backed-up queue.
+	return p.cfg.Linger == 0 || (b.bytes >= p.cfg.BatchSize && b.bytes-size < p.cfg.BatchSize) || (len(b.recs) == 1 && len(ps.queue) == 2)
 }
 
 // stickyPartition is Kafka's uniform sticky partitioner (KIP-794): keyless records stick
 // to one partition until batch.size bytes went to it, then switch at random.
 func (p *Producer) stickyPartition(topic string, n, size int) int32 {
-	s := p.sticky[topic]
-	if s == nil {
-		s = &sticky{partition: -1}
-		p.sticky[topic] = s
+	s := p.lastSticky
+	if s == nil || p.lastStickyTopic != topic {
+		s = p.sticky[topic]
+		if s == nil {
+			s = &stickyPart{partition: -1}
+			p.sticky[topic] = s
+		}
+		p.lastSticky, p.lastStickyTopic = s, topic
 	}
 	if s.partition < 0 || int(s.partition) >= n || s.bytes >= p.cfg.BatchSize {
 		next := int32(p.env.Rand().IntN(n))
@@ -291,6 +341,9 @@ func (p *Producer) stickyPartition(topic string, n, size int) int32 {
 
 // unblock admits blocked sends, in order, while there is room.
 func (p *Producer) unblock() {
+	if len(p.blocked) == 0 {
+		return
+	}
 	now := p.env.Now()
 	for len(p.blocked) > 0 && p.canAdmit(p.blocked[0].rec) {
 		bs := p.blocked[0]
@@ -299,6 +352,7 @@ func (p *Producer) unblock() {
 		p.env.Cancel(bs.timer)
 		p.admit(bs.rec, bs.done, max(now-bs.at, 1))
 	}
+	p.drain()
 }
 
 func (p *Producer) metadataUpdated() {

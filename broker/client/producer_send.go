@@ -118,16 +118,18 @@ func (p *Producer) drain() {
 	now := p.env.Now()
 	var next time.Duration
 	for {
-		reqs := map[node.ID]*proto.ProduceRequest{}
-		var order []node.ID
-		var sent map[node.ID][]*batch
-		for _, tp := range p.partList {
-			ps := p.parts[tp]
+		p.reqs = p.reqs[:0]
+		for i, tp := range p.partList {
+			ps := p.partSt[i]
 			if len(ps.queue) == 0 {
 				continue
 			}
 			b := ps.queue[0]
-			leader, _, ok := p.meta.Leader(tp)
+			if ps.version != p.meta.Version || ps.version == 0 {
+				ps.leader, _, ps.hasLead = p.meta.Leader(tp)
+				ps.version = p.meta.Version
+			}
+			leader, ok := ps.leader, ps.hasLead
 			if !ok {
 				p.meta.RequestUpdate()
 				continue
@@ -138,31 +140,25 @@ func (p *Producer) drain() {
 				}
 				continue
 			}
-			req := reqs[leader]
-			if req == nil {
-				if p.perNode[leader] >= p.cfg.MaxInFlightRequestsPerConnection && p.cfg.Acks != proto.AcksNone {
-					continue
-				}
-				req = &proto.ProduceRequest{Correlation: p.nextCorr(), Acks: p.cfg.Acks, Timeout: p.cfg.RequestTimeout}
-				reqs[leader] = req
-				order = append(order, leader)
-				if sent == nil {
-					sent = map[node.ID][]*batch{}
-				}
-			} else if req.Size()+b.bytes > p.cfg.MaxRequestSize {
+			pr := p.requestFor(leader)
+			if pr == nil {
+				continue // no in-flight room on that connection
+			}
+			if len(pr.batches) > 0 && pr.req.Size()+b.bytes > p.cfg.MaxRequestSize {
 				continue
 			}
 			ps.queue[0] = nil
 			ps.queue = ps.queue[1:]
-			req.Partitions = append(req.Partitions, proto.ProducePartition{TopicPartition: tp, Batch: p.wireBatch(ps, b)})
-			sent[leader] = append(sent[leader], b)
+			pr.req.Partitions = append(pr.req.Partitions, proto.ProducePartition{TopicPartition: tp, Batch: p.wireBatch(ps, b)})
+			pr.batches = append(pr.batches, b)
 		}
-		if len(order) == 0 {
+		if len(p.reqs) == 0 {
 			break
 		}
-		slices.Sort(order)
-		for _, to := range order {
-			p.sendRequest(to, reqs[to], sent[to])
+		slices.SortFunc(p.reqs, func(a, b prodDraft) int { return int(a.to - b.to) })
+		for i := range p.reqs {
+			p.sendRequest(p.reqs[i].to, p.reqs[i].req, p.reqs[i].batches)
+			p.reqs[i] = prodDraft{}
 		}
 	}
 	if next > 0 {
@@ -170,9 +166,24 @@ func (p *Producer) drain() {
 	}
 }
 
+// requestFor returns the request being built for a leader in this drain pass, or
+// starts one if the connection has in-flight room.
+func (p *Producer) requestFor(leader node.ID) *prodDraft {
+	for i := range p.reqs {
+		if p.reqs[i].to == leader {
+			return &p.reqs[i]
+		}
+	}
+	if p.perNode[leader] >= p.cfg.MaxInFlightRequestsPerConnection && p.cfg.Acks != proto.AcksNone {
+		return nil
+	}
+	p.reqs = append(p.reqs, prodDraft{to: leader, req: &proto.ProduceRequest{Correlation: p.nextCorr(), Acks: p.cfg.Acks, Timeout: p.cfg.RequestTimeout}})
+	return &p.reqs[len(p.reqs)-1]
+}
+
 // ready says whether b, at the head of its partition's queue, may go now, and if not,
 // when it will be (0: when something else happens).
-func (p *Producer) ready(ps *partState, b *batch, now time.Duration) (bool, time.Duration) {
+func (p *Producer) ready(ps *prodPart, b *prodBatch, now time.Duration) (bool, time.Duration) {
 	if b.attempts > 0 {
 		if p.cfg.EnableIdempotence && ps.inflight > 0 {
 			return false, 0 // retries go alone, in sequence order
@@ -187,7 +198,7 @@ func (p *Producer) ready(ps *partState, b *batch, now time.Duration) (bool, time
 
 // wireBatch builds (once) the batch as sent: sequence, compression and checksum. A
 // retry resends the same batch.
-func (p *Producer) wireBatch(ps *partState, b *batch) *proto.RecordBatch {
+func (p *Producer) wireBatch(ps *prodPart, b *prodBatch) *proto.RecordBatch {
 	if b.wire != nil {
 		return b.wire
 	}
@@ -212,7 +223,7 @@ func (p *Producer) wireBatch(ps *partState, b *batch) *proto.RecordBatch {
 	return w
 }
 
-func (p *Producer) sendRequest(to node.ID, req *proto.ProduceRequest, batches []*batch) {
+func (p *Producer) sendRequest(to node.ID, req *proto.ProduceRequest, batches []*prodBatch) {
 	p.env.Charge(p.cfg.CPU.PerRequest)
 	p.stats.Requests++
 	p.stats.BytesSent += int64(req.Size())
@@ -232,7 +243,7 @@ func (p *Producer) sendRequest(to node.ID, req *proto.ProduceRequest, batches []
 		}
 		return
 	}
-	r := &request{corr: req.Correlation, to: to, batches: batches}
+	r := &prodRequest{corr: req.Correlation, to: to, batches: batches}
 	r.timer = p.env.After(p.cfg.RequestTimeout, node.Timer{Kind: timerRequestTimeout, Arg: r.corr})
 	p.inflight[r.corr] = r
 	p.perNode[to]++
@@ -255,7 +266,7 @@ func (p *Producer) handleProduceResponse(m *proto.ProduceResponse) {
 	p.drain()
 }
 
-func (p *Producer) finishRequest(r *request) {
+func (p *Producer) finishRequest(r *prodRequest) {
 	delete(p.inflight, r.corr)
 	p.env.Cancel(r.timer)
 	p.perNode[r.to]--
@@ -265,7 +276,7 @@ func (p *Producer) finishRequest(r *request) {
 }
 
 // failRequest gives up a request with no answer: its batches may have been appended.
-func (p *Producer) failRequest(r *request, err string) {
+func (p *Producer) failRequest(r *prodRequest, err string) {
 	p.finishRequest(r)
 	for _, b := range r.batches {
 		b.maybe = true
@@ -276,13 +287,13 @@ func (p *Producer) failRequest(r *request, err string) {
 }
 
 func (p *Producer) disconnected(from node.ID) {
-	var lost []*request
+	var lost []*prodRequest
 	for _, r := range p.inflight {
 		if r.to == from {
 			lost = append(lost, r)
 		}
 	}
-	slices.SortFunc(lost, func(a, b *request) int { return int(a.corr - b.corr) })
+	slices.SortFunc(lost, func(a, b *prodRequest) int { return int(a.corr - b.corr) })
 	for _, r := range lost {
 		p.failRequest(r, proto.NETWORK_EXCEPTION.String())
 	}
@@ -315,7 +326,7 @@ func staleMetadata(err proto.ErrorCode) bool {
 }
 
 // batchResult handles one partition's answer.
-func (p *Producer) batchResult(b *batch, err proto.ErrorCode, base int64, name string) {
+func (p *Producer) batchResult(b *prodBatch, err proto.ErrorCode, base int64, name string) {
 	if err == proto.NONE {
 		p.complete(b, OK, base, "")
 		return
@@ -343,7 +354,7 @@ func (p *Producer) batchResult(b *batch, err proto.ErrorCode, base int64, name s
 
 // earlierUnresolved reports whether a batch of b's partition with a lower sequence is
 // still in flight or queued.
-func (p *Producer) earlierUnresolved(b *batch) bool {
+func (p *Producer) earlierUnresolved(b *prodBatch) bool {
 	ps := p.parts[b.tp]
 	for _, q := range ps.queue {
 		if q.wire != nil && q.pid == b.pid && q.seq < b.seq {
@@ -361,7 +372,7 @@ func (p *Producer) earlierUnresolved(b *batch) bool {
 }
 
 // retryOrComplete requeues b for another attempt when allowed, else completes it.
-func (p *Producer) retryOrComplete(b *batch, err string, retriable bool) {
+func (p *Producer) retryOrComplete(b *prodBatch, err string, retriable bool) {
 	now := p.env.Now()
 	if retriable && b.attempts <= p.cfg.Retries && now < b.deadline {
 		b.retryAt = now + p.cfg.RetryBackoff
@@ -422,7 +433,7 @@ func (p *Producer) expire() {
 }
 
 // complete reports b's outcome to every record's callback and frees its memory.
-func (p *Producer) complete(b *batch, outcome Outcome, base int64, err string) {
+func (p *Producer) complete(b *prodBatch, outcome Outcome, base int64, err string) {
 	switch outcome {
 	case OK:
 		p.stats.Acked += int64(len(b.recs))

@@ -16,9 +16,8 @@ package partition
 
 import "fmt"
 
-// assertf panics with context when an internal invariant breaks.
-func assertf(cond bool, format string, args ...any) {
-	if !cond {
-		panic(fmt.Sprintf("partition: invariant violated: "+format, args...))
-	}
+// failf panics with context: an internal invariant broke. Call sites test the
+// condition first, so that the arguments are only boxed on failure.
+func failf(format string, args ...any) {
+	panic(fmt.Sprintf("%s: invariant violated: "+format, append([]any{"partition"}, args...)...))
 }

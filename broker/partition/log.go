@@ -53,6 +53,8 @@ type Segment struct {
 	Created time.Duration
 	// MaxTimestamp is the newest record timestamp in the segment (for retention.ms).
 	MaxTimestamp time.Duration
+	// file is the segment's file name, computed once.
+	file string
 	// lastAppend is the time of the newest append; retention by time uses the later
 	// of it and MaxTimestamp (Kafka uses the record timestamps alone; SKIPPED.md).
 	lastAppend time.Duration
@@ -153,15 +155,21 @@ type AppendInfo struct {
 // caller (the leader) assigns it, or the follower received it so. now is the time of the
 // append, for segment rolling.
 func (l *Log) Append(b *proto.RecordBatch, now time.Duration) AppendInfo {
-	assertf(b.BaseOffset == l.leo, "%s: append at %d but LEO is %d", l.Dir, b.BaseOffset, l.leo)
-	assertf(len(b.Records) > 0, "%s: empty batch at %d", l.Dir, b.BaseOffset)
+	if !(b.BaseOffset == l.leo) {
+		failf("%s: append at %d but LEO is %d", l.Dir, b.BaseOffset, l.leo)
+	}
+	if !(len(b.Records) > 0) {
+		failf("%s: empty batch at %d", l.Dir, b.BaseOffset)
+	}
 	var info AppendInfo
 	if b.PartitionLeaderEpoch > l.LatestEpoch() {
 		e := EpochEntry{Epoch: b.PartitionLeaderEpoch, StartOffset: b.BaseOffset}
 		l.epochs = append(l.epochs, e)
 		info.Epoch, info.NewEpoch = e, true
 	}
-	assertf(b.PartitionLeaderEpoch >= l.LatestEpoch(), "%s: batch epoch %d below cache epoch %d", l.Dir, b.PartitionLeaderEpoch, l.LatestEpoch())
+	if !(b.PartitionLeaderEpoch >= l.LatestEpoch()) {
+		failf("%s: batch epoch %d below cache epoch %d", l.Dir, b.PartitionLeaderEpoch, l.LatestEpoch())
+	}
 	seg := l.active()
 	if seg == nil || (len(seg.Batches) > 0 && (seg.Bytes+int64(b.SizeBytes) > l.cfg.SegmentBytes ||
 		(l.cfg.SegmentMs > 0 && now-seg.Created >= l.cfg.SegmentMs))) {
@@ -179,7 +187,7 @@ func (l *Log) Append(b *proto.RecordBatch, now time.Duration) AppendInfo {
 		l.oldestUnflush = now
 	}
 	l.unflushed += int64(len(b.Records))
-	info.File = SegmentFile(l.Dir, seg.BaseOffset)
+	info.File = seg.file
 	info.NeedsFlush = l.flushDue(now)
 	return info
 }
@@ -192,7 +200,7 @@ func (l *Log) active() *Segment {
 }
 
 func (l *Log) roll(now time.Duration) *Segment {
-	seg := &Segment{BaseOffset: l.leo, Created: now}
+	seg := &Segment{BaseOffset: l.leo, Created: now, file: SegmentFile(l.Dir, l.leo)}
 	l.segs = append(l.segs, seg)
 	return seg
 }
@@ -305,7 +313,9 @@ func (l *Log) AssignEpoch(epoch int32) (EpochEntry, bool) {
 	e := EpochEntry{Epoch: epoch, StartOffset: l.leo}
 	if n := len(l.epochs); n > 0 && l.epochs[n-1].StartOffset == l.leo {
 		// The previous epoch never got a batch; Kafka keeps both, so do we.
-		assertf(l.epochs[n-1].Epoch < epoch, "epoch order")
+		if !(l.epochs[n-1].Epoch < epoch) {
+			failf("epoch order")
+		}
 	}
 	l.epochs = append(l.epochs, e)
 	return e, true
@@ -481,7 +491,7 @@ func Recover(dir string, cfg Config, segs []RecoveredSegment, epochEntries []nod
 			res.Corrupt += len(rs.Entries)
 			continue
 		}
-		seg := &Segment{BaseOffset: baseOf(rs.File), Created: now}
+		seg := &Segment{BaseOffset: baseOf(rs.File), Created: now, file: rs.File}
 		if seg.BaseOffset != l.leo && !(len(l.segs) == 0) {
 			broken = true
 			res.DeleteFiles = append(res.DeleteFiles, rs.File)

@@ -94,7 +94,9 @@ func (r *Replica) inMaximalISR(id int32) bool {
 // (ISR members count as caught up now, so they are not shrunk at once). It returns the
 // epoch cache entry to persist, if new.
 func (r *Replica) BecomeLeader(st proto.PartitionState, now time.Duration) (EpochEntry, bool) {
-	assertf(st.Leader == r.Local, "%s: BecomeLeader with leader %d on %d", r.TP, st.Leader, r.Local)
+	if !(st.Leader == r.Local) {
+		failf("%s: BecomeLeader with leader %d on %d", r.TP, st.Leader, r.Local)
+	}
 	newEpoch := st.LeaderEpoch != r.State.LeaderEpoch || !r.IsLeader()
 	r.State = st
 	r.PendingISR = nil
@@ -236,21 +238,31 @@ func (r *Replica) ResetTo(offset int64) []string {
 // CheckInvariants panics if the replica's state is inconsistent.
 func (r *Replica) CheckInvariants() {
 	l := r.Log
-	assertf(l.LogStartOffset() <= r.HW && r.HW <= l.LogEndOffset(),
-		"%s on %d: log start %d <= HW %d <= LEO %d", r.TP, r.Local, l.LogStartOffset(), r.HW, l.LogEndOffset())
-	assertf(r.StableEnd <= l.LogEndOffset(), "%s on %d: stable end %d > LEO %d", r.TP, r.Local, r.StableEnd, l.LogEndOffset())
+	if !(l.LogStartOffset() <= r.HW && r.HW <= l.LogEndOffset()) {
+		failf("%s on %d: log start %d <= HW %d <= LEO %d", r.TP, r.Local, l.LogStartOffset(), r.HW, l.LogEndOffset())
+	}
+	if !(r.StableEnd <= l.LogEndOffset()) {
+		failf("%s on %d: stable end %d > LEO %d", r.TP, r.Local, r.StableEnd, l.LogEndOffset())
+	}
 	for _, id := range r.State.ISR {
-		assertf(slices.Contains(r.State.Replicas, id), "%s: ISR %v not within replicas %v", r.TP, r.State.ISR, r.State.Replicas)
+		if !(slices.Contains(r.State.Replicas, id)) {
+			failf("%s: ISR %v not within replicas %v", r.TP, r.State.ISR, r.State.Replicas)
+		}
 	}
 	if r.IsLeader() {
-		assertf(r.HW <= r.StableEnd || r.HW <= l.LogEndOffset(), "%s: leader HW %d beyond stable end %d", r.TP, r.HW, r.StableEnd)
+		if !(r.HW <= r.StableEnd || r.HW <= l.LogEndOffset()) {
+			failf("%s: leader HW %d beyond stable end %d", r.TP, r.HW, r.StableEnd)
+		}
 	}
 	for i := 1; i < len(l.epochs); i++ {
-		assertf(l.epochs[i].Epoch > l.epochs[i-1].Epoch && l.epochs[i].StartOffset >= l.epochs[i-1].StartOffset,
-			"%s on %d: epoch cache out of order: %v", r.TP, r.Local, l.epochs)
+		if !(l.epochs[i].Epoch > l.epochs[i-1].Epoch && l.epochs[i].StartOffset >= l.epochs[i-1].StartOffset) {
+			failf("%s on %d: epoch cache out of order: %v", r.TP, r.Local, l.epochs)
+		}
 	}
 	if n := len(l.epochs); n > 0 {
-		assertf(l.epochs[n-1].StartOffset <= l.LogEndOffset(), "%s: epoch %v starts beyond LEO %d", r.TP, l.epochs[n-1], l.LogEndOffset())
+		if !(l.epochs[n-1].StartOffset <= l.LogEndOffset()) {
+			failf("%s: epoch %v starts beyond LEO %d", r.TP, l.epochs[n-1], l.LogEndOffset())
+		}
 	}
 }
 

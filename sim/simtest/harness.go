@@ -173,7 +173,7 @@ func intArg(cmd Command, key string, def int) (int, error) {
 func (h *Harness) addClient(name string, pcfg *client.ProducerConfig) (node.ID, error) {
 	id := firstClientID + node.ID(len(h.clients))
 	c := &Client{ProducerConfig: pcfg}
-	if _, err := h.Sim.AddNodeWithID(id, name, sim.NodeConfig{Cores: 2}, func() node.Machine {
+	if _, err := h.Sim.AddNodeWithID(id, name, sim.NodeConfig{Cores: 1}, func() node.Machine {
 		c.Producer = nil
 		return c
 	}); err != nil {

@@ -14,12 +14,12 @@ import (
 // loadClient keeps a producer busy: it sends whenever fewer than window records are
 // outstanding, topping up on every completion and every millisecond.
 type loadClient struct {
-	cfg    client.ProducerConfig
-	p      *client.Producer
-	env    node.Env
-	window int64
-	next   int64
-	acked  int64
+	cfg     client.ProducerConfig
+	p       *client.Producer
+	env     node.Env
+	window  int64
+	next    int64
+	acked   int64
 	failed  int64
 	lastErr string
 	done    func(client.Result)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"logsim/workloads"
 )
 
 // minimal is a small valid scenario that tests modify.
@@ -147,6 +149,7 @@ func TestCrossFieldChecks(t *testing.T) {
 		{strings.Replace(minimal, "linger.ms: 5", "delivery.timeout.ms: 1000", 1), "delivery.timeout.ms: 1000 is below linger.ms + request.timeout.ms (30005)"},
 		{strings.Replace(minimal, "group: g, ", "", 1), "subscribing to topics needs a group"},
 		{strings.Replace(minimal, "group: g, topics: [orders]", "assign: [orders/9]", 1), "orders has partitions 0 to 3"},
+		{strings.Replace(minimal, "group: g, topics: [orders]", "assign: [orders, orders/1]", 1), "assign[1]: orders/1 is assigned twice"},
 		{strings.Replace(minimal, "name: c,", "name: p,", 1), `"p" names another producer or consumer already`},
 		{strings.Replace(minimal, "name: c,", "name: c-1,", 1), "ends in -DIGITS"},
 		{strings.Replace(minimal, "topics: [orders]}", "topics: [orders], commit: auto, config: {enable.auto.commit: false}}", 1), "commit auto contradicts enable.auto.commit: false"},
@@ -364,4 +367,32 @@ func TestSweepValues(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 4, s2.Hardware.Disk.Count)
 	assert.Equal(t, 8, s2.Hardware.CPU.Cores)
+}
+
+func TestInstances(t *testing.T) {
+	s, err := LoadBytes("t.yaml", []byte(strings.Replace(minimal, "group: g, topics: [orders]", "count: 3, assign: [orders]", 1)))
+	require.NoError(t, err)
+	c := &s.Consumers[0]
+	var got [][]string
+	for i := 0; i < 3; i++ {
+		var names []string
+		for _, p := range s.Assignment(c, i) {
+			names = append(names, p.String())
+		}
+		got = append(got, names)
+	}
+	assert.Equal(t, [][]string{{"orders/0", "orders/3"}, {"orders/1"}, {"orders/2"}}, got)
+	assert.Equal(t, "c-2", InstanceName(c.Name, 2))
+
+	p := &s.Producers[0]
+	p.Count = 2
+	first := func(i int) time.Duration {
+		at, ok := p.Arrivals(i, newRand(1)).Next()
+		require.True(t, ok)
+		return at
+	}
+	assert.Equal(t, []time.Duration{time.Millisecond, 2 * time.Millisecond}, []time.Duration{first(0), first(1)},
+		"1000/s over two instances: 500/s each, staggered")
+	p.Rate = workloads.ClosedLoopRate()
+	assert.Nil(t, p.Arrivals(0, newRand(1)))
 }

@@ -324,11 +324,21 @@ func (v *validator) clients(s *Scenario, topics map[string]int) map[string]clien
 			checkTopic(elem(child(p, "topics"), j), t)
 		}
 		parts := 0
+		seen := map[string]bool{}
+		assigned := func(path, part string) {
+			if seen[part] {
+				v.bad(path, "%s is assigned twice", part)
+			}
+			seen[part] = true
+		}
 		for j, a := range co.Assign {
 			ap := elem(child(p, "assign"), j)
 			if !strings.Contains(a, "/") {
 				if checkTopic(ap, a) {
 					parts += topics[a]
+					for k := 0; k < topics[a]; k++ {
+						assigned(ap, fmt.Sprintf("%s/%d", a, k))
+					}
 				}
 				continue
 			}
@@ -341,6 +351,7 @@ func (v *validator) clients(s *Scenario, topics map[string]int) map[string]clien
 				if int(part) >= topics[topic] {
 					v.bad(ap, "%s has partitions 0 to %d", topic, topics[topic]-1)
 				}
+				assigned(ap, fmt.Sprintf("%s/%d", topic, part))
 				parts++
 			}
 		}

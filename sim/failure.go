@@ -71,5 +71,5 @@ func (s *Sim) describe(ev *node.Event) string {
 	case node.Disconnected:
 		return "disconnect from " + s.Name(ev.From)
 	}
-	return "start or posted function"
+	return s.curWhat
 }

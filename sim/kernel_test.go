@@ -203,3 +203,26 @@ func TestPanicInRestartFromCallbackStopsTheRun(t *testing.T) {
 	assert.False(t, ran, "the run stopped at the failure")
 	assert.Equal(t, 2, starts)
 }
+
+func TestFailureNamesStartAndPostedFunctions(t *testing.T) {
+	w := newWorld(t, Config{Seed: 1}, 1, NodeConfig{})
+	require.NoError(t, w.s.Post(0, func() { panic("boom") }))
+	var f *Failure
+	require.ErrorAs(t, w.s.Run(time.Second), &f)
+	assert.Equal(t, "a posted function", f.Event)
+
+	s, err := New(Config{Seed: 1})
+	require.NoError(t, err)
+	_, err = s.AddNode("x", NodeConfig{}, func() node.Machine {
+		return &rec{onStart: func(r *rec, restart bool) {
+			if restart {
+				panic("boom")
+			}
+		}}
+	})
+	require.NoError(t, err)
+	require.NoError(t, s.Start())
+	require.NoError(t, s.Crash(0))
+	require.ErrorAs(t, s.Restart(0), &f)
+	assert.Equal(t, "Start(restart=true)", f.Event)
+}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"time"
 
 	"logsim/broker/node"
@@ -219,14 +220,14 @@ func (s *Sim) dispatch(n *nodeState, core int, idx uint32) {
 	}
 	s.release(idx)
 	s.record(n, &ev)
-	s.cur, s.curEv = n, ev
+	s.cur, s.curEv, s.curWhat = n, ev, "a posted function"
 	n.charged = 0
 	if fn != nil {
 		fn()
 	} else {
 		n.machine.Handle(ev)
 	}
-	s.cur = nil
+	s.cur, s.curWhat = nil, ""
 	n.finish(core, s.now)
 }
 
@@ -242,9 +243,9 @@ func (s *Sim) boot(n *nodeState, restart bool) {
 	}
 	s.lifecycle(n, kind, "")
 	core := max(n.freeCore(s.now), 0)
-	s.cur, s.curEv = n, node.Event{}
+	s.cur, s.curEv, s.curWhat = n, node.Event{}, fmt.Sprintf("Start(restart=%v)", restart)
 	n.charged = 0
 	n.machine.Start(n, restart)
-	s.cur = nil
+	s.cur, s.curWhat = nil, ""
 	n.finish(core, s.now)
 }

@@ -525,7 +525,19 @@ func (c *Consumer) finishPoll(r PollResult) {
 // drain takes up to max.poll.records from the buffer, in fetch order, advancing the
 // positions and charging the CPU.
 func (c *Consumer) drain() []ConsumerRecord {
-	var out []ConsumerRecord
+	if len(c.buffer) == 0 {
+		return nil
+	}
+	avail := 0
+	for _, cf := range c.buffer {
+		for _, b := range cf.batches[cf.batch:] {
+			avail += len(b.Records)
+		}
+		if avail >= c.cfg.MaxPollRecords {
+			break
+		}
+	}
+	out := make([]ConsumerRecord, 0, min(avail, c.cfg.MaxPollRecords))
 	cpu := c.cfg.CPU
 	for len(c.buffer) > 0 && len(out) < c.cfg.MaxPollRecords {
 		cf := c.buffer[0]
@@ -749,11 +761,17 @@ func (c *Consumer) Handle(ev node.Event) bool {
 			c.handleResponse(r, ev.Msg)
 			c.step()
 		}
+		c.checkInvariants()
 		return true
 	case node.TimerFired:
-		return c.timer(ev.Timer)
+		ok := c.timer(ev.Timer)
+		if ok {
+			c.checkInvariants()
+		}
+		return ok
 	case node.Disconnected:
 		c.disconnected(ev.From)
+		c.checkInvariants()
 	}
 	return false
 }
@@ -903,5 +921,27 @@ func (c *Consumer) resetLog(p *partition, to int64, epoch int32, reason string) 
 func consumerAssertf(cond bool, format string, args ...any) {
 	if !cond {
 		panic(fmt.Sprintf("client: consumer invariant violated: "+format, args...))
+	}
+}
+
+// checkInvariants verifies the consumer's bookkeeping after each event it handled.
+func (c *Consumer) checkInvariants() {
+	consumerAssertf(len(c.order) == len(c.parts), "%d partitions in order, %d assigned", len(c.order), len(c.parts))
+	buffered := 0
+	for _, p := range c.order {
+		consumerAssertf(c.parts[p.tp] == p, "%s: order and assignment disagree", p.tp)
+		consumerAssertf(p.state != partFetchable || p.position >= 0, "%s: fetchable at position %d", p.tp, p.position)
+		if p.buffered {
+			buffered++
+		}
+	}
+	for _, cf := range c.buffer {
+		consumerAssertf(cf.p.buffered && c.parts[cf.p.tp] == cf.p, "%s: buffered data of a partition not assigned or not marked", cf.p.tp)
+	}
+	consumerAssertf(buffered == len(c.buffer), "%d partitions marked buffered, %d completed fetches", buffered, len(c.buffer))
+	consumerAssertf(c.mode == modeSubscribe || c.state == unjoined, "group state %d outside subscribe mode", c.state)
+	for to, corr := range c.fetchTo {
+		r := c.inflight[corr]
+		consumerAssertf(r != nil && r.kind == reqFetch && r.to == to, "fetch to %d (corr %d) not in flight", to, corr)
 	}
 }

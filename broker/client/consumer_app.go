@@ -217,7 +217,7 @@ func (a *App) polled(r PollResult) {
 	}
 	switch a.cfg.Mode {
 	case CommitAsyncWorker:
-		a.queue = append(a.queue, r.Records...)
+		a.enqueue(r.Records)
 		a.work()
 		a.next()
 	case CommitBeforeProcessing:
@@ -227,7 +227,7 @@ func (a *App) polled(r PollResult) {
 		}
 		a.inBatch = true
 		a.c.Commit(nil, func(string) {
-			a.queue = append(a.queue, r.Records...)
+			a.enqueue(r.Records)
 			a.work()
 		})
 	default:
@@ -236,9 +236,19 @@ func (a *App) polled(r PollResult) {
 			return
 		}
 		a.inBatch = true
-		a.queue = append(a.queue, r.Records...)
+		a.enqueue(r.Records)
 		a.work()
 	}
+}
+
+// enqueue adds polled records to the queue, taking the poll's slice when the queue is
+// empty (the consumer hands each poll a fresh one).
+func (a *App) enqueue(recs []ConsumerRecord) {
+	if len(a.queue) == 0 {
+		a.queue = recs
+		return
+	}
+	a.queue = append(a.queue, recs...)
 }
 
 // work processes queued records: inline when they take no time, else one timer per

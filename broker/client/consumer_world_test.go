@@ -27,6 +27,7 @@ type world struct {
 	clients map[node.ID]*worldClient
 	broker  *fakeBroker
 	trace   []string
+	quiet   bool // no trace (benchmarks)
 }
 
 type worldEvent struct {
@@ -148,9 +149,11 @@ func (w *world) addConsumer(name string, cc ConsumerConfig, ac AppConfig) *world
 	cc.ClientID = name
 	c := NewConsumer(env, cc)
 	wc := &worldClient{name: name, env: env, app: NewApp(env, c, ac)}
-	c.OnEvent = func(ev ConsumerEvent) { w.record(name, ev) }
-	wc.app.OnProcessed = func(r ConsumerRecord) {
-		w.trace = append(w.trace, fmt.Sprintf("%s processed %s@%d=%d", name, r.TP, r.Offset, r.Value))
+	if !w.quiet {
+		c.OnEvent = func(ev ConsumerEvent) { w.record(name, ev) }
+		wc.app.OnProcessed = func(r ConsumerRecord) {
+			w.trace = append(w.trace, fmt.Sprintf("%s processed %s@%d=%d", name, r.TP, r.Offset, r.Value))
+		}
 	}
 	w.clients[id] = wc
 	wc.app.Start()

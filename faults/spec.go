@@ -208,6 +208,7 @@ type FieldError struct {
 	Msg   string
 }
 
+// Error prints "field: message".
 func (e FieldError) Error() string { return e.Field + ": " + e.Msg }
 
 // fieldValues maps each yaml key of Spec to its value.

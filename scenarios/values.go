@@ -346,16 +346,29 @@ func (c *CommitMode) UnmarshalText(b []byte) error {
 	return err
 }
 
-// MarshalText methods for the string enums, so that the encoder and the reference
-// print them as text.
-func (a Acks) MarshalText() ([]byte, error)              { return []byte(a), nil }
-func (c Compression) MarshalText() ([]byte, error)       { return []byte(c), nil }
+// MarshalText prints acks.
+func (a Acks) MarshalText() ([]byte, error) { return []byte(a), nil }
+
+// MarshalText prints the codec.
+func (c Compression) MarshalText() ([]byte, error) { return []byte(c), nil }
+
+// MarshalText prints the broker codec setting.
 func (c BrokerCompression) MarshalText() ([]byte, error) { return []byte(c), nil }
-func (o OffsetReset) MarshalText() ([]byte, error)       { return []byte(o), nil }
-func (i Isolation) MarshalText() ([]byte, error)         { return []byte(i), nil }
-func (a Assignor) MarshalText() ([]byte, error)          { return []byte(a), nil }
-func (p Payload) MarshalText() ([]byte, error)           { return []byte(p), nil }
-func (c CommitMode) MarshalText() ([]byte, error)        { return []byte(c), nil }
+
+// MarshalText prints the reset policy.
+func (o OffsetReset) MarshalText() ([]byte, error) { return []byte(o), nil }
+
+// MarshalText prints the isolation level.
+func (i Isolation) MarshalText() ([]byte, error) { return []byte(i), nil }
+
+// MarshalText prints the assignor's short name.
+func (a Assignor) MarshalText() ([]byte, error) { return []byte(a), nil }
+
+// MarshalText prints the payload kind.
+func (p Payload) MarshalText() ([]byte, error) { return []byte(p), nil }
+
+// MarshalText prints the commit mode.
+func (c CommitMode) MarshalText() ([]byte, error) { return []byte(c), nil }
 
 // accepted describes what a value of type t may be, for errors and the reference.
 func accepted(t reflect.Type) string {

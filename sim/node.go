@@ -158,7 +158,7 @@ func (n *nodeState) After(d time.Duration, t node.Timer) node.TimerID {
 	sl, idx := s.alloc(evTimer, n.id)
 	sl.timer = t
 	sl.inc = n.inc
-	return node.TimerID(s.enqueue(n.effectAt()+max(d, 0), idx))
+	return node.TimerID(s.enqueue(later(n.effectAt(), d), idx))
 }
 
 // Cancel implements node.Env. A timer that expired but waits in a paused or busy

@@ -267,3 +267,25 @@ func TestStreamsAreIndependentByName(t *testing.T) {
 	assert.NotEqual(t, x1, a.Get("faults").Uint64())
 	assert.Same(t, a.Get("network"), a.Get("network"))
 }
+
+func TestHugeTimerDelaysSaturate(t *testing.T) {
+	w := newWorld(t, Config{Seed: 1}, 1, NodeConfig{})
+	w.do(0, func(env node.Env) {
+		env.After(time.Duration(1<<63-1), node.Timer{Arg: 1})
+		env.After(ms(1), node.Timer{Arg: 2})
+	})
+	w.run(time.Hour)
+	require.Len(t, w.m(0).own, 1)
+	assert.Equal(t, int64(2), w.m(0).own[0].Ev.Timer.Arg)
+}
+
+func TestCPUUtilization(t *testing.T) {
+	w := newWorld(t, Config{Seed: 1}, 2, NodeConfig{Cores: 4})
+	busy(w, 1, ms(100))
+	w.send(0, 1, 1, 1)
+	w.run(time.Second)
+	st, err := w.s.Stats(1)
+	require.NoError(t, err)
+	assert.InDelta(t, 0.025, st.CPUUtilization(time.Second), 1e-9)
+	assert.Zero(t, st.CPUUtilization(0))
+}

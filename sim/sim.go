@@ -275,13 +275,27 @@ func (s *Sim) StartNode(id node.ID) error {
 // order with the other events of that instant. Fault schedules use it. A panic in fn
 // fails the run like a panic in a Machine.
 func (s *Sim) At(t time.Duration, fn func()) {
+	if fn == nil {
+		panic(s.assertf("At(%v) with a nil function", t))
+	}
 	sl, idx := s.alloc(evCallback, node.None)
 	sl.fn = fn
 	s.enqueue(max(t, s.now), idx)
 }
 
 // After runs fn d after the current time (see At).
-func (s *Sim) After(d time.Duration, fn func()) { s.At(s.now+max(d, 0), fn) }
+func (s *Sim) After(d time.Duration, fn func()) { s.At(later(s.now, d), fn) }
+
+// later is t+d for d >= 0, saturating at the end of time; a negative d counts as 0.
+func later(t, d time.Duration) time.Duration {
+	if d <= 0 {
+		return t
+	}
+	if d > forever-t {
+		return forever
+	}
+	return t + d
+}
 
 // Post runs fn as a handler of node id: at the current time, queued behind the node's
 // other events while it is paused or its cores are busy, with Charge and panics

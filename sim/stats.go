@@ -89,3 +89,12 @@ func (s *Sim) TotalStats() NodeStats {
 	}
 	return t
 }
+
+// CPUUtilization is the fraction of the node's cores busy over elapsed (CPUBusy /
+// (Cores * elapsed)), in [0, 1] when elapsed covers the work counted.
+func (st NodeStats) CPUUtilization(elapsed time.Duration) float64 {
+	if elapsed <= 0 || st.Cores <= 0 {
+		return 0
+	}
+	return float64(st.CPUBusy) / (float64(st.Cores) * float64(elapsed))
+}

@@ -101,7 +101,23 @@ func (k ConsumerEventKind) String() string {
 	return "unknown"
 }
 
-// ConsumerEvent is one thing the consumer did, for the history and for traces.
+// ConsumerEvent is one thing the consumer did, for the history and for traces. A host
+// records them as the history (spec/history.md) defines, with the consumer's process
+// and Group as the line's group:
+//
+//   - EventSubscribe: invoke and ok of f "subscribe" with value Topics.
+//   - EventAssign: invoke and ok of f "assign" with value Partitions as keys.
+//   - EventPollInvoke / EventPoll: invoke of f "poll" with [["poll"]], then ok with
+//     [["poll", {key: [[offset, value], ...]}]] built from Records in order, or fail
+//     with error Err (the poll returned nothing).
+//   - EventCommitInvoke / EventCommit: invoke of f "commit" with {key: offset} from
+//     Offsets, then ok, or fail with error Err when the coordinator refused it
+//     (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS), or info when
+//     its outcome is unknown (REQUEST_TIMED_OUT). Auto marks auto-commits, which a
+//     history records like explicit commits.
+//   - EventRebalance: the harness event "rebalance" with group, process, Generation
+//     and the assignment Partitions.
+//   - EventReset is not a history line; reports and traces use it.
 type ConsumerEvent struct {
 	Kind  ConsumerEventKind
 	Group string

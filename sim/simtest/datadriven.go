@@ -3,12 +3,16 @@ package simtest
 import (
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of simtest scripts with the actual output")
+
+// Rewrite reports whether -rewrite was given: callers then write RunScript's result
+// back to the script file. (This package is part of the deterministic core and does
+// no file I/O itself.)
+func Rewrite() bool { return *rewrite }
 
 // Arg is one argument of a command: a bare word (Key only) or key=value.
 type Arg struct {
@@ -112,18 +116,17 @@ func parseCommand(line string) (Command, error) {
 	return cmd, nil
 }
 
-// RunScript runs the script at path, calling run for each command and comparing its
-// output with the expected block. An error from run is printed as "error: ..." output,
-// so scripts can show rejected commands too.
-func RunScript(t *testing.T, path string, run func(Command) (string, error)) {
+// RunScript runs the script text (read from path), calling run for each command and
+// comparing its output with the expected block; with -rewrite it does not compare. It
+// returns the script with the actual outputs, for the caller to write back when
+// Rewrite() is set. An error from run is printed as "error: ..." output, so scripts
+// can show rejected commands too.
+func RunScript(t *testing.T, path, text string, run func(Command) (string, error)) string {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading script: %v", err)
-	}
-	blocks, pre, err := parseScript(path, string(data))
+	blocks, pre, err := parseScript(path, text)
 	if err != nil {
 		t.Fatal(err)
+		return text
 	}
 	var out strings.Builder
 	for i, b := range blocks {
@@ -147,10 +150,5 @@ func RunScript(t *testing.T, path string, run func(Command) (string, error)) {
 	for _, l := range pre[len(blocks)] {
 		out.WriteString(l + "\n")
 	}
-	if *rewrite {
-		text := strings.TrimRight(out.String(), "\n") + "\n"
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatalf("rewriting %s: %v", path, err)
-		}
-	}
+	return strings.TrimRight(out.String(), "\n") + "\n"
 }

@@ -269,16 +269,13 @@ func sortedNames(m map[string]node.ID) []string {
 	return out
 }
 
-// RunFile runs a harness script: its first command is `cluster [brokers=3] [seed=1]
-// [torn=P] [unclean=true] [elr=true] [min-isr=N] [lag=D] [session=D]
+// RunHarnessScript runs a harness script (text read from path) and returns it with
+// the actual outputs (see RunScript). Its first command is `cluster [brokers=3]
+// [seed=1] [torn=P] [unclean=true] [elr=true] [min-isr=N] [lag=D] [session=D]
 // [retention-check=D]`, which builds the cluster the other commands act on.
-func RunFile(t testing.TB, path string) {
-	tt, ok := t.(*testing.T)
-	if !ok {
-		t.Fatalf("RunFile needs a *testing.T")
-	}
+func RunHarnessScript(t *testing.T, path, text string) string {
 	var h *Harness
-	RunScript(tt, path, func(cmd Command) (string, error) {
+	return RunScript(t, path, text, func(cmd Command) (string, error) {
 		if cmd.Name == "cluster" {
 			var err error
 			h, err = NewHarness(cmd)

@@ -1,6 +1,7 @@
 package simtest_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -16,6 +17,13 @@ func TestScripts(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) { simtest.RunFile(t, f) })
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			text, err := os.ReadFile(f)
+			require.NoError(t, err)
+			out := simtest.RunHarnessScript(t, f, string(text))
+			if simtest.Rewrite() {
+				require.NoError(t, os.WriteFile(f, []byte(out), 0o644))
+			}
+		})
 	}
 }

@@ -51,9 +51,7 @@ const cycleSearchBudget = 200_000_000
 
 type edge struct {
 	from, to int32
-	typ      uint8
-	key      int32 // ww and wr: the key
-	v1, v2   int32 // ww: previous and next value; wr: the value
+	typ      uint8 // the key and values of ww and wr edges are found again when reported
 }
 
 // depGraph is the dependency graph of completed send, poll and txn operations, plus
@@ -111,19 +109,19 @@ func (a *analysis) buildGraph() *depGraph {
 				continue
 			}
 			seen = append(seen, from)
-			g.edges = append(g.edges, edge{from: from, to: to, typ: edgeWR, key: r.key, v1: r.val})
+			g.edges = append(g.edges, edge{from: from, to: to, typ: edgeWR})
 		}
 	}
 	// ww: consecutive values of each key's version order.
 	if a.opts.WWDeps {
-		for kid, k := range a.keys {
+		for _, k := range a.keys {
 			for i := 1; i < len(k.byIndex); i++ {
 				v1, v2 := k.byIndex[i-1], k.byIndex[i]
 				w1, w2 := k.info[v1].writer, k.info[v2].writer
 				from, ok1 := vertex.get(w1)
 				to, ok2 := vertex.get(w2)
 				if ok1 && ok2 && from != to {
-					g.edges = append(g.edges, edge{from: from, to: to, typ: edgeWW, key: int32(kid), v1: v1, v2: v2})
+					g.edges = append(g.edges, edge{from: from, to: to, typ: edgeWW})
 				}
 			}
 		}
@@ -407,13 +405,13 @@ func (a *analysis) reportCycle(g *depGraph, name string, path []int32) {
 		fromDesc, toDesc := a.describe(from), a.describe(to)
 		switch typ {
 		case edgeWR:
-			k := a.keys[e.key]
-			st.Key, st.Value = k.name, ptr(k.info[e.v1].v)
-			text = append(text, fmt.Sprintf("%s sent %s to %s, which %s polled", fromDesc, k.info[e.v1].v, k.name, toDesc))
+			k, v := a.wrLabel(from, to)
+			st.Key, st.Value = k.name, ptr(k.info[v].v)
+			text = append(text, fmt.Sprintf("%s sent %s to %s, which %s polled", fromDesc, k.info[v].v, k.name, toDesc))
 		case edgeWW:
-			k := a.keys[e.key]
-			st.Key, st.Value, st.Value2 = k.name, ptr(k.info[e.v1].v), ptr(k.info[e.v2].v)
-			text = append(text, fmt.Sprintf("%s sent %s to %s just before %s sent %s", fromDesc, k.info[e.v1].v, k.name, toDesc, k.info[e.v2].v))
+			k, v1, v2 := a.wwLabel(from, to)
+			st.Key, st.Value, st.Value2 = k.name, ptr(k.info[v1].v), ptr(k.info[v2].v)
+			text = append(text, fmt.Sprintf("%s sent %s to %s just before %s sent %s", fromDesc, k.info[v1].v, k.name, toDesc, k.info[v2].v))
 		case edgeProcess:
 			text = append(text, fmt.Sprintf("%s came before %s in the same process", fromDesc, toDesc))
 		default:
@@ -428,4 +426,33 @@ func (a *analysis) reportCycle(g *depGraph, name string, path []int32) {
 		Cycle: cycle, Steps: steps,
 		Explanation: fmt.Sprintf("A dependency cycle (%s): %s; so each operation must precede itself.", name, strings.Join(text, "; ")),
 	})
+}
+
+// wrLabel finds the key and value by which operation at position from wrote what the
+// operation at position to read.
+func (a *analysis) wrLabel(from, to int32) (*keyState, int32) {
+	for _, r := range a.readsOf(to) {
+		if a.keys[r.key].info[r.val].writer == from {
+			return a.keys[r.key], r.val
+		}
+	}
+	panic(fmt.Sprintf("checker: no wr dependency from position %d to %d", from, to))
+}
+
+// wwLabel finds the key and consecutive values by which operation from wrote just
+// before operation to.
+func (a *analysis) wwLabel(from, to int32) (*keyState, int32, int32) {
+	for _, r := range a.sendsOf(to) {
+		k := a.keys[r.key]
+		if k.info[r.val].writer != to {
+			continue
+		}
+		// A value may represent several offsets (a duplicate): try each.
+		for i := 1; i < len(k.byIndex); i++ {
+			if k.byIndex[i] == r.val && k.info[k.byIndex[i-1]].writer == from {
+				return k, k.byIndex[i-1], r.val
+			}
+		}
+	}
+	panic(fmt.Sprintf("checker: no ww dependency from position %d to %d", from, to))
 }

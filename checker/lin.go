@@ -32,6 +32,9 @@ type linInput struct {
 	offsets []int64
 	vals    []uint64
 	key     *keyState // for descriptions
+	// one and oneVal back offsets and vals of an append without an allocation.
+	one    [1]int64
+	oneVal [1]uint64
 }
 
 // logArr is a log shared by every state that extends the same prefix: a state is
@@ -179,6 +182,14 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 		}
 		return o
 	}
+	var arena []linInput
+	newInput := func() *linInput {
+		if len(arena) == cap(arena) {
+			arena = make([]linInput, 0, 4096) // chunks: fewer, larger allocations
+		}
+		arena = arena[:len(arena)+1]
+		return &arena[len(arena)-1]
+	}
 	clients := map[int64]int{}
 	nextClient := 0
 	client := func(p int64) int {
@@ -251,7 +262,9 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 				}
 				// One append per record: another producer's record may land between two
 				// records of one send (int-send-skip), so they are not one atomic append.
-				in := &linInput{order: orderOf(r.key), offsets: []int64{off}, vals: []uint64{uint64(r.val)}, key: k}
+				in := newInput()
+				*in = linInput{order: orderOf(r.key), one: [1]int64{off}, oneVal: [1]uint64{uint64(r.val)}, key: k}
+				in.offsets, in.vals = in.one[:], in.oneVal[:]
 				*in.order = append(*in.order, off)
 				byKey[r.key] = append(byKey[r.key], porcupine.Operation{ClientId: cid, Input: in, Call: op.Time, Output: nil, Return: returnAt, Metadata: int64(op.Index)})
 			}
@@ -269,7 +282,8 @@ func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, ma
 			}
 			in := ins[r.key]
 			if in == nil {
-				in = &linInput{read: true, key: a.keys[r.key]}
+				in = newInput()
+				*in = linInput{read: true, key: a.keys[r.key]}
 				ins[r.key] = in
 				order = append(order, r.key)
 			}
@@ -313,6 +327,11 @@ func (a *analysis) linearizability() {
 		d := time.Until(deadline)
 		return d, d > 0
 	}
+	hists := make([][]porcupine.Operation, len(kids))
+	for i, kid := range kids {
+		hists[i] = byKey[kid]
+	}
+	byKey = nil
 	results := make([]porcupine.CheckResult, len(kids))
 	model := linModel()
 	work := make(chan int)
@@ -327,7 +346,10 @@ func (a *analysis) linearizability() {
 					results[i] = porcupine.Unknown
 					continue
 				}
-				results[i] = porcupine.CheckOperationsTimeout(model, byKey[kids[i]], d)
+				results[i] = porcupine.CheckOperationsTimeout(model, hists[i], d)
+				if results[i] != porcupine.Illegal {
+					hists[i] = nil // kept only to visualize; let the memory go
+				}
 			}
 		}()
 	}
@@ -356,7 +378,7 @@ func (a *analysis) linearizability() {
 			continue
 		}
 		kid := kids[i]
-		ops := byKey[kid]
+		ops := hists[i]
 		an := &Anomaly{Key: a.keys[kid].name}
 		file := ""
 		if a.opts.OutDir != "" {

@@ -249,17 +249,38 @@ func (s *Sim) Partition(groups ...[]node.ID) (PartitionID, error) {
 		for _, h := range groups[i+1:] {
 			for _, a := range g {
 				for _, b := range h {
-					c := s.linkTo(s.nodes[a], b).conn
-					if c.cuts == 0 {
-						s.reset(c, true, 0, 0)
-					}
-					c.cuts++
-					p.conns = append(p.conns, c)
+					s.cut(p, a, b)
 				}
 			}
 		}
 	}
 	return s.addPartition(p, fmt.Sprint(groups)), nil
+}
+
+// cut adds the connection between a and b to the symmetric partition p.
+func (s *Sim) cut(p *partition, a, b node.ID) {
+	c := s.linkTo(s.nodes[a], b).conn
+	if c.cuts == 0 {
+		s.reset(c, true, 0, 0)
+	}
+	c.cuts++
+	p.conns = append(p.conns, c)
+}
+
+// CutPairs is a symmetric partition of the listed node pairs only, for topologies
+// that groups cannot express, such as Jepsen's majorities ring (every node sees a
+// majority, no two see the same one). Each pair behaves as in Partition.
+func (s *Sim) CutPairs(pairs ...[2]node.ID) (PartitionID, error) {
+	for _, pr := range pairs {
+		if _, err := s.link(pr[0], pr[1]); err != nil {
+			return 0, err
+		}
+	}
+	p := &partition{}
+	for _, pr := range pairs {
+		s.cut(p, pr[0], pr[1])
+	}
+	return s.addPartition(p, fmt.Sprint(pairs)), nil
 }
 
 // PartitionOneWay blocks traffic from the nodes in from to the nodes in to. A TCP

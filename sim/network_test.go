@@ -345,3 +345,32 @@ func TestInboundNICQueuesMessagesFromAllSenders(t *testing.T) {
 	assert.Equal(t, ms(11), log[0].At, "latency, then 10ms through the receiving NIC")
 	assert.Equal(t, ms(21), log[1].At, "the second waits for the receiving NIC")
 }
+
+func TestCutPairsMajoritiesRing(t *testing.T) {
+	cfg := Config{Seed: 1, Network: NetworkConfig{Latency: ConstantLatency(ms(1))}}
+	w := newWorld(t, cfg, 5, NodeConfig{})
+	// Ring 0-1-2-3-4-0: each node keeps its two neighbours and itself, a majority.
+	var pairs [][2]node.ID
+	for i := node.ID(0); i < 5; i++ {
+		pairs = append(pairs, [2]node.ID{i, (i + 2) % 5})
+	}
+	pid, err := w.s.CutPairs(pairs...)
+	require.NoError(t, err)
+	for to := node.ID(1); to < 5; to++ {
+		w.send(0, to, int(to), 1)
+	}
+	w.run(ms(10))
+	got := map[node.ID]bool{}
+	for _, g := range w.log {
+		if g.Ev.Kind == node.Recv {
+			got[g.Node] = true
+		}
+	}
+	assert.Equal(t, map[node.ID]bool{1: true, 4: true}, got)
+	require.NoError(t, w.s.Heal(pid))
+	w.send(0, 2, 9, 1)
+	w.run(ms(20))
+	assert.Equal(t, []int{9}, w.recvs(2))
+	_, err = w.s.CutPairs([2]node.ID{0, 0})
+	assert.Error(t, err)
+}

@@ -307,11 +307,11 @@ type Payload string
 
 var payloadValues = []string{"random", "json", "log", "zeros"}
 
-func (Payload) syntax() string { return strings.Join(payloadValues, ", ") }
+func (Payload) syntax() string { return strings.Join(payloadValues, ", ") + " (text is read as log)" }
 
 // UnmarshalText reads a payload kind.
 func (p *Payload) UnmarshalText(b []byte) error {
-	v, err := enumValue(string(b), "payload", payloadValues, nil)
+	v, err := enumValue(string(b), "payload", payloadValues, map[string]string{"text": "log"})
 	*p = Payload(v)
 	return err
 }

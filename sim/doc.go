@@ -54,6 +54,8 @@
 //     one instant the keepalives and request timeouts by which Kafka peers notice); a
 //     Send across the cut is lost and answered with Disconnected after
 //     NetworkConfig.ConnectTimeout. Heal(id) removes one partition, HealAll all.
+//     Nodes in no group keep all their connections (a bridge); CutPairs cuts chosen
+//     pairs only (a majorities ring).
 //   - PartitionOneWay(from, to): TCP needs both directions, so each connection between
 //     the sides stalls as a whole: messages wait and flow in order when it heals (or
 //     the connection resets after NetworkConfig.StallTimeout).

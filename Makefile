@@ -2,8 +2,9 @@
 GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 20s
+SWEEP_SEEDS ?= 200
 
-.PHONY: help test bench lint fuzz build
+.PHONY: help test bench lint fuzz build demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -25,4 +26,7 @@ lint: ## gofmt check and go vet
 fuzz: ## run each fuzz target for FUZZTIME
 	@for spec in $$($(GO) test -list '^Fuzz' $(PKGS) 2>/dev/null | awk '/^Fuzz/{f[n++]=$$1} /^ok/{for(i=0;i<n;i++) print $$2":"f[i]; n=0}'); do \
 	  pkg=$${spec%%:*}; fn=$${spec##*:}; echo "== $$pkg $$fn"; \
-	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || exit 1; done
+
+demo: ## run the quickstart scenario end to end; its report lands in out/quickstart
+	$(GO) run ./cmd/logsim run scenarios/quickstart.yaml --out out/quickstart

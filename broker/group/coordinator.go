@@ -167,6 +167,9 @@ func (c *Coordinator) PartitionFor(groupID string) int32 {
 // Owns reports whether the coordinator serves groupID now.
 func (c *Coordinator) Owns(groupID string) bool { return c.loaded[c.PartitionFor(groupID)] }
 
+// Loaded reports whether partition p of __consumer_offsets is loaded.
+func (c *Coordinator) Loaded(p int32) bool { return c.loaded[p] }
+
 // LoadedPartitions lists the loaded partitions, sorted.
 func (c *Coordinator) LoadedPartitions() []int32 {
 	out := make([]int32, 0, len(c.loaded))

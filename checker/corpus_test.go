@@ -11,9 +11,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"logsim/checker/edn"
-	"logsim/checker/history"
 )
 
 // expectation is a corpus history's hand-written expected result.
@@ -49,12 +46,7 @@ func TestCorpus(t *testing.T) {
 			require.NoError(t, err, "every corpus history has an expectation")
 			var want expectation
 			require.NoError(t, json.Unmarshal(raw, &want))
-			var ops []history.Op
-			if strings.HasSuffix(file, ".edn") {
-				ops, err = edn.ReadFile(file)
-			} else {
-				ops, err = history.ReadFile(file)
-			}
+			ops, err := ReadFile(file)
 			require.NoError(t, err)
 			res, err := Check(ops, Options{WWDeps: want.Options.WWDeps, Allow: want.Options.Allow, Linearizability: true, Timeout: 20 * time.Second})
 			require.NoError(t, err)

@@ -4,15 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"logsim/checker"
-	"logsim/checker/edn"
-	"logsim/checker/history"
 )
 
 func init() {
@@ -65,13 +62,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return exitBadUser
 	}
 	path := fs.Arg(0)
-	var ops []history.Op
-	var err error
-	if strings.EqualFold(filepath.Ext(path), ".edn") {
-		ops, err = edn.ReadFile(path)
-	} else {
-		ops, err = history.ReadFile(path)
-	}
+	ops, err := checker.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "logsim check: %v\n", err)
 		return exitBadUser

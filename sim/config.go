@@ -169,10 +169,10 @@ type NetworkConfig struct {
 	// for Size/Bandwidth, and messages queue behind each other. 0 means unlimited
 	// (the default).
 	Bandwidth int64 `yaml:"bandwidth,omitempty"`
-	// ConnectTimeout is how long a Send across a symmetric partition, or to a node whose
-	// process is down, takes to fail with Disconnected (Kafka's
-	// socket.connection.setup.timeout.ms). Default 0: the sender learns after the
-	// round trip of a refused connection (two latency draws).
+	// ConnectTimeout is how long a Send across a symmetric partition takes to fail
+	// with Disconnected (Kafka's socket.connection.setup.timeout.ms, 10s). Default 0:
+	// after a round trip (two latency draws), as a refused connection; a Send to a node
+	// whose process is down is always refused after a round trip.
 	ConnectTimeout time.Duration `yaml:"connect-timeout,omitempty"`
 	// StallTimeout resets a connection stalled (one-way partition) for this long, as
 	// TCP gives up retransmitting. 0 (the default) keeps a stalled connection until

@@ -68,11 +68,12 @@
 // open connections produce Disconnected events.
 //
 // A process crash resets the node's connections and its peers get Disconnected after
-// one latency (the kernel's FIN or RST); a Send to a crashed node is refused (Disconnected after the connect
-// timeout, or a round trip when that is 0). A power loss tells no one: peers' Sends
-// are silently lost while the node is down, and after it restarts the first Send on an
-// old connection is lost and answered with Disconnected. A paused node's messages
-// wait for it. A Send to a node that has not started is lost.
+// one latency (the kernel's FIN or RST); a Send to the node while it is down is
+// refused: lost, and answered with Disconnected after a round trip. A power loss
+// tells no one: peers' Sends are silently lost while the node is down (they notice by
+// their own request timeouts), and after it restarts the first Send on an old
+// connection is lost and answered with Disconnected. A paused node's messages wait
+// for it. A Send to a node that has not started is lost.
 //
 // # Disk
 //

@@ -82,7 +82,7 @@ func (s *Sim) transmit(n *nodeState, to node.ID, m node.Message) {
 		if c.halfOpen == to {
 			c.halfOpen = node.None
 		}
-		s.notify(n.id, to, s.connectFailure(l))
+		s.notify(n.id, to, s.connectFailure(l, c.cuts > 0))
 		return
 	case c.halfOpen == n.id:
 		// n restarted after a power loss and opens a new connection; the peer's
@@ -97,9 +97,10 @@ func (s *Sim) transmit(n *nodeState, to node.ID, m node.Message) {
 	s.deliverAt(n, l, m, true)
 }
 
-// connectFailure is how long a failed connection attempt takes to report.
-func (s *Sim) connectFailure(l *link) time.Duration {
-	if t := s.cfg.Network.ConnectTimeout; t > 0 {
+// connectFailure is how long a failed connection attempt takes to report: a refusal
+// (RST) comes back after a round trip, an unreachable peer after the connect timeout.
+func (s *Sim) connectFailure(l *link, unreachable bool) time.Duration {
+	if t := s.cfg.Network.ConnectTimeout; unreachable && t > 0 {
 		return t
 	}
 	return l.latency.Sample(s.netRand) + l.latency.Sample(s.netRand)

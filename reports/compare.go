@@ -246,13 +246,9 @@ func (c *Comparison) codecParam() string {
 // throughput against p99 latency, bytes per codec and CPU per codec (per
 // configuration when no compression parameter was swept).
 func (c *Comparison) Plots() ([]Plot, error) {
-	var out []Plot
+	var jobs []renderJob
 	add := func(name string, p *plot.Plot) error {
-		r, err := renderPlot(name, p)
-		if err != nil {
-			return err
-		}
-		out = append(out, r)
+		jobs = append(jobs, func() (Plot, error) { return renderPlot(name, p) })
 		return nil
 	}
 	labels := make([]string, len(c.runs))
@@ -349,7 +345,7 @@ func (c *Comparison) Plots() ([]Plot, error) {
 	if err := add("compare-cpu-per-codec", p); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return renderAll(jobs)
 }
 
 func groupName(param string) string {

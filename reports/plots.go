@@ -2,11 +2,14 @@ package reports
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image/color"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"gonum.org/v1/plot"
@@ -368,18 +371,39 @@ func RunPlotNames(m *Metrics) []string {
 	return names
 }
 
+// renderJob draws one figure; jobs are independent, so they render in parallel.
+type renderJob func() (Plot, error)
+
+// renderAll runs the jobs on up to GOMAXPROCS goroutines and returns the plots in job
+// order (each plot's bytes depend only on its own job: the output is deterministic).
+func renderAll(jobs []renderJob) ([]Plot, error) {
+	out := make([]Plot, len(jobs))
+	errs := make([]error, len(jobs))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i], errs[i] = job()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RunPlots renders the figures of one run, in report order.
 func RunPlots(m *Metrics) ([]Plot, error) {
-	var out []Plot
+	var jobs []renderJob
 	add := func(name string, p *plot.Plot, err error) error {
 		if err != nil {
 			return fmt.Errorf("plot %s: %w", name, err)
 		}
-		r, err := renderPlot(name, p)
-		if err != nil {
-			return err
-		}
-		out = append(out, r)
+		jobs = append(jobs, func() (Plot, error) { return renderPlot(name, p) })
 		return nil
 	}
 
@@ -470,13 +494,13 @@ func RunPlots(m *Metrics) ([]Plot, error) {
 
 	// Broker utilization: CPU, network, disk.
 	if len(m.Brokers) > 0 {
-		r, err := brokerPlot(m)
+		ps, err := brokerPanels(m)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		jobs = append(jobs, func() (Plot, error) { return renderStack("brokers", "Broker utilization", ps) })
 	}
-	return out, nil
+	return renderAll(jobs)
 }
 
 // maxLagLines is the most per-partition lag lines a plot shows; beyond it the plot
@@ -539,8 +563,8 @@ func lagPlot(m *Metrics) (*plot.Plot, error) {
 	return p, nil
 }
 
-// brokerPlot stacks CPU, network and disk utilization per broker.
-func brokerPlot(m *Metrics) (Plot, error) {
+// brokerPanels builds the stacked CPU, network and disk utilization panels.
+func brokerPanels(m *Metrics) ([]*plot.Plot, error) {
 	type panel struct {
 		title string
 		get   func(b *BrokerMetrics) [][]float64
@@ -575,7 +599,7 @@ func brokerPlot(m *Metrics) (Plot, error) {
 					label = fmt.Sprintf("broker %d", b.ID)
 				}
 				if err := addLine(p, label, xys, i, si == 1); err != nil {
-					return Plot{}, fmt.Errorf("plot brokers: %w", err)
+					return nil, fmt.Errorf("plot brokers: %w", err)
 				}
 			}
 		}
@@ -586,7 +610,7 @@ func brokerPlot(m *Metrics) (Plot, error) {
 		headroom(p, 1.3)
 		ps = append(ps, p)
 	}
-	return renderStack("brokers", "Broker utilization", ps)
+	return ps, nil
 }
 
 func capitalize(s string) string {

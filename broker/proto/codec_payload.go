@@ -31,6 +31,12 @@ var words = []string{
 	"invoice", "delivery", "region", "status", "pending", "confirmed", "cancelled",
 }
 
+var syllables = []string{
+	"ka", "ri", "mo", "ten", "sul", "ba", "de", "fi", "gor", "hu", "lin", "ma", "ne", "op", "pra",
+	"qui", "ros", "sa", "tu", "vel", "wen", "xi", "yo", "zan", "al", "ber", "cor", "dun", "el", "fra",
+	"gin", "hal", "is", "jor", "kel", "lum", "mir", "nor", "ost", "pel", "ran", "sto", "tri", "ur",
+}
+
 var events = []string{"click", "view", "purchase", "refund", "login", "logout", "search", "add_to_cart"}
 
 // Payload appends the value bytes of a record to dst and returns the extended slice.
@@ -42,6 +48,16 @@ func Payload(kind PayloadKind, id int64, size int, dst []byte) []byte {
 	case PayloadText:
 		for len(dst)-start < size {
 			x := r.next()
+			if x>>60 < 7 {
+				// A made-up word of 1 to 4 syllables: prose has a long tail of
+				// rare words that a small vocabulary would not show.
+				for n := 1 + int(x>>20&3); n > 0; n-- {
+					dst = append(dst, syllables[x%uint64(len(syllables))]...)
+					x /= uint64(len(syllables))
+				}
+				dst = append(dst, ' ')
+				continue
+			}
 			// Square the uniform draw to skew towards the frequent words.
 			i := int((x & 0xffff) * (x & 0xffff) >> 32 * uint64(len(words)) >> 32)
 			dst = append(dst, words[i]...)

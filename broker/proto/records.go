@@ -116,9 +116,11 @@ type PayloadKind uint8
 const (
 	// PayloadRandom is incompressible pseudo-random bytes.
 	PayloadRandom PayloadKind = iota
-	// PayloadText is English-like words, compressing about 2-3x.
+	// PayloadText is English-like prose with a long tail of rare words: gzip and zstd
+	// compress it about 3x, lz4 and snappy about 1.7x.
 	PayloadText
-	// PayloadJSON is JSON objects with repeated field names, compressing about 4-6x.
+	// PayloadJSON is JSON objects with repeated field names: gzip and zstd compress it
+	// about 7x, lz4 and snappy about 4x.
 	PayloadJSON
 )
 

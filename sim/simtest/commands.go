@@ -18,6 +18,7 @@ import (
 //	producer NAME [acks=all] [idempotence=true] [retries=N] [linger=0s] [inflight=5]
 //	         [request-timeout=30s] [delivery-timeout=120s] [retry-backoff=100ms]
 //	         [batch-size=16384] [compression=none] [buffer-memory=N] [max-block=60s]
+//	         [payload=random|text|json] [sample-rate=0.01]
 //	produce NAME TOPIC/PARTITION values=1,2,3|values=1..5 [size=100] [key=K]
 //	results NAME                 completed sends since the last results
 //	run for=DURATION             advance virtual time; prints the observations
@@ -26,7 +27,7 @@ import (
 //	isolate NODE                 cut NODE from every other node
 //	heal                         remove every network partition
 //	clog FROM TO | unclog FROM TO | reset-connection A B
-//	print-log BROKER TOPIC/PARTITION
+//	print-log BROKER TOPIC/PARTITION [sizes]
 //	print-isr TOPIC/PARTITION    the controller's and every broker's view
 //	consume TOPIC/PARTITION [from=0] [via=BROKER]   a consumer Fetch
 //	events                       observations not yet printed
@@ -187,6 +188,10 @@ func (h *Harness) producer(cmd Command) (string, error) {
 			cfg.BufferMemory, err = strconv.ParseInt(a.Value, 10, 64)
 		case "max-block":
 			cfg.MaxBlock, err = time.ParseDuration(a.Value)
+		case "payload":
+			cfg.Payload, err = proto.ParsePayloadKind(a.Value)
+		case "sample-rate":
+			cfg.CompressionSampleRate, err = strconv.ParseFloat(a.Value, 64)
 		default:
 			return "", fmt.Errorf("producer: unknown argument %q", a.Key)
 		}
@@ -282,6 +287,9 @@ func (h *Harness) results(cmd Command) (string, error) {
 		}
 		if r.Result.Attempts > 1 {
 			line += fmt.Sprintf(" (attempts=%d)", r.Result.Attempts)
+		}
+		if r.Result.Blocked > 0 {
+			line += fmt.Sprintf(" blocked=%v", r.Result.Blocked)
 		}
 		out = append(out, line)
 	}
@@ -387,7 +395,12 @@ func (h *Harness) link(cmd Command) (string, error) {
 }
 
 func (h *Harness) printLog(cmd Command) (string, error) {
-	words := cmd.Words()
+	var words []string
+	for _, w := range cmd.Words() {
+		if w != "sizes" {
+			words = append(words, w)
+		}
+	}
 	if len(words) != 2 {
 		return "", fmt.Errorf("print-log wants a broker and a topic/partition")
 	}
@@ -413,7 +426,11 @@ func (h *Harness) printLog(cmd Command) (string, error) {
 	}
 	out := []string{fmt.Sprintf("%s %s: %s epoch=%d hw=%d leo=%d start=%d", words[0], tp, role, pi.LeaderEpoch, pi.HighWatermark, pi.LogEndOffset, pi.LogStartOffset)}
 	for _, bt := range pi.Batches {
-		out = append(out, "  "+bt.String())
+		line := "  " + bt.String()
+		if cmd.Has("sizes") {
+			line += fmt.Sprintf(" %s bytes=%d raw=%d", bt.Compression, bt.SizeBytes, proto.BatchHeaderSize+bt.UncompressedBytes())
+		}
+		out = append(out, line)
 	}
 	return strings.Join(out, "\n"), nil
 }

@@ -67,7 +67,6 @@ func (s *Sim) transmit(n *nodeState, to node.ID, m node.Message) {
 	l := s.linkTo(n, to)
 	c := l.conn
 	dst := s.nodes[to]
-	c.open = true
 	n.stats.MessagesSent++
 	n.stats.BytesSent += int64(m.Size())
 	switch {
@@ -90,6 +89,7 @@ func (s *Sim) transmit(n *nodeState, to node.ID, m node.Message) {
 		c.halfOpen = node.None
 		s.notify(to, n.id, 0)
 	}
+	c.open = true
 	if c.stalls > 0 || l.clogged {
 		l.held = append(l.held, m)
 		return

@@ -8,7 +8,10 @@ import (
 )
 
 // Histogram geometry shared by every latency metric: values in nanoseconds, 1 µs
-// discernible, up to one hour, 3 significant digits (0.1 % relative error).
+// discernible, up to one hour, 3 significant digits. As in any HdrHistogram, values
+// below 2048 × 512 ns (about 1 ms) are resolved to 512 ns (the power of two below the
+// lowest discernible value) and larger ones to 0.1 %; a reported value is the highest
+// value equivalent to the recorded one.
 const (
 	histLowest  = int64(time.Microsecond)
 	histHighest = int64(time.Hour)

@@ -15,9 +15,14 @@ func BenchmarkQueue(b *testing.B) {
 		q.push(time.Duration(r.Int64N(int64(time.Millisecond))), uint32(i))
 	}
 	b.ReportAllocs()
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		it := q.pop()
 		q.push(it.at+time.Duration(r.Int64N(int64(time.Millisecond))), it.slot())
+	}
+	b.StopTimer()
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }

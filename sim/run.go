@@ -80,7 +80,7 @@ const forever = time.Duration(1<<63 - 1)
 // there was one. Cancelled entries on the way are dropped; the clock follows them,
 // since the queue never goes back in time.
 func (s *Sim) step(limit time.Duration) bool {
-	for s.q.len() > 0 && s.q.peekAt() <= limit {
+	for s.q.len() > 0 && (limit == forever || s.q.peekAt() <= limit) {
 		it := s.q.pop()
 		s.now = it.at
 		idx := it.slot()

@@ -340,9 +340,14 @@ func (s *Sim) enqueue(t time.Duration, idx uint32) uint64 {
 	return key
 }
 
-// release frees slot idx; entries and ids that still name it go stale.
+// release frees slot idx; entries and ids that still name it go stale. Only the
+// references are cleared (for the garbage collector) and the identity: every kind of
+// event sets the plain fields it reads when it is made.
 func (s *Sim) release(idx uint32) {
-	s.slots[idx] = slot{next: s.free}
+	sl := &s.slots[idx]
+	sl.seq, sl.kind = 0, evFree
+	sl.msg, sl.err, sl.fn, sl.file = nil, nil, nil, nil
+	sl.next = s.free
 	s.free = idx
 	s.live--
 }

@@ -184,6 +184,21 @@ func (h *Harness) addClient(name string, pcfg *client.ProducerConfig) (node.ID, 
 	return id, nil
 }
 
+// Broker returns broker id's live Machine, nil while it is down.
+func (h *Harness) Broker(id node.ID) *broker.Broker { return h.broker(id) }
+
+// Client returns the client node called name, nil if there is none.
+func (h *Harness) Client(name string) *Client {
+	id, ok := h.clients[name]
+	if !ok {
+		return nil
+	}
+	return h.clientObjs[id]
+}
+
+// Controller returns the controller's live Machine, nil while it is down.
+func (h *Harness) Controller() *controller.Controller { return h.controller() }
+
 func (h *Harness) broker(id node.ID) *broker.Broker {
 	m, _ := h.Sim.Machine(id).(*broker.Broker)
 	return m

@@ -18,7 +18,8 @@ const (
 	// Uniform: uniform in [Min, Max].
 	Uniform LatencyKind = "uniform"
 	// Exponential: an exponential draw of mean Mean, raised to the floor Min and, when
-	// Max > 0, capped at Max (TigerBeetle's packet delay: max(min, Exp(mean))).
+	// Max > 0, capped at Max (TigerBeetle's packet delay: max(min, Exp(mean))). The draw
+	// is the same on every platform (see ExpFloat64).
 	Exponential LatencyKind = "exponential"
 	// Mixture: FoundationDB's network latency. With probability 1-SlowProbability
 	// uniform in [Min, Max] (the fast path); otherwise uniform in [Min, SlowMax] (the
@@ -116,7 +117,7 @@ func (l *Latency) Sample(r *rand.Rand) time.Duration {
 	case Uniform:
 		return uniform(r, l.Min, l.Max)
 	case Exponential:
-		d := time.Duration(r.ExpFloat64() * float64(l.Mean))
+		d := time.Duration(ExpFloat64(r) * float64(l.Mean))
 		d = max(d, l.Min)
 		if l.Max > 0 {
 			d = min(d, l.Max)

@@ -110,7 +110,7 @@ func gossipRun(t testing.TB, seed uint64, trace *bytes.Buffer) (uint64, *Sim) {
 // scheduleFaults draws a fault every 200ms on average from the "faults" stream.
 func scheduleFaults(s *Sim, n int, until time.Duration) {
 	r := s.Stream("faults")
-	for at := time.Duration(0); at < until; at += time.Duration(r.ExpFloat64() * float64(200*time.Millisecond)) {
+	for at := time.Duration(0); at < until; at += time.Duration(ExpFloat64(r) * float64(200*time.Millisecond)) {
 		kind, a, b := r.IntN(9), node.ID(r.IntN(n)), node.ID(r.IntN(n))
 		d := time.Duration(r.Int64N(int64(time.Second)))
 		s.At(at, func() {

@@ -1,6 +1,9 @@
 package sim
 
-import "math/rand/v2"
+import (
+	"math"
+	"math/rand/v2"
+)
 
 // Streams derives independent random streams from one master seed. A stream is named
 // ("network", "node/b1", "disk/b1", "faults", "workload/orders"); its PCG state depends
@@ -52,4 +55,33 @@ func splitmix64(x uint64) uint64 {
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)
+}
+
+// ExpFloat64 returns an exponentially distributed number with rate 1 (mean 1), drawn
+// from r. Unlike rand.ExpFloat64 it gives the same value on every machine: it uses only
+// IEEE-exact arithmetic (math.Exp and math.Log have assembly versions on amd64 whose
+// results depend on the CPU's features). Workloads and fault schedules that need
+// exponential gaps should use it too.
+func ExpFloat64(r *rand.Rand) float64 {
+	return -ln(1 - r.Float64()) // 1-Float64 is in (0, 1]
+}
+
+// ln is the natural logarithm of x > 0, computed with +, -, * and / only, each
+// rounded on its own (the conversions forbid fused multiply-adds), so that it is
+// bit-for-bit the same on every platform. Accurate to a few ulps.
+func ln(x float64) float64 {
+	m, e := math.Frexp(x) // x = m * 2^e, m in [0.5, 1)
+	if m < math.Sqrt2/2 {
+		m *= 2
+		e--
+	}
+	// ln(m) = 2 atanh(s) = 2 (s + s^3/3 + s^5/5 + ...), s = (m-1)/(m+1), |s| < 0.172.
+	s := (m - 1) / (m + 1)
+	s2 := float64(s * s)
+	sum, term := 0.0, s
+	for k := 1.0; k < 26; k += 2 {
+		sum = float64(sum + float64(term/k))
+		term = float64(term * s2)
+	}
+	return float64(2*sum) + float64(float64(e)*math.Ln2)
 }

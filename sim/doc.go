@@ -7,9 +7,9 @@
 // A two-node simulation:
 //
 //	s, err := sim.New(sim.Config{Seed: 1, Network: sim.DefaultNetworkConfig()})
-//	a, _ := s.AddNode("a", sim.NodeConfig{Cores: 2}, func() node.Machine { return &pinger{} })
 //	b, _ := s.AddNode("b", sim.NodeConfig{}, func() node.Machine { return &ponger{} })
-//	_ = s.Start()                 // Start(env, false) on every node
+//	a, _ := s.AddNode("a", sim.NodeConfig{Cores: 2}, func() node.Machine { return &pinger{peer: b} })
+//	err = s.Start()               // Start(env, false) on every node
 //	err = s.Run(10 * time.Second) // dispatch events up to 10s of virtual time
 //	fmt.Println(s.Machine(a).(*pinger).rounds, s.Fingerprint())
 //

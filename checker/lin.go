@@ -169,153 +169,160 @@ func linModel() porcupine.Model {
 	}
 }
 
-// linHistory builds each key's porcupine history.
-func (a *analysis) linHistory(st *LinStats) (map[int32][]porcupine.Operation, map[int32]bool) {
-	byKey := map[int32][]porcupine.Operation{}
-	skipKeys := map[int32]bool{}
-	orders := map[int32]*[]int64{}
-	orderOf := func(kid int32) *[]int64 {
-		o := orders[kid]
-		if o == nil {
-			o = new([]int64)
-			orders[kid] = o
-		}
-		return o
-	}
-	var arena []linInput
-	newInput := func() *linInput {
-		if len(arena) == cap(arena) {
-			arena = make([]linInput, 0, 4096) // chunks: fewer, larger allocations
-		}
-		arena = arena[:len(arena)+1]
-		return &arena[len(arena)-1]
-	}
-	clients := map[int64]int{}
-	nextClient := 0
-	client := func(p int64) int {
-		c, ok := clients[p]
-		if !ok {
-			c = nextClient
-			nextClient++
-			clients[p] = c
-		}
-		return c
-	}
+// linPlan lists, per key, the history positions that contribute porcupine operations:
+// send invokes (their completion, if any, says how they ended) and ok polls. Per-key
+// histories are built from it one at a time, so that only the partitions being
+// checked are in memory.
+type linPlan struct {
+	positions map[int32][]int32
+	skipKeys  map[int32]bool // keys written by transactions (not modelled)
+	clients   map[int64]int  // process -> porcupine client id
+	txns      int
+}
+
+func (a *analysis) linPlan() *linPlan {
+	pl := &linPlan{positions: map[int32][]int32{}, skipKeys: map[int32]bool{}, clients: map[int64]int{}}
 	for i := range a.ops {
 		op := &a.ops[i]
-		if op.Type == history.Event {
+		pos := int32(i)
+		switch {
+		case op.Type == history.Event:
+			continue
+		case op.F == history.FTxn && op.Type == history.Invoke:
+			pl.txns++
+			for _, r := range a.sendsOf(pos) {
+				pl.skipKeys[r.key] = true
+			}
+			continue
+		case op.F == history.FSend && op.Type == history.Invoke:
+		case op.F == history.FPoll && op.Type == history.OK:
+		default:
 			continue
 		}
-		if op.F == history.FTxn && op.Type == history.Invoke {
-			st.SkippedTxns++
-			for _, r := range a.sendsOf(int32(i)) {
-				skipKeys[r.key] = true
+		if _, ok := pl.clients[op.Process]; !ok {
+			pl.clients[op.Process] = len(pl.clients)
+		}
+		recs := a.sendsOf(pos)
+		if op.F == history.FPoll {
+			recs = a.readsOf(pos)
+		}
+		last := int32(-1)
+		for _, r := range recs {
+			if r.key != last && !slices.Contains(pl.positions[r.key][max(0, len(pl.positions[r.key])-1):], pos) {
+				pl.positions[r.key] = append(pl.positions[r.key], pos)
+			}
+			last = r.key
+		}
+	}
+	return pl
+}
+
+// linCounts are what building one partition's history counted.
+type linCounts struct {
+	settled, dropped int
+}
+
+// linHistory builds the porcupine history of one key.
+func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupine.Operation {
+	k := a.keys[kid]
+	order := new([]int64)
+	var out []porcupine.Operation
+	var inputs []linInput
+	newInput := func() *linInput {
+		if len(inputs) == cap(inputs) {
+			inputs = make([]linInput, 0, 1024) // chunks: fewer, larger allocations
+		}
+		inputs = inputs[:len(inputs)+1]
+		return &inputs[len(inputs)-1]
+	}
+	nextClient := len(pl.clients)
+	for _, pos := range pl.positions[kid] {
+		op := &a.ops[pos]
+		if op.F == history.FPoll {
+			in := newInput()
+			*in = linInput{read: true, key: k}
+			for _, r := range a.readsOf(pos) {
+				if r.key == kid && r.off >= 0 {
+					in.offsets = append(in.offsets, r.off)
+					in.vals = append(in.vals, uint64(r.val))
+				}
+			}
+			if len(in.offsets) > 0 {
+				out = append(out, porcupine.Operation{ClientId: pl.clients[op.Process], Input: in, Call: a.ops[a.invokeOf[pos]].Time, Return: op.Time, Metadata: op.Index})
 			}
 			continue
 		}
-		// Sends are taken from invokes so that pending ones (never completed) count.
-		if op.F == history.FSend && op.Type == history.Invoke {
-			c := a.complOf[i]
-			if c != noPos && a.ops[c].Type == history.Fail {
+		// A send: its completion says how it ended; a pending one is unknown.
+		c := a.complOf[pos]
+		if c != noPos && a.ops[c].Type == history.Fail {
+			continue // definitely not appended: dropped (a poll of it fails the check)
+		}
+		ok := c != noPos && a.ops[c].Type == history.OK
+		sends := a.sendsOf(pos)
+		if c != noPos {
+			sends = a.sendsOf(c)
+		}
+		for _, r := range sends {
+			if r.key != kid {
 				continue
 			}
-			done := &a.ops[i]
-			ok := c != noPos && a.ops[c].Type == history.OK
-			if c != noPos {
-				done = &a.ops[c]
+			vi := &k.info[r.val]
+			off := r.off
+			returnAt := int64(math.MaxInt64)
+			cid := pl.clients[op.Process]
+			if ok {
+				returnAt = a.ops[c].Time
 			}
-			sends := a.sendsOf(int32(i))
-			if c != noPos {
-				sends = a.sendsOf(c)
-			}
-			for _, r := range sends {
-				k := a.keys[r.key]
-				vi := &k.info[r.val]
-				off := r.off
-				returnAt := int64(math.MaxInt64)
-				if ok {
-					returnAt = done.Time
-				}
-				cid := client(op.Process)
-				if off < 0 || !ok {
-					// Settle from what was read: the record took effect at the offset a
-					// poll saw it, no later than that poll returned.
-					if vi.firstReader == noPos {
-						if !ok {
-							st.DroppedUnknown++
-						}
-						continue
-					}
-					ro := a.readOffset(vi.firstReader, k.name, vi.v)
-					if ro < 0 {
-						continue
-					}
-					if off < 0 {
-						off = ro
-					}
+			if off < 0 || !ok {
+				// Settle from what was read: the record took effect at the offset a poll
+				// saw it, no later than that poll returned.
+				if vi.firstReader == noPos {
 					if !ok {
-						st.SettledUnknown++
-						returnAt = max(a.ops[vi.firstReader].Time, op.Time)
-						cid = nextClient // a settled send may overlap its process's later ops
-						nextClient++
+						cnt.dropped++
 					}
+					continue
 				}
-				// One append per record: another producer's record may land between two
-				// records of one send (int-send-skip), so they are not one atomic append.
-				in := newInput()
-				*in = linInput{order: orderOf(r.key), one: [1]int64{off}, oneVal: [1]uint64{uint64(r.val)}, key: k}
-				in.offsets, in.vals = in.one[:], in.oneVal[:]
-				*in.order = append(*in.order, off)
-				byKey[r.key] = append(byKey[r.key], porcupine.Operation{ClientId: cid, Input: in, Call: op.Time, Output: nil, Return: returnAt, Metadata: int64(op.Index)})
+				ro := a.readOffset(vi.firstReader, k.name, vi.v)
+				if ro < 0 {
+					continue
+				}
+				if off < 0 {
+					off = ro
+				}
+				if !ok {
+					cnt.settled++
+					returnAt = max(a.ops[vi.firstReader].Time, op.Time)
+					cid = nextClient // a settled send may overlap its process's later ops
+					nextClient++
+				}
 			}
-			continue
-		}
-		if op.F != history.FPoll || op.Type != history.OK {
-			continue
-		}
-		inv := a.invokeOf[i]
-		ins := map[int32]*linInput{}
-		var order []int32
-		for _, r := range a.readsOf(int32(i)) {
-			if r.off < 0 {
-				continue
-			}
-			in := ins[r.key]
-			if in == nil {
-				in = newInput()
-				*in = linInput{read: true, key: a.keys[r.key]}
-				ins[r.key] = in
-				order = append(order, r.key)
-			}
-			in.offsets = append(in.offsets, r.off)
-			in.vals = append(in.vals, uint64(r.val))
-		}
-		for _, kid := range order {
-			byKey[kid] = append(byKey[kid], porcupine.Operation{ClientId: client(op.Process), Input: ins[kid], Call: a.ops[inv].Time, Output: nil, Return: op.Time, Metadata: int64(op.Index)})
+			// One append per record: another producer's record may land between two
+			// records of one send (int-send-skip), so they are not one atomic append.
+			in := newInput()
+			*in = linInput{order: order, one: [1]int64{off}, oneVal: [1]uint64{uint64(r.val)}, key: k}
+			in.offsets, in.vals = in.one[:], in.oneVal[:]
+			*order = append(*order, off)
+			out = append(out, porcupine.Operation{ClientId: cid, Input: in, Call: op.Time, Return: returnAt, Metadata: op.Index})
 		}
 	}
-	for _, o := range orders {
-		sort.Slice(*o, func(i, j int) bool { return (*o)[i] < (*o)[j] })
-		*o = slices.Compact(*o)
-	}
-	return byKey, skipKeys
+	sort.Slice(*order, func(i, j int) bool { return (*order)[i] < (*order)[j] })
+	*order = slices.Compact(*order)
+	return out
 }
 
 // linearizability runs porcupine on each partition, in parallel, within the timeout.
 func (a *analysis) linearizability() {
 	st := &LinStats{}
 	a.res.Stats.Linearizability = st
-	byKey, skipKeys := a.linHistory(st)
+	pl := a.linPlan()
+	st.SkippedTxns = pl.txns
 	var kids []int32
-	for kid, ops := range byKey {
-		if skipKeys[kid] || len(ops) == 0 {
-			continue
+	for kid := range pl.positions {
+		if !pl.skipKeys[kid] {
+			kids = append(kids, kid)
 		}
-		kids = append(kids, kid)
-		st.Operations += len(ops)
 	}
 	sort.Slice(kids, func(i, j int) bool { return a.keys[kids[i]].name < a.keys[kids[j]].name })
-	st.Partitions = len(kids)
 	var deadline time.Time
 	if a.opts.Timeout > 0 {
 		deadline = time.Now().Add(a.opts.Timeout)
@@ -327,12 +334,10 @@ func (a *analysis) linearizability() {
 		d := time.Until(deadline)
 		return d, d > 0
 	}
-	hists := make([][]porcupine.Operation, len(kids))
-	for i, kid := range kids {
-		hists[i] = byKey[kid]
-	}
-	byKey = nil
 	results := make([]porcupine.CheckResult, len(kids))
+	sizes := make([]int, len(kids))
+	counts := make([]linCounts, len(kids))
+	illegal := make([][]porcupine.Operation, len(kids)) // kept to visualize
 	model := linModel()
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -341,14 +346,16 @@ func (a *analysis) linearizability() {
 		go func() {
 			defer wg.Done()
 			for i := range work {
+				h := a.linHistory(pl, kids[i], &counts[i])
+				sizes[i] = len(h)
 				d, ok := remaining()
 				if !ok {
 					results[i] = porcupine.Unknown
 					continue
 				}
-				results[i] = porcupine.CheckOperationsTimeout(model, hists[i], d)
-				if results[i] != porcupine.Illegal {
-					hists[i] = nil // kept only to visualize; let the memory go
+				results[i] = porcupine.CheckOperationsTimeout(model, h, d)
+				if results[i] == porcupine.Illegal {
+					illegal[i] = h
 				}
 			}
 		}()
@@ -360,6 +367,13 @@ func (a *analysis) linearizability() {
 	wg.Wait()
 	verdict := LinOK
 	for i, r := range results {
+		if sizes[i] == 0 {
+			continue
+		}
+		st.Partitions++
+		st.Operations += sizes[i]
+		st.SettledUnknown += counts[i].settled
+		st.DroppedUnknown += counts[i].dropped
 		name := a.keys[kids[i]].name
 		switch r {
 		case porcupine.Illegal:
@@ -378,7 +392,7 @@ func (a *analysis) linearizability() {
 			continue
 		}
 		kid := kids[i]
-		ops := hists[i]
+		ops := illegal[i]
 		an := &Anomaly{Key: a.keys[kid].name}
 		file := ""
 		if a.opts.OutDir != "" {

@@ -115,15 +115,15 @@ const NoProcess int64 = -1
 //	fault                 Fault
 //	crash                 none (null)
 type Op struct {
-	Index   int64  // position in the history: 0, 1, 2, ...
-	Time    int64  // virtual nanoseconds since the run began
-	Process int64  // logical client; NoProcess for events
-	Type    Type   // invoke, ok, fail, info or event
-	F       string // operation or event name
-	Error   string // Kafka error name of a fail or info completion
-	Group   string // consumer group of poll, commit and subscribe
-
-	SeekToBeginning bool // assign: rewind every assigned partition
+	Index   int64 // position in the history: 0, 1, 2, ...
+	Time    int64 // virtual nanoseconds since the run began
+	Process int64 // logical client; NoProcess for events
+	Type    Type  // invoke, ok, fail, info or event
+	// SeekToBeginning (assign) rewinds every assigned partition.
+	SeekToBeginning bool
+	F               string // operation or event name
+	Error           string // Kafka error name of a fail or info completion
+	Group           string // consumer group of poll, commit and subscribe
 
 	Mops      []Mop           // send, poll, txn
 	Keys      []string        // assign (keys), subscribe (topics)
@@ -146,11 +146,11 @@ const (
 // ["send", key, [offset, value]], ["poll"] or ["poll", {key: [[offset, value], ...]}].
 type Mop struct {
 	Kind   MopKind
+	pair   bool         // send was written as [offset, value]
 	Key    string       // send: the partition written
 	Value  Value        // send: the record value
 	Offset int64        // send: the offset the record got, or NoOffset
 	Reads  []KeyRecords // poll completion: records per key, keys in the order written
-	pair   bool         // send was written as [offset, value]
 }
 
 // Pair reports whether a send micro-operation carried an [offset, value] pair (all

@@ -35,6 +35,9 @@ type Broker struct {
 	brokerEpoch int64 // 0 until registered
 	registered  bool
 	halted      bool
+	// registerTimer and heartbeatTimer are set while their (single) timer runs.
+	registerTimer  bool
+	heartbeatTimer bool
 
 	// The metadata image, as pushed by the controller.
 	metaOffset int64
@@ -153,10 +156,12 @@ func (b *Broker) recv(from node.ID, m node.Message) {
 func (b *Broker) timer(t node.Timer) {
 	switch t.Kind {
 	case timerRegister:
+		b.registerTimer = false
 		if !b.registered {
 			b.register()
 		}
 	case timerHeartbeat:
+		b.heartbeatTimer = false
 		b.heartbeat()
 	case timerRetention:
 		b.applyRetention()
@@ -201,7 +206,8 @@ func (b *Broker) disconnected(peer node.ID) {
 				r.PendingISR = nil
 			}
 		}
-		if !b.registered {
+		if !b.registered && !b.registerTimer {
+			b.registerTimer = true
 			b.env.After(b.cfg.BrokerHeartbeatInterval/2, node.Timer{Kind: timerRegister})
 		}
 	}

@@ -17,9 +17,14 @@ import (
 	"logsim/broker/proto"
 )
 
+// register sends a BrokerRegistration and keeps one retry timer running until it is
+// answered.
 func (b *Broker) register() {
 	b.send(b.cfg.Controller, &proto.BrokerRegistrationRequest{BrokerID: b.id, IncarnationID: b.incarnation, PreviousBrokerEpoch: -1})
-	b.env.After(b.cfg.BrokerHeartbeatInterval, node.Timer{Kind: timerRegister})
+	if !b.registerTimer {
+		b.registerTimer = true
+		b.env.After(b.cfg.BrokerHeartbeatInterval, node.Timer{Kind: timerRegister})
+	}
 }
 
 func (b *Broker) handleRegistrationResponse(m *proto.BrokerRegistrationResponse) {
@@ -32,12 +37,16 @@ func (b *Broker) handleRegistrationResponse(m *proto.BrokerRegistrationResponse)
 	b.heartbeat()
 }
 
+// heartbeat sends a BrokerHeartbeat; one timer chain repeats it.
 func (b *Broker) heartbeat() {
 	if !b.registered {
 		return
 	}
 	b.send(b.cfg.Controller, &proto.BrokerHeartbeatRequest{BrokerID: b.id, BrokerEpoch: b.brokerEpoch, MetadataOffset: b.metaOffset})
-	b.env.After(b.cfg.BrokerHeartbeatInterval, node.Timer{Kind: timerHeartbeat})
+	if !b.heartbeatTimer {
+		b.heartbeatTimer = true
+		b.env.After(b.cfg.BrokerHeartbeatInterval, node.Timer{Kind: timerHeartbeat})
+	}
 }
 
 func (b *Broker) handleHeartbeatResponse(m *proto.BrokerHeartbeatResponse) {

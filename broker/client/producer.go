@@ -99,6 +99,8 @@ type prodBatch struct {
 	epoch    int16
 	seq      int32 // -1 until first sent
 	maybe    bool  // an attempt may have appended it
+	order    int64 // creation order: the order of the partition's queue
+	stale    bool  // in flight under a producer id given up since
 	wire     *proto.RecordBatch
 }
 
@@ -110,6 +112,10 @@ type prodPart struct {
 	queue    []*prodBatch
 	inflight int
 	nextSeq  int32
+	// staleInflight counts batches in flight under a producer id given up since;
+	// the partition sends nothing under the new id until they are resolved, so that
+	// its records keep their order.
+	staleInflight int
 }
 
 type prodRequest struct {
@@ -141,6 +147,8 @@ type Producer struct {
 	corr       int64
 	corrBase   int64
 	blockSeq   int64
+	batchSeq   int64
+	needReset  bool
 	pid        int64
 	epoch      int16
 	pidCorr    int64
@@ -291,7 +299,8 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 		b = ps.queue[k-1]
 	} else {
 		n := p.cfg.BatchSize/size + 1
-		b = &prodBatch{tp: tp, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1, pid: proto.NoProducerID,
+		p.batchSeq++
+		b = &prodBatch{tp: tp, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1, pid: proto.NoProducerID, order: p.batchSeq,
 			recs: make([]proto.Record, 0, n), dones: make([]func(Result), 0, n)}
 		ps.queue = append(ps.queue, b)
 		p.armExpiry(b.deadline)

@@ -111,6 +111,10 @@ func (p *Producer) armExpiry(t time.Duration) {
 // drain sends every ready batch whose leader has in-flight room, one batch per
 // partition per request, as Kafka's sender does, until nothing more can go.
 func (p *Producer) drain() {
+	if p.needReset {
+		p.needReset = false
+		p.resetProducerID()
+	}
 	if p.cfg.EnableIdempotence && p.pid == proto.NoProducerID {
 		p.initProducerID()
 		return
@@ -184,6 +188,9 @@ func (p *Producer) requestFor(leader node.ID) *prodDraft {
 // ready says whether b, at the head of its partition's queue, may go now, and if not,
 // when it will be (0: when something else happens).
 func (p *Producer) ready(ps *prodPart, b *prodBatch, now time.Duration) (bool, time.Duration) {
+	if ps.staleInflight > 0 {
+		return false, 0 // wait for the previous session's batches
+	}
 	if b.attempts > 0 {
 		if p.cfg.EnableIdempotence && ps.inflight > 0 {
 			return false, 0 // retries go alone, in sequence order
@@ -271,7 +278,12 @@ func (p *Producer) finishRequest(r *prodRequest) {
 	p.env.Cancel(r.timer)
 	p.perNode[r.to]--
 	for _, b := range r.batches {
-		p.parts[b.tp].inflight--
+		ps := p.parts[b.tp]
+		ps.inflight--
+		if b.stale {
+			b.stale = false
+			ps.staleInflight--
+		}
 	}
 }
 
@@ -338,18 +350,22 @@ func (p *Producer) batchResult(b *prodBatch, err proto.ErrorCode, base int64, na
 		p.meta.RequestUpdate()
 	}
 	retriable := err.Retriable()
-	if err == proto.OUT_OF_ORDER_SEQUENCE_NUMBER && p.cfg.EnableIdempotence && p.earlierUnresolved(b) {
+	if (err == proto.OUT_OF_ORDER_SEQUENCE_NUMBER || err == proto.UNKNOWN_PRODUCER_ID) && p.cfg.EnableIdempotence && p.earlierUnresolved(b) {
 		// An earlier batch of the partition failed and will be retried first: this
 		// one is out of order only because of it.
 		retriable = true
 	}
 	if p.cfg.EnableIdempotence && b.pid != p.pid {
-		retriable = false // sent under a producer id we have given up
+		// Sent under a producer id given up since. If no attempt can have appended
+		// it, it starts over in the new session; otherwise its fate is unknown.
+		if !b.maybe && (retriable || err == proto.OUT_OF_ORDER_SEQUENCE_NUMBER || err == proto.UNKNOWN_PRODUCER_ID) {
+			b.wire, b.seq = nil, -1
+			p.retryOrComplete(b, name, true)
+			return
+		}
+		retriable = false
 	}
 	p.retryOrComplete(b, name, retriable)
-	if !retriable && p.cfg.EnableIdempotence && (err == proto.OUT_OF_ORDER_SEQUENCE_NUMBER || err == proto.INVALID_PRODUCER_EPOCH || err == proto.UNKNOWN_PRODUCER_ID) && b.pid == p.pid {
-		p.resetProducerID()
-	}
 }
 
 // earlierUnresolved reports whether a batch of b's partition with a lower sequence is
@@ -379,7 +395,9 @@ func (p *Producer) retryOrComplete(b *prodBatch, err string, retriable bool) {
 		ps := p.parts[b.tp]
 		i := 0
 		if p.cfg.EnableIdempotence {
-			for i < len(ps.queue) && ps.queue[i].wire != nil && ps.queue[i].seq < b.seq {
+			// Back in creation order, which is sequence order: retries of a session
+			// keep their sequences, so the broker sees no gap.
+			for i < len(ps.queue) && ps.queue[i].order < b.order {
 				i++
 			}
 		}
@@ -398,7 +416,6 @@ func (p *Producer) retryOrComplete(b *prodBatch, err string, retriable bool) {
 func (p *Producer) expire() {
 	now := p.env.Now()
 	var next time.Duration
-	reset := false
 	for _, tp := range p.partList {
 		ps := p.parts[tp]
 		n := 0
@@ -411,9 +428,6 @@ func (p *Producer) expire() {
 				}
 				continue
 			}
-			if b.wire != nil && p.cfg.EnableIdempotence {
-				reset = true // its sequence is now unresolved
-			}
 			outcome := Fail
 			if b.maybe {
 				outcome = Info
@@ -423,9 +437,6 @@ func (p *Producer) expire() {
 		clear(ps.queue[n:])
 		ps.queue = ps.queue[:n]
 	}
-	if reset {
-		p.resetProducerID()
-	}
 	if next > 0 {
 		p.armExpiry(next)
 	}
@@ -434,6 +445,11 @@ func (p *Producer) expire() {
 
 // complete reports b's outcome to every record's callback and frees its memory.
 func (p *Producer) complete(b *prodBatch, outcome Outcome, base int64, err string) {
+	if outcome != OK && p.cfg.EnableIdempotence && b.wire != nil && b.pid == p.pid && b.pid != proto.NoProducerID {
+		// Its sequence numbers are now a hole the broker will never see filled: the
+		// session cannot go on (Kafka bumps the epoch, KIP-360).
+		p.needReset = true
+	}
 	switch outcome {
 	case OK:
 		p.stats.Acked += int64(len(b.recs))
@@ -491,25 +507,36 @@ func (p *Producer) handleInitProducerID(m *proto.InitProducerIdResponse) {
 }
 
 // resetProducerID starts a new idempotent session after a sequence could not be
-// resolved (a gap the broker refused, an expired batch): batches queued for a retry
-// under the old id are completed (their fate is unknown), batches never sent get new
-// sequences, and a new producer id is requested.
+// resolved (a gap the broker refused, a sent batch that failed or expired). Queued
+// batches that no attempt can have appended start over under the new id with new
+// sequences; those that may have been appended complete as info (resending them could
+// duplicate them). Batches in flight under the old id are marked stale, and their
+// partitions wait for them before sending under the new id.
 func (p *Producer) resetProducerID() {
 	p.pid, p.epoch = proto.NoProducerID, 0
-	for _, tp := range p.partList {
-		ps := p.parts[tp]
+	for _, ps := range p.partSt {
 		ps.nextSeq = 0
 		n := 0
 		for _, b := range ps.queue {
-			if b.wire != nil {
+			if b.wire != nil && b.maybe {
 				p.complete(b, Info, -1, proto.OUT_OF_ORDER_SEQUENCE_NUMBER.String())
 				continue
 			}
+			b.wire, b.seq = nil, -1
 			ps.queue[n] = b
 			n++
 		}
 		clear(ps.queue[n:])
 		ps.queue = ps.queue[:n]
 	}
+	for _, r := range p.inflight {
+		for _, b := range r.batches {
+			if !b.stale {
+				b.stale = true
+				p.parts[b.tp].staleInflight++
+			}
+		}
+	}
+	p.needReset = false
 	p.initProducerID()
 }

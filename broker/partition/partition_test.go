@@ -219,7 +219,9 @@ func TestProducerState(t *testing.T) {
 	p := NewProducers()
 	dup, err := p.Check(idem(7, 0, 5, 2, 0))
 	assert.Nil(t, dup)
-	assert.Equal(t, proto.NONE, err, "unknown producer: any sequence")
+	assert.Equal(t, proto.UNKNOWN_PRODUCER_ID, err, "unknown producer: must start at 0")
+	_, err = p.Check(idem(7, 0, 0, 2, 0))
+	assert.Equal(t, proto.NONE, err)
 	base := int64(0)
 	for seq := int32(0); seq < 14; seq += 2 {
 		b := idem(7, 0, seq, 2, base)

@@ -35,14 +35,20 @@ func NewProducers() *Producers { return &Producers{m: map[int64]*producerEntry{}
 // does before appending. It returns dup set to the cached batch when the batch is a
 // retry of one already appended (the leader answers with the original offsets), or an
 // error: INVALID_PRODUCER_EPOCH for an older epoch, OUT_OF_ORDER_SEQUENCE_NUMBER for a
-// gap. A producer with no state is accepted at any sequence (its state may have been
-// lost with a truncated or retained log).
+// gap, UNKNOWN_PRODUCER_ID for a producer without state whose batch does not start at
+// sequence 0.
 func (p *Producers) Check(b *proto.RecordBatch) (dup *BatchMeta, err proto.ErrorCode) {
 	if !b.Idempotent() {
 		return nil, proto.NONE
 	}
 	e := p.m[b.ProducerID]
 	if e == nil || len(e.batches) == 0 {
+		// A producer this replica knows nothing of (new, or its state was truncated
+		// away) must start at sequence 0; anything else may follow a batch this log
+		// never got (KIP-360's UNKNOWN_PRODUCER_ID).
+		if b.BaseSequence != 0 {
+			return nil, proto.UNKNOWN_PRODUCER_ID
+		}
 		return nil, proto.NONE
 	}
 	if b.ProducerEpoch < e.epoch {

@@ -61,14 +61,31 @@ func TestRandomFaultsKeepAcknowledgedRecords(t *testing.T) {
 		seeds = 4
 	}
 	for seed := 1; seed <= seeds; seed++ {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { randomFaults(t, uint64(seed)) })
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { randomFaults(t, uint64(seed), false) })
 	}
 }
 
-func randomFaults(t *testing.T, seed uint64) {
-	h, err := simtest.NewHarness(parseLine(fmt.Sprintf("cluster brokers=3 seed=%d min-isr=2 lag=5s session=3s", seed)))
+// TestRandomPowerLossWithFsyncKeepsAcknowledgedRecords adds power losses (with torn
+// writes) to the faults, on a topic with flush.messages=1: fsync before counting a
+// write closes the all-replica power-loss hole (checking.md 3.2, last rows).
+func TestRandomPowerLossWithFsyncKeepsAcknowledgedRecords(t *testing.T) {
+	seeds := 12
+	if testing.Short() {
+		seeds = 4
+	}
+	for seed := 1; seed <= seeds; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { randomFaults(t, uint64(seed), true) })
+	}
+}
+
+func randomFaults(t *testing.T, seed uint64, power bool) {
+	torn, flush := "", ""
+	if power {
+		torn, flush = " torn=1", " flush.messages=1"
+	}
+	h, err := simtest.NewHarness(parseLine(fmt.Sprintf("cluster brokers=3 seed=%d min-isr=2 lag=5s session=3s%s", seed, torn)))
 	require.NoError(t, err)
-	mustRun(t, h, "create-topic orders partitions=2 rf=3")
+	mustRun(t, h, "create-topic orders partitions=2 rf=3"+flush)
 	mustRun(t, h, "producer p1 acks=all request-timeout=3s delivery-timeout=20s")
 	rng := rand.New(rand.NewPCG(seed, 7))
 	brokers := []string{"b1", "b2", "b3"}
@@ -85,7 +102,11 @@ func randomFaults(t *testing.T, seed uint64) {
 		case 0:
 			b := brokers[rng.IntN(3)]
 			if !down[b] {
-				mustRun(t, h, "crash "+b)
+				if power && rng.IntN(2) == 0 {
+					mustRun(t, h, "power-fail "+b)
+				} else {
+					mustRun(t, h, "crash "+b)
+				}
 				down[b] = true
 			}
 		case 1:
@@ -101,6 +122,15 @@ func randomFaults(t *testing.T, seed uint64) {
 			mustRun(t, h, "isolate "+b)
 		case 3:
 			mustRun(t, h, "heal")
+		case 5:
+			if power { // every replica loses power at once
+				for _, b := range brokers {
+					if !down[b] {
+						mustRun(t, h, "power-fail "+b)
+						down[b] = true
+					}
+				}
+			}
 		case 4:
 			b := brokers[rng.IntN(3)]
 			if !down[b] {

@@ -104,6 +104,7 @@ func gossipRun(t testing.TB, seed uint64, trace *bytes.Buffer) (uint64, *Sim) {
 	require.NoError(t, s.Start())
 	scheduleFaults(s, n, 20*time.Second)
 	require.NoError(t, s.Run(20*time.Second))
+	require.NoError(t, s.checkInvariants())
 	return s.Fingerprint(), s
 }
 

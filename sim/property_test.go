@@ -78,6 +78,7 @@ func TestConnectionsNeverReorderUnderFaults(t *testing.T) {
 			}
 		}
 		require.NoError(t, s.Run(6*time.Second), "seed %d", seed)
+		require.NoError(t, s.checkInvariants(), "seed %d", seed)
 		require.Greater(t, s.TotalStats().MessagesReceived, int64(1000))
 	}
 }

@@ -390,3 +390,45 @@ func (s *Sim) guard(fn func()) (err error) {
 	fn()
 	return nil
 }
+
+// checkInvariants verifies the slab's bookkeeping between events: every slot is free
+// or holds a scheduled event, live counts the latter, and the free list holds the
+// former exactly once. Tests call it after long randomized runs.
+func (s *Sim) checkInvariants() error {
+	used := 0
+	for i := range s.slots {
+		sl := &s.slots[i]
+		if sl.kind == evFree {
+			continue
+		}
+		used++
+		if sl.seq == 0 {
+			return fmt.Errorf("slot %d (kind %d) is in use without a sequence", i, sl.kind)
+		}
+	}
+	if used != s.live {
+		return fmt.Errorf("%d slots in use, but %d events counted live", used, s.live)
+	}
+	free := 0
+	for idx := s.free; idx != noSlot; idx = s.slots[idx].next {
+		if s.slots[idx].kind != evFree {
+			return fmt.Errorf("slot %d on the free list holds an event", idx)
+		}
+		if free++; free > len(s.slots) {
+			return fmt.Errorf("free list has a cycle")
+		}
+	}
+	if free+used != len(s.slots) {
+		return fmt.Errorf("%d free + %d used != %d slots", free, used, len(s.slots))
+	}
+	held := 0
+	for _, n := range s.nodes {
+		if n != nil {
+			held += n.backlogLen()
+		}
+	}
+	if s.q.len()+held < s.live {
+		return fmt.Errorf("queue and backlogs hold %d entries, fewer than %d live events", s.q.len()+held, s.live)
+	}
+	return nil
+}

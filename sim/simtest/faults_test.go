@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"logsim/broker/client"
-	"logsim/broker/node"
 	"logsim/broker/proto"
 	"logsim/sim/simtest"
 )
@@ -61,8 +60,29 @@ func TestRandomFaultsKeepAcknowledgedRecords(t *testing.T) {
 		seeds = 4
 	}
 	for seed := 1; seed <= seeds; seed++ {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { randomFaults(t, uint64(seed), false) })
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { randomFaults(t, uint64(seed), false, true) })
 	}
+}
+
+// TestRandomFaultsWithoutIdempotence: retries without idempotence may duplicate
+// (allowed), but acks=all with min.insync.replicas=2 still loses nothing.
+func TestRandomFaultsWithoutIdempotence(t *testing.T) {
+	seeds := 8
+	if testing.Short() {
+		seeds = 3
+	}
+	for seed := 1; seed <= seeds; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { randomFaults(t, uint64(seed), false, false) })
+	}
+}
+
+// TestSameSeedSameRun: a run is a function of its seed.
+func TestSameSeedSameRun(t *testing.T) {
+	a := randomFaults(t, 5, true, true)
+	b := randomFaults(t, 5, true, true)
+	c := randomFaults(t, 6, true, true)
+	require.Equal(t, a, b)
+	require.NotEqual(t, a, c)
 }
 
 // TestRandomPowerLossWithFsyncKeepsAcknowledgedRecords adds power losses (with torn
@@ -74,11 +94,12 @@ func TestRandomPowerLossWithFsyncKeepsAcknowledgedRecords(t *testing.T) {
 		seeds = 4
 	}
 	for seed := 1; seed <= seeds; seed++ {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { randomFaults(t, uint64(seed), true) })
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { randomFaults(t, uint64(seed), true, true) })
 	}
 }
 
-func randomFaults(t *testing.T, seed uint64, power bool) {
+// randomFaults runs one seed and returns the run's fingerprint.
+func randomFaults(t *testing.T, seed uint64, power, idempotent bool) uint64 {
 	torn, flush := "", ""
 	if power {
 		torn, flush = " torn=1", " flush.messages=1"
@@ -86,7 +107,7 @@ func randomFaults(t *testing.T, seed uint64, power bool) {
 	h, err := simtest.NewHarness(parseLine(fmt.Sprintf("cluster brokers=3 seed=%d min-isr=2 lag=5s session=3s%s", seed, torn)))
 	require.NoError(t, err)
 	mustRun(t, h, "create-topic orders partitions=2 rf=3"+flush)
-	mustRun(t, h, "producer p1 acks=all request-timeout=3s delivery-timeout=20s")
+	mustRun(t, h, fmt.Sprintf("producer p1 acks=all request-timeout=3s delivery-timeout=20s idempotence=%v", idempotent))
 	rng := rand.New(rand.NewPCG(seed, 7))
 	brokers := []string{"b1", "b2", "b3"}
 	down := map[string]bool{}
@@ -193,7 +214,7 @@ func randomFaults(t *testing.T, seed uint64, power bool) {
 		require.Equal(t, logs[0], logs[2], "%s: replicas agree", tp)
 		seen := map[int64]bool{}
 		for _, v := range logs[0] {
-			require.False(t, seen[v], "%s: value %d duplicated", tp, v)
+			require.False(t, seen[v] && idempotent, "%s: value %d duplicated", tp, v)
 			seen[v] = true
 			_, bad := failed[v]
 			require.False(t, bad, "%s: value %d completed as fail (%s) but is in the log", tp, v, failed[v])
@@ -219,5 +240,5 @@ func randomFaults(t *testing.T, seed uint64, power bool) {
 	}
 	t.Logf("seed %d: %d ok, %d fail, %d info %v; fingerprint %x", seed, ok, fail, info, errs, h.Sim.Fingerprint())
 	require.Greater(t, ok, 0)
-	_ = node.None
+	return h.Sim.Fingerprint()
 }

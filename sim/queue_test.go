@@ -98,3 +98,29 @@ func sortRef(ref []refEvent) {
 		return ref[a].at < ref[b].at || (ref[a].at == ref[b].at && ref[a].seq < ref[b].seq)
 	})
 }
+
+// Many events for one instant, consumed while more arrive: the front of the
+// same-instant bucket is reclaimed and the order stays insertion order.
+func TestQueueSameInstantBacklogStaysOrdered(t *testing.T) {
+	var q queue
+	next := uint32(0)
+	for i := 0; i < 2000; i++ {
+		q.push(5, next)
+		next++
+	}
+	want := uint32(0)
+	for round := 0; round < 5; round++ {
+		for i := 0; i < 1500; i++ {
+			it := q.pop()
+			require.Equal(t, want, it.slot())
+			require.Equal(t, time.Duration(5), it.at)
+			want++
+		}
+		for i := 0; i < 1500; i++ {
+			q.push(5, next)
+			next++
+		}
+	}
+	require.Equal(t, 2000, q.len())
+	require.LessOrEqual(t, cap(q.buckets[0]), 8192, "the bucket did not grow without bound")
+}

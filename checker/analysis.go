@@ -546,8 +546,8 @@ func (a *analysis) expired(k *keyState, ids []int32, logStart int64) {
 	}
 	a.add(TypeExpiredUnconsumed, &Anomaly{
 		Key: k.name, Count: ptr(len(ids)), Values: vals, LogStart: ptr(logStart),
-		Explanation: fmt.Sprintf("%d records of %s (values %s) were never read before retention moved the log start to offset %d: deleted by policy, not lost.",
-			len(ids), k.name, joinValues(vals, 8), logStart),
+		Explanation: fmt.Sprintf("%s of %s (values %s) were never read before retention moved the log start to offset %d: deleted by policy, not lost.",
+			plural(len(ids), "record"), k.name, joinValues(vals, 8), logStart),
 	})
 }
 
@@ -576,8 +576,8 @@ func (a *analysis) unseen(k *keyState) {
 	sortValues(unseen)
 	an := &Anomaly{
 		Key: k.name, Count: ptr(len(unseen)), Values: unseen, Time: ptr(lastTime),
-		Explanation: fmt.Sprintf("%d acknowledged records of %s were never returned by any poll (values %s); the last of them was acknowledged at %s.",
-			len(unseen), k.name, joinValues(unseen, 8), fmtTime(lastTime)),
+		Explanation: fmt.Sprintf("On %s, %s never returned by any poll (values %s); the last was acknowledged at %s.",
+			k.name, plural(len(unseen), "acknowledged record was", "acknowledged records were"), joinValues(unseen, 8), fmtTime(lastTime)),
 	}
 	if len(unseen) > 1000 {
 		an.Values = unseen[:1000]
@@ -637,6 +637,18 @@ func atOffset(o int64) string {
 
 func sortValues(vs []history.Value) {
 	sort.Slice(vs, func(i, j int) bool { return vs[i].Compare(vs[j]) < 0 })
+}
+
+// plural says "1 record" or "2 records"; with a third argument, it chooses between
+// the two forms given ("1 record was", "2 records were").
+func plural(n int, one string, many ...string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	if len(many) > 0 {
+		return fmt.Sprintf("%d %s", n, many[0])
+	}
+	return fmt.Sprintf("%d %ss", n, one)
 }
 
 func joinValues(vs []history.Value, limit int) string {

@@ -41,7 +41,7 @@ func ExampleCheck() {
 	//   - Value 1 was acknowledged at offset 0 of orders/0 by process 0's send (index 1, invoked at 1µs, ok at 2µs), but no poll ever returned it, although polls read past it (e.g. process 1's poll (index 5, invoked at 5µs, ok at 6µs) read offset 1): an acknowledged write was lost.
 	//
 	// unseen: 1 (error)
-	//   - 1 acknowledged records of orders/0 were never returned by any poll (values 1); the last of them was acknowledged at 2µs.
+	//   - On orders/0, 1 acknowledged record was never returned by any poll (values 1); the last was acknowledged at 2µs.
 	//
-	// 3 operations (0 pending), 0 events, 1 keys, 1 records read.
+	// 3 operations (0 pending), 0 events, 1 key, 1 record read.
 }

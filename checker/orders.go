@@ -223,15 +223,15 @@ func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
 		skipped := k.skippedValues(i, i2, maxSkippedListed)
 		a.add(TypePollSkip, &Anomaly{
 			Key: k.name, Delta: ptr(delta), Skipped: skipped, Ops: ops, Excused: excuse,
-			Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), skipping %d records known to exist (values %s)%s.",
-				a.ops[pos].Process, k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), delta-1, joinValues(skipped, 8), excuseText(excuse)),
+			Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), skipping %s known to exist (values %s)%s.",
+				a.ops[pos].Process, k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), plural(delta-1, "record"), joinValues(skipped, 8), excuseText(excuse)),
 		})
 		return
 	}
 	a.add(TypeNonmonotonicPoll, &Anomaly{
 		Key: k.name, Values: []history.Value{k.info[v].v, k.info[v2].v}, Delta: ptr(delta), Ops: ops, Excused: excuse,
-		Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), going back %d records without a new assignment%s.",
-			a.ops[pos].Process, k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), 1-delta, excuseText(excuse)),
+		Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), going back %s without a new assignment%s.",
+			a.ops[pos].Process, k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), plural(1-delta, "record"), excuseText(excuse)),
 	})
 }
 
@@ -291,12 +291,12 @@ func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 		if delta > 1 {
 			skipped := k.skippedValues(i, i2, maxSkippedListed)
 			t := TypeIntSendSkip
-			text := fmt.Sprintf("Within %s, consecutive sends to %s of values %s and %s landed at offsets %d and %d, with %d other records in between (values %s).",
-				a.describe(pos), k.name, values[0], values[1], k.offsets[i], k.offsets[i2], delta-1, joinValues(skipped, 8))
+			text := fmt.Sprintf("Within %s, consecutive sends to %s of values %s and %s landed at offsets %d and %d, with %s from others in between (values %s).",
+				a.describe(pos), k.name, values[0], values[1], k.offsets[i], k.offsets[i2], plural(delta-1, "record"), joinValues(skipped, 8))
 			if isRead {
 				t = TypeIntPollSkip
-				text = fmt.Sprintf("Within %s, consecutive reads of %s returned values %s (offset %d) and %s (offset %d), skipping %d records known to exist (values %s).",
-					a.describe(pos), k.name, values[0], k.offsets[i], values[1], k.offsets[i2], delta-1, joinValues(skipped, 8))
+				text = fmt.Sprintf("Within %s, consecutive reads of %s returned values %s (offset %d) and %s (offset %d), skipping %s known to exist (values %s).",
+					a.describe(pos), k.name, values[0], k.offsets[i], values[1], k.offsets[i2], plural(delta-1, "record"), joinValues(skipped, 8))
 			}
 			a.add(t, &Anomaly{Key: k.name, Values: values, Delta: ptr(delta), Skipped: skipped, Op: ptr(a.ops[pos].Index), Explanation: text})
 			continue
@@ -396,8 +396,9 @@ type keyAck struct {
 }
 
 // groups checks at-least-once delivery of each consumer group that commits offsets:
-// every record from the group's start up to its final committed offset must have
-// been returned to some member. It also counts redeliveries.
+// every record from the group's start up to its final committed offset that some
+// consumer read must have been returned to some member of the group. It also counts
+// redeliveries.
 func (a *analysis) groups() {
 	type gk struct {
 		group string
@@ -492,7 +493,9 @@ func (a *analysis) groups() {
 		var vals []history.Value
 		for i := sort.Search(len(k.offsets), func(i int) bool { return k.offsets[i] >= start }); i < len(k.offsets) && k.offsets[i] < c.last; i++ {
 			o := k.offsets[i]
-			if got[o] == 0 {
+			// Only records some consumer did read: a record nobody ever read is a
+			// lost-write or unseen matter, not this group's.
+			if got[o] == 0 && k.info[k.byIndex[i]].okRead {
 				offs = append(offs, o)
 				vals = append(vals, k.info[k.byIndex[i]].v)
 			}
@@ -506,8 +509,8 @@ func (a *analysis) groups() {
 		}
 		a.add(TypeGroupLoss, &Anomaly{
 			Group: g.group, Key: k.name, Count: ptr(n), Offsets: offs, Values: vals, Op: ptr(a.ops[c.pos].Index),
-			Explanation: fmt.Sprintf("Consumer group %q committed offset %d of %s (%s), but no member of the group ever received %d records below it (offsets %s; values %s): the group skipped them.",
-				g.group, c.last, k.name, a.describe(c.pos), n, joinInts(offs, 8), joinValues(vals, 8)),
+			Explanation: fmt.Sprintf("Consumer group %q committed offset %d of %s (%s), but no member of the group ever received %s below it (offsets %s; values %s): the group skipped them.",
+				g.group, c.last, k.name, a.describe(c.pos), plural(n, "record"), joinInts(offs, 8), joinValues(vals, 8)),
 		})
 	}
 }

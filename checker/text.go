@@ -77,7 +77,7 @@ func (r *Result) WriteText(w io.Writer, perType int) error {
 		}
 	}
 	s := r.Stats
-	fmt.Fprintf(&b, "\n%d operations (%d pending), %d events, %d keys, %d records read.\n", s.Ops, s.Pending, s.Events, s.Keys, s.RecordsRead)
+	fmt.Fprintf(&b, "\n%s (%d pending), %s, %s, %s read.\n", plural(s.Ops, "operation"), s.Pending, plural(s.Events, "event"), plural(s.Keys, "key"), plural(s.RecordsRead, "record"))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -28,7 +28,9 @@
 // Every random draw comes from a named stream derived from (seed, name): "node/<name>"
 // is a node's Env.Rand, "disk/<name>" its disk's faults and latencies, "network" the
 // link latencies. Other packages take "faults" and "workload/<name>" through Stream.
-// Adding a node or a workload does not change the draws of any other stream.
+// Adding a node or a workload does not change the draws of any other stream. Draws are
+// the same on every platform; ExpFloat64 replaces rand.ExpFloat64, whose slow path
+// goes through math.Exp and math.Log (assembly on amd64, CPU-dependent).
 //
 // # CPU
 //
@@ -46,8 +48,9 @@
 // Nodes (clients included) talk over connections. Each direction of a connection is a
 // FIFO link: a message first waits for the sender's NIC (NodeConfig.NICBandwidth),
 // then for the link's bandwidth queue, then takes a latency draw (Latency: constant,
-// uniform, exponential with a floor, or FoundationDB's fast/slow mixture), and is
-// never delivered before the previous message of the link. Faults:
+// uniform, exponential with a floor, or FoundationDB's fast/slow mixture), then goes
+// through the receiver's NIC, and is never delivered before the previous message of
+// the link. SetLink overrides one link's latency and bandwidth. Faults:
 //
 //   - Partition(groups...): a symmetric cut. Open connections across it are reset at
 //     once (in-flight messages lost, Disconnected at both ends: this compresses into

@@ -49,6 +49,11 @@ type disk struct {
 	gen       uint32 // bumped by power loss: operations in flight are lost
 	ops       node.OpID
 
+	// Writeback: the files that were dirty when the pending writeback was scheduled,
+	// and how many entries each held then.
+	dirty        []flushMark
+	flushPending bool
+
 	full  bool          // fault: every append fails with ErrDiskFull
 	ioErr float64       // fault: probability that an operation fails with ErrIO
 	slow  time.Duration // fault: added to every operation
@@ -84,6 +89,9 @@ func (d *disk) Append(name string, e node.Entry) node.OpID {
 		f.bytes += size
 		d.used += size
 		d.n.stats.DiskBytesWritten += size
+		if d.n.cfg.Disk.Writeback > 0 && !d.flushPending {
+			d.scheduleWriteback()
+		}
 	}
 	cost := d.n.cfg.Disk.OpLatency.Sample(d.rnd) + serialize(size, d.n.cfg.Disk.Bandwidth)
 	return d.complete(opAppend, nil, 0, err, cost)
@@ -233,9 +241,48 @@ func (s *Sim) diskComplete(sl *slot) {
 	}
 }
 
+// flushMark is a dirty file and its length when the writeback was scheduled.
+type flushMark struct {
+	f *file
+	n int
+}
+
+// scheduleWriteback notes the dirty files and schedules their writeback.
+func (d *disk) scheduleWriteback() {
+	d.dirty = d.dirty[:0]
+	for _, name := range d.Files() {
+		if f := d.files[name]; !f.prefix || len(f.cache) > len(f.durable) || !f.durableExists {
+			d.dirty = append(d.dirty, flushMark{f, len(f.cache)})
+		}
+	}
+	if len(d.dirty) == 0 {
+		return
+	}
+	d.flushPending = true
+	s := d.n.s
+	sl, idx := s.alloc(evWriteback, d.n.id)
+	sl.epoch = d.gen
+	s.enqueue(later(s.now, d.n.cfg.Disk.Writeback), idx)
+}
+
+// writeback makes durable what the dirty files held when it was scheduled, as a Sync
+// would, then looks again if there is newer dirty data.
+func (d *disk) writeback() {
+	d.flushPending = false
+	for _, m := range d.dirty {
+		if f := m.f; f.exists && d.files[f.name] == f {
+			f.durable = f.cache[:min(m.n, len(f.cache))]
+			f.prefix, f.durableExists = true, true
+		}
+	}
+	d.scheduleWriteback()
+}
+
 // powerLoss leaves only durable state, with perhaps one torn entry per file.
 func (d *disk) powerLoss() {
 	d.gen++
+	d.flushPending = false
+	d.dirty = d.dirty[:0]
 	d.busyUntil = d.n.s.now
 	d.used = 0
 	names := make([]string, 0, len(d.files))

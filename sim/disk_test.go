@@ -280,3 +280,33 @@ func TestReadResultIsNotOverwrittenByTruncateAndAppend(t *testing.T) {
 		assert.Equal(t, 1, es[1].Data)
 	})
 }
+
+func TestWritebackMakesOldDataDurable(t *testing.T) {
+	disk := DiskProfile{Writeback: 30 * time.Second}
+	for _, c := range []struct {
+		lossAt time.Duration
+		want   []int
+	}{
+		{10 * time.Second, []int{}},      // not written back yet
+		{31 * time.Second, []int{1}},     // entry 1 is 30s old at the first look
+		{61 * time.Second, []int{1, 2}},  // entry 2 (appended at 20s) at the second
+		{200 * time.Second, []int{1, 2}}, // nothing left to write back
+	} {
+		w := newWorld(t, Config{Seed: 1}, 1, NodeConfig{Disk: disk})
+		w.do(0, func(env node.Env) { env.Disk().Append("log", entry(1, 10)) })
+		w.run(20 * time.Second)
+		w.do(0, func(env node.Env) { env.Disk().Append("log", entry(2, 10)) })
+		w.run(c.lossAt)
+		require.NoError(t, w.s.PowerLoss(0))
+		require.NoError(t, w.s.Restart(0))
+		got := contents(t, w, 0, "log")
+		if got == nil {
+			got = []int{}
+		}
+		assert.Equal(t, c.want, got, "power loss at %v", c.lossAt)
+		quiet, err := w.s.RunUntilQuiescent(time.Hour)
+		require.NoError(t, err)
+		assert.True(t, quiet, "the writeback stops when nothing is dirty")
+	}
+	assert.ErrorContains(t, DiskProfile{Writeback: -1}.Validate("d"), "d.writeback")
+}

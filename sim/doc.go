@@ -84,7 +84,8 @@
 // not bytes. Append, Truncate and Delete change the page cache at once (Read sees them
 // synchronously); the operation then enters the node's device queue (per-op latency
 // plus size over bandwidth, or the fsync latency for Sync) and completes as a DiskDone
-// event. A completed Sync makes the page cache as of the call durable. A process crash
+// event. A completed Sync makes the page cache as of the call durable; so does the
+// kernel's own writeback of old dirty data (DiskProfile.Writeback). A process crash
 // keeps the page cache (and issued operations still complete); a power loss keeps only
 // durable entries, drops files whose creation was never synced, and with
 // DiskProfile.TornWriteProbability keeps the first unsynced entry torn: Size cut to a

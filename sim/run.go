@@ -125,6 +125,12 @@ func (s *Sim) run(idx uint32, sl *slot) {
 	case evStall:
 		s.stallExpired(sl)
 		s.release(idx)
+	case evWriteback:
+		d, gen := s.nodes[sl.node].disk, sl.epoch
+		s.release(idx)
+		if d.gen == gen {
+			d.writeback()
+		}
 	default:
 		panic(s.assertf("queue entry of unknown kind %d", sl.kind))
 	}

@@ -25,6 +25,7 @@ const (
 	evCallback          // a kernel callback (At)
 	evWake              // a busy or resumed node takes events from its backlog
 	evStall             // a stalled connection's StallTimeout expires
+	evWriteback         // the kernel writes a disk's old dirty pages back
 )
 
 // slot is the payload of one queued event. Slots live in a slab and are reused through

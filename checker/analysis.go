@@ -141,6 +141,8 @@ type analysis struct {
 	keyID    map[string]int32
 	res      *Result
 	faults   []int32 // positions of fault events
+	// maxInstances bounds the instances kept per anomaly type.
+	maxInstances int
 	// Every send micro-operation and every record returned by a poll, with its key
 	// and value ids resolved once, in history order: the analyses iterate these
 	// instead of looking values up again.
@@ -168,7 +170,23 @@ func (a *analysis) key(name string) *keyState {
 }
 
 func (a *analysis) add(t string, an *Anomaly) {
-	a.res.Anomalies[t] = append(a.res.Anomalies[t], an)
+	a.res.Stats.AnomalyCounts[t]++
+	list := a.res.Anomalies[t]
+	if len(list) >= a.maxInstances {
+		// Keep the first instances, but never drop one that counts against validity
+		// in favour of an excused one.
+		if an.Excused != "" {
+			return
+		}
+		for i := len(list) - 1; i >= 0; i-- {
+			if list[i].Excused != "" {
+				list[i] = an
+				return
+			}
+		}
+		return
+	}
+	a.res.Anomalies[t] = append(list, an)
 }
 
 // Check judges a history. The history must be structurally valid (as the Reader and
@@ -188,6 +206,13 @@ func Check(ops []history.Op, opts Options) (*Result, error) {
 		keyID: make(map[string]int32),
 		res:   &Result{Anomalies: map[string][]*Anomaly{}, Linearizable: LinSkipped},
 	}
+	a.maxInstances = opts.MaxInstances
+	if a.maxInstances == 0 {
+		a.maxInstances = DefaultMaxInstances
+	} else if a.maxInstances < 0 {
+		a.maxInstances = int(^uint(0) >> 1)
+	}
+	a.res.Stats.AnomalyCounts = map[string]int{}
 	a.res.Stats.Pending = len(val.Pending())
 	a.res.Stats.AnalysisMillis = map[string]int64{}
 	timed := func(name string, fn func()) {

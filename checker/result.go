@@ -103,7 +103,14 @@ type Options struct {
 	// OutDir, when set, receives porcupine's HTML visualization of every partition
 	// found not linearizable.
 	OutDir string
+	// MaxInstances bounds the instances kept per anomaly type (0: DefaultMaxInstances;
+	// negative: no bound). Stats.AnomalyCounts always has the full counts.
+	MaxInstances int
 }
+
+// DefaultMaxInstances is the default bound on instances kept per anomaly type, so
+// that a badly broken run of millions of operations gives a result people can read.
+const DefaultMaxInstances = 10000
 
 // Linearizability verdicts.
 const (
@@ -190,12 +197,15 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 
 // Stats are figures about the history and the check.
 type Stats struct {
-	Ops             int            `json:"ops"`
-	Events          int            `json:"events"`
-	Keys            int            `json:"keys"`
-	Sends           map[string]int `json:"sends"`
-	Polls           map[string]int `json:"polls"`
-	Pending         int            `json:"pending"`
+	Ops     int            `json:"ops"`
+	Events  int            `json:"events"`
+	Keys    int            `json:"keys"`
+	Sends   map[string]int `json:"sends"`
+	Polls   map[string]int `json:"polls"`
+	Pending int            `json:"pending"`
+	// AnomalyCounts counts every instance found per type, including any beyond
+	// Options.MaxInstances.
+	AnomalyCounts   map[string]int `json:"anomaly_counts"`
 	RecordsRead     int            `json:"records_read"`
 	Redeliveries    map[string]int `json:"redeliveries,omitempty"`
 	Linearizability *LinStats      `json:"linearizability,omitempty"`

@@ -61,13 +61,16 @@ func (r *Result) WriteText(w io.Writer, perType int) error {
 		case counted < len(list):
 			status = fmt.Sprintf("error; %d excused", len(list)-counted)
 		}
-		fmt.Fprintf(&b, "\n%s: %d (%s)\n", t, len(list), status)
+		total := max(r.Stats.AnomalyCounts[t], len(list))
+		fmt.Fprintf(&b, "\n%s: %d (%s)\n", t, total, status)
 		for i, an := range list {
 			if perType > 0 && i == perType {
-				fmt.Fprintf(&b, "  ... and %d more (--json lists them all)\n", len(list)-perType)
 				break
 			}
 			fmt.Fprintf(&b, "  - %s\n", an.Explanation)
+		}
+		if shown := min(len(list), perType); perType > 0 && total > shown {
+			fmt.Fprintf(&b, "  ... and %d more (--json lists %d)\n", total-shown, len(list))
 		}
 	}
 	if lin := r.Stats.Linearizability; lin != nil && len(lin.Visualizations) > 0 {

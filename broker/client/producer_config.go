@@ -31,8 +31,9 @@ type ProducerConfig struct {
 	CompressionType proto.Compression
 	// Payload is how the record values' bytes are generated (a logsim setting).
 	Payload proto.PayloadKind
-	// CompressionSampleRate is the fraction of batches compressed for real; the rest
-	// take the measured ratio (a logsim setting). Default 0.01; 1 compresses all.
+	// CompressionSampleRate is the fraction of batches compressed for real after the
+	// first proto.WarmUp of each codec and payload kind; the rest take the measured
+	// ratio (a logsim setting). Default 0.001; 1 compresses all.
 	CompressionSampleRate float64
 	// MaxInFlightRequestsPerConnection is max.in.flight.requests.per.connection.
 	// Default 5 (at most 5 with idempotence).
@@ -82,7 +83,7 @@ func DefaultProducerConfig(bootstrap ...node.ID) ProducerConfig {
 		Linger:                           5 * time.Millisecond,
 		BufferMemory:                     32 << 20,
 		MaxBlock:                         60 * time.Second,
-		CompressionSampleRate:            0.01,
+		CompressionSampleRate:            0.001,
 		MaxInFlightRequestsPerConnection: 5,
 		Retries:                          math.MaxInt32,
 		RetryBackoff:                     100 * time.Millisecond,

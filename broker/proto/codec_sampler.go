@@ -4,9 +4,9 @@ import (
 	"math"
 )
 
-// Sampler decides a batch's compressed size: it compresses every Nth batch for real (the
-// first one always) and scales the others by the ratio measured so far for the same
-// codec and payload kind.
+// Sampler decides a batch's compressed size: it compresses the first WarmUp batches of
+// each codec and payload kind for real, then every Nth (N = 1/Rate), and scales the
+// others by the ratio measured so far for the same codec and payload kind.
 type Sampler struct {
 	// Rate is the fraction of batches compressed for real, in (0, 1]; 1 compresses all.
 	Rate float64
@@ -18,6 +18,10 @@ type Sampler struct {
 	sumIn  [5][3]float64 // raw bytes of sampled batches
 	sumOut [5][3]float64 // compressed bytes of sampled batches
 }
+
+// WarmUp is how many batches of each codec and payload kind a Sampler compresses for
+// real before it starts sampling, so that the ratio is measured before it is used.
+const WarmUp = 8
 
 // NewSampler returns a Sampler compressing the given fraction of batches.
 func NewSampler(rate float64) *Sampler { return &Sampler{Rate: rate} }
@@ -48,7 +52,7 @@ func (s *Sampler) Size(b *RecordBatch) (Outcome, error) {
 	if s.Rate > 0 && s.Rate < 1 {
 		every = uint64(math.Round(1 / s.Rate))
 	}
-	if n%every != 0 && s.sumIn[c][k] > 0 {
+	if n >= WarmUp && n%every != 0 && s.sumIn[c][k] > 0 {
 		ratio := s.sumOut[c][k] / s.sumIn[c][k]
 		return Outcome{RecordsBytes: int(math.Ceil(float64(raw) * ratio)), RawBytes: raw}, nil
 	}

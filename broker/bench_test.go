@@ -61,7 +61,7 @@ func (c *loadClient) fill() {
 }
 
 // BenchmarkProduceReplicate measures the broker path end to end on the simulator:
-// 3 brokers, one topic with 3 partitions and replication factor 3, acks=all, lz4,
+// 3 brokers, one topic with 12 partitions (4 led by each broker) and replication factor 3, acks=all, lz4,
 // 1 KiB records in batches of about 16 KiB, nobody consuming. records/s is simulated
 // acknowledged records per wall-clock second.
 func BenchmarkProduceReplicate(b *testing.B) {

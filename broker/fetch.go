@@ -47,7 +47,8 @@ func (b *Broker) handleFetch(from node.ID, m *proto.FetchRequest) {
 			b.touch(r)
 			moved := r.FollowerFetched(m.ReplicaID, p.FetchOffset, now)
 			b.hwMaybeMoved(r, moved)
-			if r.CanJoinISR(m.ReplicaID) {
+			// Like Kafka, only propose brokers the metadata shows as unfenced.
+			if br, ok := b.brokers[m.ReplicaID]; ok && !br.Fenced && r.CanJoinISR(m.ReplicaID) {
 				b.env.Logf("%s: follower %d caught up at %d, expanding ISR", r.TP, m.ReplicaID, p.FetchOffset)
 				b.alterISR(r, append(slices.Clone(r.State.ISR), m.ReplicaID))
 			}

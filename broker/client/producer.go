@@ -316,10 +316,7 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 	}
 	b.bytes += size
 	p.bufferUsed += int64(size)
-	if blocked > 0 {
-		p.stats.BlockedSends++
-		p.stats.BlockedTime += blocked
-	}
+	p.stats.BlockedTime += blocked
 	// Drain on the transitions that make a batch ready (it filled up, or a second
 	// batch started behind it), not on every record of a backed-up queue.
 	return p.cfg.Linger == 0 || (b.bytes >= p.cfg.BatchSize && b.bytes-size < p.cfg.BatchSize) || (len(b.recs) == 1 && len(ps.queue) == 2)
@@ -359,7 +356,8 @@ func (p *Producer) unblock() {
 		p.blocked[0] = nil
 		p.blocked = p.blocked[1:]
 		p.env.Cancel(bs.timer)
-		p.admit(bs.rec, bs.done, max(now-bs.at, 1))
+		p.stats.BlockedSends++
+		p.admit(bs.rec, bs.done, now-bs.at)
 	}
 	p.drain()
 }

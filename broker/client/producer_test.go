@@ -1,0 +1,206 @@
+package client
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"logsim/broker/node"
+	"logsim/broker/proto"
+)
+
+// fakeEnv is a hand-driven Env: tests deliver responses and fire timers themselves.
+type fakeEnv struct {
+	now    time.Duration
+	sent   []sentMsg
+	timers []node.Timer
+	rnd    *rand.Rand
+}
+
+type sentMsg struct {
+	to node.ID
+	m  node.Message
+}
+
+func newFakeEnv() *fakeEnv { return &fakeEnv{rnd: rand.New(rand.NewPCG(1, 2))} }
+
+func (e *fakeEnv) ID() node.ID        { return 100 }
+func (e *fakeEnv) Now() time.Duration { return e.now }
+func (e *fakeEnv) After(d time.Duration, t node.Timer) node.TimerID {
+	e.timers = append(e.timers, t)
+	return node.TimerID(len(e.timers))
+}
+func (e *fakeEnv) Cancel(node.TimerID)             {}
+func (e *fakeEnv) Send(to node.ID, m node.Message) { e.sent = append(e.sent, sentMsg{to, m}) }
+func (e *fakeEnv) Disk() node.Disk                 { return nil }
+func (e *fakeEnv) Rand() *rand.Rand                { return e.rnd }
+func (e *fakeEnv) Charge(time.Duration)            {}
+func (e *fakeEnv) Logf(format string, args ...any) {}
+func (e *fakeEnv) take() []sentMsg                 { s := e.sent; e.sent = nil; return s }
+func (e *fakeEnv) fire(p *Producer, kind int32) bool {
+	for i, t := range e.timers {
+		if t.Kind == kind {
+			e.timers = append(e.timers[:i], e.timers[i+1:]...)
+			return p.Handle(node.Event{Kind: node.TimerFired, Timer: t})
+		}
+	}
+	return false
+}
+
+// setup returns a producer whose metadata says topic t has n partitions, all led by
+// broker 1, and (with idempotence) a producer id.
+func setup(t *testing.T, cfg ProducerConfig, n int) (*Producer, *fakeEnv) {
+	env := newFakeEnv()
+	p := NewProducer(env, cfg)
+	p.Send(Record{Topic: "t", Partition: -1, Value: 0, Size: 10}, nil) // asks for metadata
+	var req *proto.MetadataRequest
+	for _, s := range env.take() {
+		if m, ok := s.m.(*proto.MetadataRequest); ok {
+			req = m
+		}
+	}
+	require.NotNil(t, req)
+	tm := proto.TopicMetadata{Name: "t"}
+	for i := 0; i < n; i++ {
+		tm.Partitions = append(tm.Partitions, proto.PartitionMetadata{Partition: int32(i), Leader: 1, LeaderEpoch: 0})
+	}
+	require.True(t, p.Handle(node.Event{Kind: node.Recv, From: 1, Msg: &proto.MetadataResponse{Correlation: req.Correlation, Brokers: []int32{1}, Topics: []proto.TopicMetadata{tm}}}))
+	if cfg.EnableIdempotence {
+		for _, s := range env.take() {
+			if m, ok := s.m.(*proto.InitProducerIdRequest); ok {
+				p.Handle(node.Event{Kind: node.Recv, From: 1, Msg: &proto.InitProducerIdResponse{Correlation: m.Correlation, ProducerID: 7}})
+			}
+		}
+	}
+	return p, env
+}
+
+func produceRequests(env *fakeEnv) []*proto.ProduceRequest {
+	var out []*proto.ProduceRequest
+	for _, s := range env.take() {
+		if m, ok := s.m.(*proto.ProduceRequest); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestKeyedRecordsFollowMurmur2AndKeylessStick(t *testing.T) {
+	cfg := DefaultProducerConfig(1)
+	cfg.Linger = 0
+	cfg.EnableIdempotence = false
+	p, env := setup(t, cfg, 6)
+	env.take()
+	p.Send(Record{Topic: "t", Partition: -1, Key: "abc", Value: 1, Size: 10}, nil)
+	reqs := produceRequests(env)
+	require.Len(t, reqs, 1)
+	assert.Equal(t, KeyPartition("abc", 6), reqs[0].Partitions[0].Partition)
+
+	// Keyless: the same partition until batch.size bytes went to it.
+	cfg.BatchSize = 1000
+	cfg.MaxRequestSize = 1 << 20
+	p, env = setup(t, cfg, 6)
+	first := p.sticky["t"].partition
+	sent := 18 // the setup record: 10 bytes and the record overhead
+	for i := 0; p.sticky["t"].partition == first; i++ {
+		require.Less(t, i, 20)
+		before := sent
+		p.Send(Record{Topic: "t", Partition: -1, Value: int64(i), Size: 100}, nil)
+		sent += 108
+		if p.sticky["t"].partition != first {
+			assert.GreaterOrEqual(t, before, cfg.BatchSize, "switched only after batch.size bytes")
+		}
+	}
+	assert.Less(t, sent-108-108, cfg.BatchSize, "and not later than the record after")
+}
+
+func TestFullBufferBlocksSendAndMeasuresTheWait(t *testing.T) {
+	cfg := DefaultProducerConfig(1)
+	cfg.Linger = 0
+	cfg.EnableIdempotence = false
+	cfg.BufferMemory, cfg.BatchSize, cfg.MaxRequestSize = 300, 200, 1000
+	p, env := setup(t, cfg, 1)
+	var results []Result
+	done := func(r Result) { results = append(results, r) }
+	p.Send(Record{Topic: "t", Partition: 0, Value: 1, Size: 100}, done)
+	p.Send(Record{Topic: "t", Partition: 0, Value: 2, Size: 100}, done) // 18+108+108 = 234 of 300
+	require.Zero(t, p.BlockedSends())
+	p.Send(Record{Topic: "t", Partition: 0, Value: 3, Size: 100}, done)
+	require.Equal(t, 1, p.BlockedSends(), "no room: send blocks")
+
+	env.now = 40 * time.Millisecond
+	for _, r := range produceRequests(env) {
+		resp := &proto.ProduceResponse{Correlation: r.Correlation}
+		for _, pp := range r.Partitions {
+			resp.Partitions = append(resp.Partitions, proto.ProducePartitionResponse{TopicPartition: pp.TopicPartition, BaseOffset: 0})
+		}
+		p.Handle(node.Event{Kind: node.Recv, From: 1, Msg: resp})
+	}
+	require.Zero(t, p.BlockedSends(), "acknowledgements freed memory")
+	for _, r := range produceRequests(env) {
+		p.Handle(node.Event{Kind: node.Recv, From: 1, Msg: &proto.ProduceResponse{Correlation: r.Correlation,
+			Partitions: []proto.ProducePartitionResponse{{TopicPartition: r.Partitions[0].TopicPartition, BaseOffset: 5}}}})
+	}
+	require.Len(t, results, 3)
+	assert.Equal(t, Result{Outcome: OK, TP: proto.TopicPartition{Topic: "t"}, Offset: 5, Blocked: 40 * time.Millisecond, Attempts: 1}, results[2])
+	assert.Equal(t, 40*time.Millisecond, p.Stats().BlockedTime)
+}
+
+// An error after which the batch may be in the log makes the outcome info; errors that
+// guarantee it is not make it fail.
+func TestOutcomeClassification(t *testing.T) {
+	tests := []struct {
+		acks proto.Acks
+		err  proto.ErrorCode
+		want Outcome
+	}{
+		{proto.AcksLeader, proto.NOT_LEADER_OR_FOLLOWER, Fail},
+		{proto.AcksAll, proto.NOT_LEADER_OR_FOLLOWER, Info}, // leadership lost while waiting
+		{proto.AcksAll, proto.NOT_ENOUGH_REPLICAS, Fail},
+		{proto.AcksAll, proto.NOT_ENOUGH_REPLICAS_AFTER_APPEND, Info},
+		{proto.AcksAll, proto.REQUEST_TIMED_OUT, Info},
+		{proto.AcksAll, proto.MESSAGE_TOO_LARGE, Fail},
+		{proto.AcksAll, proto.CORRUPT_MESSAGE, Fail},
+	}
+	for _, tt := range tests {
+		cfg := DefaultProducerConfig(1)
+		cfg.Linger, cfg.EnableIdempotence, cfg.Acks, cfg.Retries = 0, false, tt.acks, 0
+		p, env := setup(t, cfg, 1)
+		env.take()
+		var got []Result
+		p.Send(Record{Topic: "t", Partition: 0, Value: 1, Size: 10}, func(r Result) { got = append(got, r) })
+		reqs := produceRequests(env)
+		require.NotEmpty(t, reqs)
+		for _, r := range reqs {
+			resp := &proto.ProduceResponse{Correlation: r.Correlation}
+			for _, pp := range r.Partitions {
+				resp.Partitions = append(resp.Partitions, proto.ProducePartitionResponse{TopicPartition: pp.TopicPartition, Err: tt.err, BaseOffset: -1})
+			}
+			p.Handle(node.Event{Kind: node.Recv, From: 1, Msg: resp})
+		}
+		require.Len(t, got, 1, "acks=%s %s", tt.acks, tt.err)
+		assert.Equal(t, tt.want, got[0].Outcome, "acks=%s %s", tt.acks, tt.err)
+		assert.Equal(t, tt.err.String(), got[0].Err)
+	}
+}
+
+func TestIdempotentRetryKeepsItsSequence(t *testing.T) {
+	cfg := DefaultProducerConfig(1)
+	cfg.Linger = 0
+	p, env := setup(t, cfg, 1)
+	reqs := produceRequests(env)
+	require.Len(t, reqs, 1)
+	b := reqs[0].Partitions[0].Batch
+	assert.Equal(t, int64(7), b.ProducerID)
+	assert.Equal(t, int32(0), b.BaseSequence)
+	// The connection drops: the batch may have been appended; the retry is the same batch.
+	p.Handle(node.Event{Kind: node.Disconnected, From: 1})
+	env.now = time.Second
+	env.fire(p, timerLinger)
+	retry := produceRequests(env)
+	require.Len(t, retry, 1)
+	assert.Same(t, b, retry[0].Partitions[0].Batch)
+}

@@ -12,35 +12,35 @@ import (
 	"logsim/broker/proto"
 )
 
-// fakeEnv is a hand-driven Env: tests deliver responses and fire timers themselves.
-type fakeEnv struct {
+// prodTestEnv is a hand-driven Env: tests deliver responses and fire timers themselves.
+type prodTestEnv struct {
 	now    time.Duration
-	sent   []sentMsg
+	sent   []prodSent
 	timers []node.Timer
 	rnd    *rand.Rand
 }
 
-type sentMsg struct {
+type prodSent struct {
 	to node.ID
 	m  node.Message
 }
 
-func newFakeEnv() *fakeEnv { return &fakeEnv{rnd: rand.New(rand.NewPCG(1, 2))} }
+func newProdTestEnv() *prodTestEnv { return &prodTestEnv{rnd: rand.New(rand.NewPCG(1, 2))} }
 
-func (e *fakeEnv) ID() node.ID        { return 100 }
-func (e *fakeEnv) Now() time.Duration { return e.now }
-func (e *fakeEnv) After(d time.Duration, t node.Timer) node.TimerID {
+func (e *prodTestEnv) ID() node.ID        { return 100 }
+func (e *prodTestEnv) Now() time.Duration { return e.now }
+func (e *prodTestEnv) After(d time.Duration, t node.Timer) node.TimerID {
 	e.timers = append(e.timers, t)
 	return node.TimerID(len(e.timers))
 }
-func (e *fakeEnv) Cancel(node.TimerID)             {}
-func (e *fakeEnv) Send(to node.ID, m node.Message) { e.sent = append(e.sent, sentMsg{to, m}) }
-func (e *fakeEnv) Disk() node.Disk                 { return nil }
-func (e *fakeEnv) Rand() *rand.Rand                { return e.rnd }
-func (e *fakeEnv) Charge(time.Duration)            {}
-func (e *fakeEnv) Logf(format string, args ...any) {}
-func (e *fakeEnv) take() []sentMsg                 { s := e.sent; e.sent = nil; return s }
-func (e *fakeEnv) fire(p *Producer, kind int32) bool {
+func (e *prodTestEnv) Cancel(node.TimerID)             {}
+func (e *prodTestEnv) Send(to node.ID, m node.Message) { e.sent = append(e.sent, prodSent{to, m}) }
+func (e *prodTestEnv) Disk() node.Disk                 { return nil }
+func (e *prodTestEnv) Rand() *rand.Rand                { return e.rnd }
+func (e *prodTestEnv) Charge(time.Duration)            {}
+func (e *prodTestEnv) Logf(format string, args ...any) {}
+func (e *prodTestEnv) take() []prodSent                 { s := e.sent; e.sent = nil; return s }
+func (e *prodTestEnv) fire(p *Producer, kind int32) bool {
 	for i, t := range e.timers {
 		if t.Kind == kind {
 			e.timers = append(e.timers[:i], e.timers[i+1:]...)
@@ -50,10 +50,10 @@ func (e *fakeEnv) fire(p *Producer, kind int32) bool {
 	return false
 }
 
-// setup returns a producer whose metadata says topic t has n partitions, all led by
+// setupProducer returns a producer whose metadata says topic t has n partitions, all led by
 // broker 1, and (with idempotence) a producer id.
-func setup(t *testing.T, cfg ProducerConfig, n int) (*Producer, *fakeEnv) {
-	env := newFakeEnv()
+func setupProducer(t *testing.T, cfg ProducerConfig, n int) (*Producer, *prodTestEnv) {
+	env := newProdTestEnv()
 	p := NewProducer(env, cfg)
 	p.Send(Record{Topic: "t", Partition: -1, Value: 0, Size: 10}, nil) // asks for metadata
 	var req *proto.MetadataRequest
@@ -78,7 +78,7 @@ func setup(t *testing.T, cfg ProducerConfig, n int) (*Producer, *fakeEnv) {
 	return p, env
 }
 
-func produceRequests(env *fakeEnv) []*proto.ProduceRequest {
+func produceRequests(env *prodTestEnv) []*proto.ProduceRequest {
 	var out []*proto.ProduceRequest
 	for _, s := range env.take() {
 		if m, ok := s.m.(*proto.ProduceRequest); ok {
@@ -92,7 +92,7 @@ func TestKeyedRecordsFollowMurmur2AndKeylessStick(t *testing.T) {
 	cfg := DefaultProducerConfig(1)
 	cfg.Linger = 0
 	cfg.EnableIdempotence = false
-	p, env := setup(t, cfg, 6)
+	p, env := setupProducer(t, cfg, 6)
 	env.take()
 	p.Send(Record{Topic: "t", Partition: -1, Key: "abc", Value: 1, Size: 10}, nil)
 	reqs := produceRequests(env)
@@ -102,7 +102,7 @@ func TestKeyedRecordsFollowMurmur2AndKeylessStick(t *testing.T) {
 	// Keyless: the same partition until batch.size bytes went to it.
 	cfg.BatchSize = 1000
 	cfg.MaxRequestSize = 1 << 20
-	p, env = setup(t, cfg, 6)
+	p, env = setupProducer(t, cfg, 6)
 	first := p.sticky["t"].partition
 	sent := 18 // the setup record: 10 bytes and the record overhead
 	for i := 0; p.sticky["t"].partition == first; i++ {
@@ -122,7 +122,7 @@ func TestFullBufferBlocksSendAndMeasuresTheWait(t *testing.T) {
 	cfg.Linger = 0
 	cfg.EnableIdempotence = false
 	cfg.BufferMemory, cfg.BatchSize, cfg.MaxRequestSize = 300, 200, 1000
-	p, env := setup(t, cfg, 1)
+	p, env := setupProducer(t, cfg, 1)
 	var results []Result
 	done := func(r Result) { results = append(results, r) }
 	p.Send(Record{Topic: "t", Partition: 0, Value: 1, Size: 100}, done)
@@ -168,7 +168,7 @@ func TestOutcomeClassification(t *testing.T) {
 	for _, tt := range tests {
 		cfg := DefaultProducerConfig(1)
 		cfg.Linger, cfg.EnableIdempotence, cfg.Acks, cfg.Retries = 0, false, tt.acks, 0
-		p, env := setup(t, cfg, 1)
+		p, env := setupProducer(t, cfg, 1)
 		env.take()
 		var got []Result
 		p.Send(Record{Topic: "t", Partition: 0, Value: 1, Size: 10}, func(r Result) { got = append(got, r) })
@@ -190,7 +190,7 @@ func TestOutcomeClassification(t *testing.T) {
 func TestIdempotentRetryKeepsItsSequence(t *testing.T) {
 	cfg := DefaultProducerConfig(1)
 	cfg.Linger = 0
-	p, env := setup(t, cfg, 1)
+	p, env := setupProducer(t, cfg, 1)
 	reqs := produceRequests(env)
 	require.Len(t, reqs, 1)
 	b := reqs[0].Partitions[0].Batch

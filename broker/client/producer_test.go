@@ -39,7 +39,7 @@ func (e *prodTestEnv) Disk() node.Disk                 { return nil }
 func (e *prodTestEnv) Rand() *rand.Rand                { return e.rnd }
 func (e *prodTestEnv) Charge(time.Duration)            {}
 func (e *prodTestEnv) Logf(format string, args ...any) {}
-func (e *prodTestEnv) take() []prodSent                 { s := e.sent; e.sent = nil; return s }
+func (e *prodTestEnv) take() []prodSent                { s := e.sent; e.sent = nil; return s }
 func (e *prodTestEnv) fire(p *Producer, kind int32) bool {
 	for i, t := range e.timers {
 		if t.Kind == kind {

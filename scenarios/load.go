@@ -181,7 +181,7 @@ func (d *decoder) resolve(s *Scenario) {
 				c.Config.EnableAutoCommit = false
 			}
 		case commitSet && !autoSet:
-			c.Config.EnableAutoCommit = c.Commit == CommitAuto
+			c.Config.EnableAutoCommit = c.Commit.AutoCommits()
 		case autoSet && !commitSet:
 			c.Commit = CommitAfterProcessing
 			if c.Config.EnableAutoCommit {

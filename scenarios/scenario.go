@@ -270,7 +270,7 @@ type Consumer struct {
 	Topics     []string        `yaml:"topics" doc:"topics to subscribe to, as members of group"`
 	Assign     []string        `yaml:"assign" doc:"partitions to read without group management, TOPIC/P or TOPIC for all its partitions, divided among the instances round-robin"`
 	Processing workloads.Delay `yaml:"processing" doc:"time spent processing each record after poll"`
-	Commit     CommitMode      `yaml:"commit" doc:"when offsets are committed: auto (enable.auto.commit), after-processing (commitSync, at-least-once), before-processing (at-most-once), async (commitAsync), none" default:"auto if enable.auto.commit, else after-processing; none without a group"`
+	Commit     CommitMode      `yaml:"commit" doc:"when offsets are committed: auto (enable.auto.commit), after-processing (commitSync, at-least-once), before-processing (at-most-once), async (commitAsync), async-worker (auto-commit while a worker processes asynchronously), none" default:"auto if enable.auto.commit, else after-processing; none without a group"`
 	Config     ConsumerConfig  `yaml:"config" doc:"consumer configuration, Kafka's keys"`
 }
 

@@ -63,6 +63,7 @@ func (v *validator) scenario(s *Scenario) {
 	clients := v.clients(s, topics)
 	v.faults(s, topics, clients)
 	v.expect(s)
+	v.runnable(s)
 }
 
 func (v *validator) hardware(h *Hardware, path string) {
@@ -364,7 +365,7 @@ func (v *validator) clients(s *Scenario, topics map[string]int) map[string]clien
 		if co.Group != "" && co.Commit == CommitNone && co.Config.EnableAutoCommit {
 			v.bad(child(p, "commit"), "commit none contradicts enable.auto.commit: true")
 		}
-		if (co.Commit == CommitAuto) != co.Config.EnableAutoCommit && co.Commit != CommitNone {
+		if co.Commit.AutoCommits() != co.Config.EnableAutoCommit && co.Commit != CommitNone {
 			v.bad(child(p, "commit"), "commit %s contradicts enable.auto.commit: %v (auto commit is enable.auto.commit: true)", co.Commit, co.Config.EnableAutoCommit)
 		}
 		c, cp := &co.Config, child(p, "config")

@@ -333,9 +333,16 @@ const (
 	CommitAsync CommitMode = "async"
 	// CommitNone: never commit (assign-mode readers without a group).
 	CommitNone CommitMode = "none"
+	// CommitAsyncWorker: auto-commit while a worker processes polled records
+	// asynchronously, so offsets may be committed before their records are processed
+	// (a crash then loses them for the group).
+	CommitAsyncWorker CommitMode = "async-worker"
 )
 
-var commitValues = []string{"auto", "after-processing", "before-processing", "async", "none"}
+// AutoCommits reports whether the mode relies on enable.auto.commit.
+func (c CommitMode) AutoCommits() bool { return c == CommitAuto || c == CommitAsyncWorker }
+
+var commitValues = []string{"auto", "after-processing", "before-processing", "async", "async-worker", "none"}
 
 func (CommitMode) syntax() string { return strings.Join(commitValues, ", ") }
 

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"logsim/reports"
+	"logsim/scenarios"
+)
+
+func init() {
+	commands["run"] = command{
+		summary: "run a scenario: simulate, check the history, report, and judge it against expect",
+		run:     runRun,
+	}
+}
+
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	seed := fs.String("seed", "", "the seed (overrides the scenario's)")
+	out := fs.String("out", "", "output folder for the resolved scenario, history.jsonl, result.json and the reports (default out/NAME)")
+	sets := fs.StringArray("set", nil, "override a value, PATH=VALUE (repeatable), such as producers.p.config.linger.ms=50")
+	trace := fs.Bool("trace", false, "write the simulator's event trace to trace.log in the output folder")
+	progress := fs.String("progress", "auto", "progress line: auto (on a terminal), always, never")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: logsim run FILE [--seed N] [--out DIR] [--set PATH=VALUE]... [--trace]")
+		fmt.Fprintln(stderr, "\nRuns the scenario FILE (or the name of a shipped scenario, see logsim list): load,")
+		fmt.Fprintln(stderr, "heal and drain phases on the simulator, then the checker. Prints a summary and writes")
+		fmt.Fprintln(stderr, "the output folder. Exit status: 0 when the expectations hold, 1 when they do not")
+		fmt.Fprintln(stderr, "(the reproduction command is printed), 2 on bad input.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return exitOK
+		}
+		return exitBadUser
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "logsim run: expected exactly one scenario FILE")
+		fs.Usage()
+		return exitBadUser
+	}
+	if *progress != "auto" && *progress != "always" && *progress != "never" {
+		fmt.Fprintf(stderr, "logsim run: --progress %q: accepted: auto, always, never\n", *progress)
+		return exitBadUser
+	}
+	allSets := append([]string{}, *sets...)
+	if *seed != "" {
+		if _, err := strconv.ParseUint(*seed, 10, 64); err != nil {
+			fmt.Fprintf(stderr, "logsim run: --seed %q: accepted: an integer >= 0\n", *seed)
+			return exitBadUser
+		}
+		allSets = append(allSets, "seed="+*seed)
+	}
+	file := fs.Arg(0)
+	s, err := loadScenario(file, allSets)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return exitBadUser
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("out", s.Name)
+	}
+	opts := scenarios.RunOptions{OutDir: dir, File: file, Sets: *sets}
+	if *trace {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			fmt.Fprintf(stderr, "logsim run: %v\n", err)
+			return exitBadUser
+		}
+		tf, err := os.Create(filepath.Join(dir, "trace.log"))
+		if err != nil {
+			fmt.Fprintf(stderr, "logsim run: %v\n", err)
+			return exitBadUser
+		}
+		defer tf.Close()
+		opts.Trace = tf
+	}
+	showProgress := *progress == "always" || *progress == "auto" && isTerminal(stderr)
+	if showProgress {
+		opts.Progress = func(p reports.Progress) { fmt.Fprintf(stderr, "\r\x1b[K%s", reports.FormatProgress(p)) }
+	}
+	fmt.Fprintf(stdout, "logsim run %s: %s\n", s.Name, s.Description)
+	fmt.Fprintf(stdout, "seed %d, %d brokers, %v load + %v heal + up to %v drain (simulated)\n",
+		s.Seed, s.Cluster.Brokers, s.Duration, s.Phases.Heal, s.Phases.Drain)
+	start := time.Now()
+	o, err := scenarios.Run(s, opts)
+	if showProgress {
+		fmt.Fprint(stderr, "\r\x1b[K")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "logsim run: %v\n", err)
+		return exitBadUser
+	}
+	wall := time.Since(start)
+	printOutcome(stdout, o, wall, dir)
+	if !o.Passed {
+		fmt.Fprintf(stdout, "\nreproduce: %s\n", o.Reproduce)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// printOutcome prints the run's summary for people.
+func printOutcome(w io.Writer, o *scenarios.Outcome, wall time.Duration, dir string) {
+	fmt.Fprintln(w)
+	if o.Metrics != nil {
+		fmt.Fprintln(w, reports.ConsoleSummary(o.Metrics))
+	}
+	x := 0.0
+	if wall > 0 {
+		x = o.SimTime.Seconds() / wall.Seconds()
+	}
+	fmt.Fprintf(w, "simulated %v in %v of wall time (%.0fx real time), %d events\n",
+		o.SimTime.Round(time.Millisecond), wall.Round(time.Millisecond), x, o.Events)
+	fmt.Fprintln(w)
+	if o.Failure != nil {
+		fmt.Fprintf(w, "the simulation FAILED: %v\n", o.Failure)
+	}
+	if c := o.Check; c != nil {
+		st := "valid"
+		if !c.Valid {
+			st = "INVALID"
+		}
+		fmt.Fprintf(w, "history: %d operations, %d records read back; checker: %s\n", c.Stats.Ops, c.Stats.RecordsRead, st)
+		if len(c.AnomalyTypes) == 0 {
+			fmt.Fprintln(w, "anomalies: none")
+		}
+		for _, t := range c.AnomalyTypes {
+			list := c.Anomalies[t]
+			counted := 0
+			for _, a := range list {
+				if a.Excused == "" {
+					counted++
+				}
+			}
+			note := ""
+			if counted < len(list) {
+				note = fmt.Sprintf(" (%d excused)", len(list)-counted)
+			}
+			fmt.Fprintf(w, "anomaly %s: %d%s\n", t, len(list), note)
+			if len(list) > 0 && list[0].Explanation != "" {
+				fmt.Fprintf(w, "  e.g. %s\n", firstLine(list[0].Explanation))
+			}
+		}
+	}
+	for _, f := range o.Findings {
+		fmt.Fprintln(w, f)
+	}
+	exp := o.Scenario.Expect
+	want := "valid"
+	if !exp.Valid {
+		want = "invalid"
+	}
+	if len(exp.Anomalies) > 0 {
+		want += ", with " + strings.Join(exp.Anomalies, ", ")
+	}
+	fmt.Fprintf(w, "\nexpected: %s\n", want)
+	if o.Passed {
+		fmt.Fprintln(w, "verdict: PASS (every expectation held)")
+	} else {
+		fmt.Fprintln(w, "verdict: FAIL")
+		for _, r := range o.Reasons {
+			fmt.Fprintf(w, "  - %s\n", r)
+		}
+	}
+	fmt.Fprintf(w, "fingerprint: %016x\n", o.Fingerprint)
+	if len(o.Files) > 0 {
+		fmt.Fprintf(w, "output: %s/ (%s, report.html, ...)\n", dir, scenarios.HistoryFile+", "+reports.ResultFile)
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

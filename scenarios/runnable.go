@@ -1,0 +1,29 @@
+package scenarios
+
+import (
+	"logsim/faults"
+)
+
+// runnable rejects what the file format accepts but the runner cannot simulate yet,
+// naming what is missing, so that a run never starts with a setting it would ignore.
+func (v *validator) runnable(s *Scenario) {
+	for i, pr := range s.Producers {
+		if pr.Payload == "zeros" {
+			v.bad(child(elem("producers", i), "payload"), "payload zeros is not supported yet (the brokers' payload generator has random, json and log); accepted: random, json, log")
+		}
+	}
+	for i, co := range s.Consumers {
+		p := elem("consumers", i)
+		if co.Commit == CommitAsync {
+			v.bad(child(p, "commit"), "commit async (commitAsync) is not supported yet by the consumer application; accepted: auto, after-processing, before-processing, async-worker, none")
+		}
+		if co.Config.PartitionAssignmentStrategy == "sticky" {
+			v.bad(child(child(p, "config"), "partition.assignment.strategy"), "the eager sticky assignor is not supported yet; accepted: range, roundrobin, cooperative-sticky")
+		}
+	}
+	for i := range s.Faults {
+		if err := faults.Supported(&s.Faults[i]); err != nil {
+			v.bad(elem("faults", i), "%v", err)
+		}
+	}
+}

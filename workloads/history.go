@@ -1,0 +1,217 @@
+package workloads
+
+import (
+	"fmt"
+	"time"
+
+	"logsim/broker/client"
+	"logsim/broker/proto"
+	"logsim/checker/history"
+)
+
+// History records a run's history as the client hosts and the harness see it, in the
+// format of the history specification (JSON Lines, version 1). Lines are encoded and
+// written as they happen, so memory does not grow with the run. Times are the
+// simulator's exact clock (never a node's skewed one), so they never decrease.
+//
+// A History is driven from inside the simulation's event loop only. A write the
+// history Writer rejects is a harness bug: it panics, which the simulator turns into a
+// failed run with a reproduction command.
+type History struct {
+	w        *history.Writer
+	now      func() time.Duration
+	nextProc int64
+	ops      int64
+
+	op    history.Op
+	mops  []history.Mop
+	reads []history.KeyRecords
+	recs  []history.Record
+}
+
+// NewHistory returns a History writing to w, stamping lines with now.
+func NewHistory(w *history.Writer, now func() time.Duration) *History {
+	return &History{w: w, now: now}
+}
+
+// NewProcess returns a process number never used before. Clients take a new one after
+// a crash and after an info completion, as the specification asks.
+func (h *History) NewProcess() int64 {
+	p := h.nextProc
+	h.nextProc++
+	return p
+}
+
+// Ops is the number of lines written.
+func (h *History) Ops() int64 { return h.ops }
+
+// Flush writes buffered lines.
+func (h *History) Flush() error { return h.w.Flush() }
+
+func (h *History) reset(proc int64, t history.Type, f string) *history.Op {
+	h.op = history.Op{Time: int64(h.now()), Process: proc, Type: t, F: f}
+	return &h.op
+}
+
+func (h *History) write() {
+	if err := h.w.Append(&h.op); err != nil {
+		panic(fmt.Sprintf("workloads: history: %v (line: %s)", err, h.op.String()))
+	}
+	h.ops++
+}
+
+// Key is the history key of a partition: TOPIC/P.
+func Key(tp proto.TopicPartition) string { return tp.String() }
+
+// SendInvoke records the invocation of a one-record send.
+func (h *History) SendInvoke(proc int64, key string, value int64) {
+	op := h.reset(proc, history.Invoke, history.FSend)
+	h.mops = append(h.mops[:0], history.Send(key, history.Int(value)))
+	op.Mops = h.mops
+	h.write()
+}
+
+// SendDone records a send's completion: t is OK, Fail or Info; offset is
+// history.NoOffset when unknown; errName is the Kafka error name of fail and info.
+func (h *History) SendDone(proc int64, t history.Type, key string, offset, value int64, errName string) {
+	op := h.reset(proc, t, history.FSend)
+	op.Error = errName
+	h.mops = append(h.mops[:0], history.SendAt(key, offset, history.Int(value)))
+	op.Mops = h.mops
+	h.write()
+}
+
+// PollInvoke records the invocation of a poll.
+func (h *History) PollInvoke(proc int64, group string) {
+	op := h.reset(proc, history.Invoke, history.FPoll)
+	op.Group = group
+	h.mops = append(h.mops[:0], history.Poll())
+	op.Mops = h.mops
+	h.write()
+}
+
+// PollDone records a poll's completion: the records it returned, grouped per key in the
+// order returned, or a failure with errName.
+func (h *History) PollDone(proc int64, group string, recs []client.ConsumerRecord, errName string) {
+	t := history.OK
+	if errName != "" {
+		t = history.Fail
+	}
+	op := h.reset(proc, t, history.FPoll)
+	op.Group, op.Error = group, errName
+	h.reads = h.reads[:0]
+	if t == history.OK {
+		// Group by key in order of first appearance; records keep their order per key.
+		h.recs = h.recs[:0]
+		var order []proto.TopicPartition
+		for i := range recs {
+			if !containsTP(order, recs[i].TP) {
+				order = append(order, recs[i].TP)
+			}
+		}
+		for _, tp := range order {
+			start := len(h.recs)
+			for i := range recs {
+				if recs[i].TP == tp {
+					h.recs = append(h.recs, history.Record{Offset: recs[i].Offset, Value: history.Int(recs[i].Value)})
+				}
+			}
+			h.reads = append(h.reads, history.KeyRecords{Key: Key(tp), Records: h.recs[start:len(h.recs):len(h.recs)]})
+		}
+	}
+	h.mops = append(h.mops[:0], history.Poll(h.reads...))
+	op.Mops = h.mops
+	h.write()
+}
+
+func containsTP(s []proto.TopicPartition, tp proto.TopicPartition) bool {
+	for _, x := range s {
+		if x == tp {
+			return true
+		}
+	}
+	return false
+}
+
+func keyOffsets(offs []proto.OffsetCommitPartition) []history.KeyOffset {
+	out := make([]history.KeyOffset, len(offs))
+	for i, o := range offs {
+		out[i] = history.KeyOffset{Key: Key(o.TopicPartition), Offset: o.CommittedOffset}
+	}
+	return out
+}
+
+// CommitInvoke records the invocation of an offset commit.
+func (h *History) CommitInvoke(proc int64, group string, offs []proto.OffsetCommitPartition) {
+	op := h.reset(proc, history.Invoke, history.FCommit)
+	op.Group, op.Offsets = group, keyOffsets(offs)
+	h.write()
+}
+
+// CommitDone records a commit's completion (OK, Fail or Info).
+func (h *History) CommitDone(proc int64, t history.Type, group string, offs []proto.OffsetCommitPartition, errName string) {
+	op := h.reset(proc, t, history.FCommit)
+	op.Group, op.Offsets, op.Error = group, keyOffsets(offs), errName
+	h.write()
+}
+
+// Assign records an assign operation (invoke and ok at once: assigning is local).
+func (h *History) Assign(proc int64, tps []proto.TopicPartition, seekToBeginning bool) {
+	keys := make([]string, len(tps))
+	for i, tp := range tps {
+		keys[i] = Key(tp)
+	}
+	for _, t := range []history.Type{history.Invoke, history.OK} {
+		op := h.reset(proc, t, history.FAssign)
+		op.Keys, op.SeekToBeginning = keys, seekToBeginning
+		h.write()
+	}
+}
+
+// Subscribe records a subscribe operation (invoke and ok at once).
+func (h *History) Subscribe(proc int64, group string, topics []string) {
+	for _, t := range []history.Type{history.Invoke, history.OK} {
+		op := h.reset(proc, t, history.FSubscribe)
+		op.Group, op.Keys = group, topics
+		h.write()
+	}
+}
+
+// Rebalance records the harness event of a consumer's new assignment.
+func (h *History) Rebalance(group string, proc int64, generation int32, tps []proto.TopicPartition) {
+	keys := make([]string, len(tps))
+	for i, tp := range tps {
+		keys[i] = Key(tp)
+	}
+	op := h.reset(history.NoProcess, history.Event, history.FRebalance)
+	op.Rebalance = &history.Rebalance{Group: group, Process: proc, Generation: int64(generation), Assigned: keys}
+	h.write()
+}
+
+// Leader records that broker node became the leader of tp in epoch.
+func (h *History) Leader(tp proto.TopicPartition, node, epoch int32) {
+	op := h.reset(history.NoProcess, history.Event, history.FLeader)
+	op.Replicas = []history.ReplicaChange{{Key: Key(tp), Node: int64(node), Offset: history.NoOffset, Epoch: int64(epoch)}}
+	h.write()
+}
+
+// Truncate records that broker node's replica of tp truncated its log to offset.
+func (h *History) Truncate(tp proto.TopicPartition, node, epoch int32, offset int64) {
+	op := h.reset(history.NoProcess, history.Event, history.FTruncate)
+	op.Replicas = []history.ReplicaChange{{Key: Key(tp), Node: int64(node), Offset: offset, Epoch: int64(epoch)}}
+	h.write()
+}
+
+// LogStart records that retention moved the log start offset of tp to offset.
+func (h *History) LogStart(tp proto.TopicPartition, offset int64) {
+	op := h.reset(history.NoProcess, history.Event, history.FLogStart)
+	op.Offsets = []history.KeyOffset{{Key: Key(tp), Offset: offset}}
+	h.write()
+}
+
+// Fault records that a fault started or stopped ("start" or "stop").
+func (h *History) Fault(name, action, detail string) {
+	op := h.reset(history.NoProcess, history.Event, history.FFault)
+	op.Fault = &history.Fault{Name: name, Action: action, Detail: detail}
+	h.write()
+}

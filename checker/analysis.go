@@ -214,11 +214,15 @@ func Check(ops []history.Op, opts Options) (*Result, error) {
 	}
 	a.res.Stats.AnomalyCounts = map[string]int{}
 	a.res.Stats.Pending = len(val.Pending())
-	a.res.Stats.AnalysisMillis = map[string]int64{}
+	if opts.Timings {
+		a.res.Stats.AnalysisMillis = map[string]int64{}
+	}
 	timed := func(name string, fn func()) {
 		start := time.Now()
 		fn()
-		a.res.Stats.AnalysisMillis[name] = time.Since(start).Milliseconds()
+		if opts.Timings {
+			a.res.Stats.AnalysisMillis[name] = time.Since(start).Milliseconds()
+		}
 	}
 	timed("index", a.index)
 	timed("version-orders", a.versionOrders)

@@ -98,7 +98,7 @@ func BenchmarkCheckMillion(b *testing.B) {
 			cpu0 := cpuSeconds()
 			for b.Loop() {
 				var err error
-				res, err = Check(ops, Options{Linearizability: tc.lin, Timeout: 5 * time.Minute})
+				res, err = Check(ops, Options{Linearizability: tc.lin, Timeout: 5 * time.Minute, Timings: true})
 				require.NoError(b, err)
 			}
 			require.True(b, res.Valid, "errors: %v", res.Errors)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"logsim/checker/history"
 )
 
 // TestPropertyCorrectModelIsValid: histories of a correct sequential model of
@@ -24,6 +26,33 @@ func TestPropertyCorrectModelIsValid(t *testing.T) {
 		if !res.Valid || res.Linearizable != LinOK {
 			data, _ := json.MarshalIndent(res.Anomalies, "", " ")
 			t.Fatalf("seed %d (%+v): valid=%v linearizable=%s errors=%v\n%s", seed, cfg, res.Valid, res.Linearizable, res.Errors, data)
+		}
+	}
+}
+
+// TestDeterministicResult: the same history gives the same result, byte for byte
+// (the parallel porcupine workers must not leak their order into it).
+func TestDeterministicResult(t *testing.T) {
+	base := generate(genConfig{seed: 3, lines: 3000, keys: 5, procs: 6, maxDelay: 3000, retention: true})
+	ops := deepCopy(base)
+	mutated := deepCopy(base)
+	for i := range mutated {
+		if mutated[i].Type == history.OK && mutated[i].F == history.FSend && mutated[i].Mops[0].Offset > 0 {
+			mutated[i].Mops[0].Offset--
+			break
+		}
+	}
+	for _, h := range [][]history.Op{ops, mutated} {
+		first, err := Check(h, Options{Linearizability: true, WWDeps: true})
+		require.NoError(t, err)
+		want, err := json.Marshal(first)
+		require.NoError(t, err)
+		for range 3 {
+			again, err := Check(h, Options{Linearizability: true, WWDeps: true})
+			require.NoError(t, err)
+			got, err := json.Marshal(again)
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(got))
 		}
 	}
 }

@@ -103,6 +103,9 @@ type Options struct {
 	// OutDir, when set, receives porcupine's HTML visualization of every partition
 	// found not linearizable.
 	OutDir string
+	// Timings records how long each analysis took in Stats.AnalysisMillis. Off by
+	// default so that the same history always gives the same result, byte for byte.
+	Timings bool
 	// MaxInstances bounds the instances kept per anomaly type (0: DefaultMaxInstances;
 	// negative: no bound). Stats.AnomalyCounts always has the full counts.
 	MaxInstances int
@@ -212,7 +215,7 @@ type Stats struct {
 	// CycleSearchIncomplete is set when a dependency cycle exists but the search for a
 	// specific G0/G1c instance ran out of budget (Elle's cycle-search-timeout).
 	CycleSearchIncomplete bool             `json:"cycle_search_incomplete,omitempty"`
-	AnalysisMillis        map[string]int64 `json:"analysis_ms"`
+	AnalysisMillis        map[string]int64 `json:"analysis_ms,omitempty"`
 }
 
 // LinStats describe the porcupine check.

@@ -29,6 +29,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "directory for porcupine's HTML visualization of partitions that are not linearizable")
 	noLin := fs.Bool("no-linearizability", false, "skip the porcupine check (verdict \"skipped\")")
 	perType := fs.Int("limit", 10, "instances shown per anomaly type in the text output (0: all)")
+	maxInstances := fs.Int("max-instances", checker.DefaultMaxInstances, "instances kept per anomaly type (all are counted in stats.anomaly_counts; negative: no bound)")
+	timings := fs.Bool("timings", false, "record each analysis's duration in stats.analysis_ms (the result is then no longer the same on every run)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: logsim check [--json] [--allow TYPE]... [--timeout D] [--ww-deps] [--out DIR] HISTORY")
 		fmt.Fprintln(stderr, "\nJudges HISTORY (JSON Lines, see the history specification; a .edn file is read as a")
@@ -73,6 +75,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		Linearizability: !*noLin,
 		Timeout:         *timeout,
 		OutDir:          *out,
+		MaxInstances:    *maxInstances,
+		Timings:         *timings,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "logsim check: %s: %v\n", path, err)

@@ -244,6 +244,10 @@ func (b *Broker) handleListOffsets(from node.ID, m *proto.ListOffsetsRequest) {
 			out.Err = proto.UNKNOWN_LEADER_EPOCH
 		case p.Timestamp == proto.EarliestTimestamp:
 			out.Offset = r.Log.LogStartOffset()
+		case r.HW < r.Log.EpochStartOffset(r.State.LeaderEpoch):
+			// A new leader whose HW has not reached its epoch's start cannot promise
+			// monotonic offsets yet (KIP-207).
+			out.Err = proto.OFFSET_NOT_AVAILABLE
 		case p.Timestamp == proto.LatestTimestamp:
 			out.Offset = r.HW
 		default:

@@ -27,6 +27,7 @@ import (
 //	isolate NODE                 cut NODE from every other node
 //	heal                         remove every network partition
 //	clog FROM TO | unclog FROM TO | reset-connection A B
+//	disk-full NODE on|off        appends fail with ErrDiskFull
 //	print-log BROKER TOPIC/PARTITION [sizes]
 //	print-isr TOPIC/PARTITION    the controller's and every broker's view
 //	consume TOPIC/PARTITION [from=0] [via=BROKER]   a consumer Fetch
@@ -60,6 +61,8 @@ func (h *Harness) Run(cmd Command) (string, error) {
 		return "", nil
 	case "clog", "unclog", "reset-connection":
 		return h.link(cmd)
+	case "disk-full":
+		return h.diskFull(cmd)
 	case "print-log":
 		return h.printLog(cmd)
 	case "print-isr":
@@ -394,6 +397,18 @@ func (h *Harness) link(cmd Command) (string, error) {
 	return "", err
 }
 
+func (h *Harness) diskFull(cmd Command) (string, error) {
+	words := cmd.Words()
+	if len(words) != 2 || (words[1] != "on" && words[1] != "off") {
+		return "", fmt.Errorf("disk-full wants a node and on or off")
+	}
+	id, err := h.node(words[0])
+	if err != nil {
+		return "", err
+	}
+	return "", h.Sim.SetDiskFull(id, words[1] == "on")
+}
+
 func (h *Harness) printLog(cmd Command) (string, error) {
 	var words []string
 	for _, w := range cmd.Words() {
@@ -468,7 +483,11 @@ func (h *Harness) printISR(cmd Command) (string, error) {
 		if !ok {
 			continue
 		}
-		out = append(out, fmt.Sprintf("b%d: leader=%s epoch=%d isr=%s hw=%d leo=%d", id, leaderName(pi.Leader), pi.LeaderEpoch, fmtIDs(pi.ISR), pi.HighWatermark, pi.LogEndOffset))
+		halted := ""
+		if b.Halted() {
+			halted = " (halted)"
+		}
+		out = append(out, fmt.Sprintf("b%d: leader=%s epoch=%d isr=%s hw=%d leo=%d%s", id, leaderName(pi.Leader), pi.LeaderEpoch, fmtIDs(pi.ISR), pi.HighWatermark, pi.LogEndOffset, halted))
 	}
 	return strings.Join(out, "\n"), nil
 }

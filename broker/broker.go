@@ -261,6 +261,9 @@ func (b *Broker) checkInvariants() {
 				failf("%s: leader %d not in ISR %v", r.TP, b.id, r.State.ISR)
 			}
 		}
+		if r.State.LeaderEpoch >= 0 && r.Log.LatestEpoch() > r.State.LeaderEpoch {
+			failf("%s on %d: log holds epoch %d beyond the known leader epoch %d", r.TP, b.id, r.Log.LatestEpoch(), r.State.LeaderEpoch)
+		}
 		if !(r.State.LeaderEpoch >= r.maxEpochSeen) {
 			failf("%s on %d: leader epoch went back from %d to %d", r.TP, b.id, r.maxEpochSeen, r.State.LeaderEpoch)
 		}

@@ -126,38 +126,38 @@ const (
 // Result is the checker's verdict; it marshals to the result object of the history
 // specification.
 type Result struct {
-	Valid        bool                  `json:"valid"`
-	AnomalyTypes []string              `json:"anomaly_types"`
-	Errors       []string              `json:"errors"`
-	Anomalies    map[string][]*Anomaly `json:"anomalies"`
-	Linearizable string                `json:"linearizable"`
-	Stats        Stats                 `json:"stats"`
+	Valid        bool                  `json:"valid"`         // no anomaly outside the allowed types
+	AnomalyTypes []string              `json:"anomaly_types"` // every type found, sorted, allowed or not
+	Errors       []string              `json:"errors"`        // the types that make the history invalid, sorted
+	Anomalies    map[string][]*Anomaly `json:"anomalies"`     // instances per type
+	Linearizable string                `json:"linearizable"`  // LinOK, LinIllegal, LinUnknown or LinSkipped
+	Stats        Stats                 `json:"stats"`         // figures about the history and the check
 }
 
 // Anomaly is one instance of an anomaly. Fields follow Jepsen's names; operations are
 // named by the history index of their completion line. Unset fields are omitted.
 type Anomaly struct {
-	Key          string          `json:"key,omitempty"`
-	Group        string          `json:"group,omitempty"`
-	Value        *history.Value  `json:"value,omitempty"`
-	Values       []history.Value `json:"values,omitempty"`
-	Offset       *int64          `json:"offset,omitempty"`
-	Offsets      []int64         `json:"offsets,omitempty"`
-	Count        *int            `json:"count,omitempty"`
-	Index        *int            `json:"index,omitempty"`
-	MaxReadIndex *int            `json:"max-read-index,omitempty"`
-	Delta        *int            `json:"delta,omitempty"`
-	Skipped      []history.Value `json:"skipped,omitempty"`
-	Op           *int64          `json:"op,omitempty"`
-	Ops          []int64         `json:"ops,omitempty"`
-	Writer       *int64          `json:"writer,omitempty"`
-	Reader       *int64          `json:"reader,omitempty"`
-	MaxRead      *int64          `json:"max-read,omitempty"`
-	Cycle        []int64         `json:"cycle,omitempty"`
-	Steps        []Step          `json:"steps,omitempty"`
-	LogStart     *int64          `json:"log-start,omitempty"`
-	Time         *int64          `json:"time,omitempty"`
-	File         string          `json:"file,omitempty"`
+	Key          string          `json:"key,omitempty"`            // the key (partition)
+	Group        string          `json:"group,omitempty"`          // the consumer group
+	Value        *history.Value  `json:"value,omitempty"`          // the value concerned
+	Values       []history.Value `json:"values,omitempty"`         // values concerned, in order
+	Offset       *int64          `json:"offset,omitempty"`         // the offset concerned
+	Offsets      []int64         `json:"offsets,omitempty"`        // offsets concerned
+	Count        *int            `json:"count,omitempty"`          // how many
+	Index        *int            `json:"index,omitempty"`          // a position in the key's version order
+	MaxReadIndex *int            `json:"max-read-index,omitempty"` // the highest version-order position an ok poll is known to have reached
+	Delta        *int            `json:"delta,omitempty"`          // difference of version-order positions
+	Skipped      []history.Value `json:"skipped,omitempty"`        // values skipped over
+	Op           *int64          `json:"op,omitempty"`             // the operation (completion index)
+	Ops          []int64         `json:"ops,omitempty"`            // operations (completion indices), in order
+	Writer       *int64          `json:"writer,omitempty"`         // the operation that sent the value
+	Reader       *int64          `json:"reader,omitempty"`         // the operation that polled the value
+	MaxRead      *int64          `json:"max-read,omitempty"`       // an operation that read the max-read-index position
+	Cycle        []int64         `json:"cycle,omitempty"`          // the operations of a cycle; the first is repeated at the end
+	Steps        []Step          `json:"steps,omitempty"`          // how each operation of the cycle precedes the next
+	LogStart     *int64          `json:"log-start,omitempty"`      // the key's log start offset
+	Time         *int64          `json:"time,omitempty"`           // a time, in nanoseconds
+	File         string          `json:"file,omitempty"`           // a file written for this instance (a visualization)
 	// Excused says why this instance does not count against validity ("subscribed",
 	// "truncated", "retention", "rebalanced"); empty when it counts.
 	Excused string `json:"excused,omitempty"`
@@ -200,34 +200,34 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 
 // Stats are figures about the history and the check.
 type Stats struct {
-	Ops     int            `json:"ops"`
-	Events  int            `json:"events"`
-	Keys    int            `json:"keys"`
-	Sends   map[string]int `json:"sends"`
-	Polls   map[string]int `json:"polls"`
-	Pending int            `json:"pending"`
+	Ops     int            `json:"ops"`     // client operations completed
+	Events  int            `json:"events"`  // harness events
+	Keys    int            `json:"keys"`    // distinct keys
+	Sends   map[string]int `json:"sends"`   // send completions by type
+	Polls   map[string]int `json:"polls"`   // poll completions by type
+	Pending int            `json:"pending"` // operations invoked but never completed
 	// AnomalyCounts counts every instance found per type, including any beyond
 	// Options.MaxInstances.
 	AnomalyCounts   map[string]int `json:"anomaly_counts"`
-	RecordsRead     int            `json:"records_read"`
-	Redeliveries    map[string]int `json:"redeliveries,omitempty"`
-	Linearizability *LinStats      `json:"linearizability,omitempty"`
+	RecordsRead     int            `json:"records_read"`              // records returned by polls
+	Redeliveries    map[string]int `json:"redeliveries,omitempty"`    // per consumer group, records received more than once (extra deliveries)
+	Linearizability *LinStats      `json:"linearizability,omitempty"` // the porcupine check; nil when skipped
 	// CycleSearchIncomplete is set when a dependency cycle exists but the search for a
 	// specific G0/G1c instance ran out of budget (Elle's cycle-search-timeout).
 	CycleSearchIncomplete bool             `json:"cycle_search_incomplete,omitempty"`
-	AnalysisMillis        map[string]int64 `json:"analysis_ms,omitempty"`
+	AnalysisMillis        map[string]int64 `json:"analysis_ms,omitempty"` // per analysis, milliseconds (with Options.Timings)
 }
 
 // LinStats describe the porcupine check.
 type LinStats struct {
-	Partitions     int      `json:"partitions"`
-	Operations     int      `json:"operations"`
-	SettledUnknown int      `json:"settled_unknown_sends"`
-	DroppedUnknown int      `json:"dropped_unknown_sends"`
-	SkippedTxns    int      `json:"skipped_txns"`
-	IllegalKeys    []string `json:"illegal_keys,omitempty"`
-	UnknownKeys    []string `json:"unknown_keys,omitempty"`
-	Visualizations []string `json:"visualizations,omitempty"`
+	Partitions     int      `json:"partitions"`               // partitions checked
+	Operations     int      `json:"operations"`               // porcupine operations (one per record sent, one per poll and key)
+	SettledUnknown int      `json:"settled_unknown_sends"`    // sends of unknown outcome placed where a poll saw them
+	DroppedUnknown int      `json:"dropped_unknown_sends"`    // sends of unknown outcome never seen, left out
+	SkippedTxns    int      `json:"skipped_txns"`             // transactions (not modelled; their keys are skipped)
+	IllegalKeys    []string `json:"illegal_keys,omitempty"`   // partitions found not linearizable
+	UnknownKeys    []string `json:"unknown_keys,omitempty"`   // partitions whose check timed out
+	Visualizations []string `json:"visualizations,omitempty"` // HTML files written
 }
 
 // finish computes the anomaly type lists and validity.

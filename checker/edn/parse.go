@@ -50,9 +50,9 @@ func (n *node) get(name string) *node {
 
 // Error is a problem at a position of an EDN file.
 type Error struct {
-	File         string
-	Line, Column int
-	Msg          string
+	File         string // file name as given
+	Line, Column int    // 1-based; the column counts bytes
+	Msg          string // what is wrong and what is accepted
 }
 
 // Error formats the problem as "file:line:column: message".

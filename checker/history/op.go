@@ -145,7 +145,7 @@ const (
 // Mop is one micro-operation of a send, poll or txn: ["send", key, value],
 // ["send", key, [offset, value]], ["poll"] or ["poll", {key: [[offset, value], ...]}].
 type Mop struct {
-	Kind   MopKind
+	Kind   MopKind      // MopSend or MopPoll
 	pair   bool         // send was written as [offset, value]
 	Key    string       // send: the partition written
 	Value  Value        // send: the record value
@@ -175,43 +175,43 @@ func Poll(reads ...KeyRecords) Mop { return Mop{Kind: MopPoll, Reads: reads} }
 
 // KeyRecords are the records one poll returned for one key, in the order returned.
 type KeyRecords struct {
-	Key     string
-	Records []Record
+	Key     string   // the partition
+	Records []Record // in the order returned
 }
 
 // Record is one record returned by a poll.
 type Record struct {
 	Offset int64 // NoOffset when the poll did not say
-	Value  Value
+	Value  Value // the record value
 }
 
 // KeyOffset is an offset of one key: a committed offset or a log start offset.
 type KeyOffset struct {
-	Key    string
-	Offset int64
+	Key    string // the partition
+	Offset int64  // the offset
 }
 
 // ReplicaChange is one key's entry of a truncate or leader event.
 type ReplicaChange struct {
-	Key    string
-	Node   int64 // broker id
-	Offset int64 // truncate: the offset the replica truncated to; leader: NoOffset
-	Epoch  int64 // leader epoch
+	Key    string // the partition
+	Node   int64  // broker id
+	Offset int64  // truncate: the offset the replica truncated to; leader: NoOffset
+	Epoch  int64  // leader epoch
 }
 
 // Rebalance is a consumer's new assignment.
 type Rebalance struct {
-	Group      string
-	Process    int64
-	Generation int64
-	Assigned   []string
+	Group      string   // the consumer group
+	Process    int64    // the consumer's process
+	Generation int64    // the group generation
+	Assigned   []string // the keys now assigned to it
 }
 
 // Fault is the start or end of an injected fault.
 type Fault struct {
-	Name   string
+	Name   string // the fault, e.g. "partition-leader"
 	Action string // "start" or "stop"
-	Detail string
+	Detail string // what it affects, for people
 }
 
 // Sends calls fn for each send micro-operation of op, in order.

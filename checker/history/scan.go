@@ -24,6 +24,7 @@ type colError struct {
 	msg string
 }
 
+// Error formats the problem with its column.
 func (e *colError) Error() string { return fmt.Sprintf("column %d: %s", e.col, e.msg) }
 
 func (s *scanner) errf(format string, args ...any) error {

@@ -58,6 +58,7 @@ type Metadata struct {
 	last       time.Duration
 	next       int // round-robin over brokers
 	timerSet   bool
+	timerAt    time.Duration
 	// Version counts applied responses, so that users can cache lookups.
 	Version uint64
 	// OnUpdate is called after each applied response.
@@ -132,11 +133,14 @@ func (m *Metadata) maybeRequest() {
 	m.env.After(m.timeout, node.Timer{Kind: timerMetadataTimeout, Arg: m.corr})
 }
 
+// arm sets the refresh timer for d from now, unless one is set for sooner.
 func (m *Metadata) arm(d time.Duration) {
-	if !m.timerSet {
-		m.timerSet = true
-		m.env.After(d, node.Timer{Kind: timerMetadata})
+	at := m.env.Now() + d
+	if m.timerSet && m.timerAt <= at {
+		return
 	}
+	m.timerSet, m.timerAt = true, at
+	m.env.After(d, node.Timer{Kind: timerMetadata})
 }
 
 // pick chooses the broker to ask: round-robin over the known live brokers, or the
@@ -170,7 +174,9 @@ func (m *Metadata) Handle(ev node.Event) bool {
 	case node.TimerFired:
 		switch ev.Timer.Kind {
 		case timerMetadata:
-			m.timerSet = false
+			if m.env.Now() >= m.timerAt {
+				m.timerSet = false // the earliest timer; a later, replaced one may follow
+			}
 			m.maybeRequest()
 			return true
 		case timerMetadataTimeout:

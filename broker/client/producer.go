@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -365,4 +366,21 @@ func (p *Producer) unblock() {
 func (p *Producer) metadataUpdated() {
 	p.unblock()
 	p.drain()
+}
+
+// DebugString summarises the producer's internal state (for test failures).
+func (p *Producer) DebugString() string {
+	m := p.meta
+	s := fmt.Sprintf("pid=%d/%d pidCorr=%d inflight=%d wakeAt=%v metadata: inflight=%d to=%d need=%v timerSet=%v last=%v brokers=%v version=%d",
+		p.pid, p.epoch, p.pidCorr, len(p.inflight), p.wakeAt, m.inflight, m.inflightTo, m.needUpdate, m.timerSet, m.last, m.brokers, m.Version)
+	for i, tp := range p.partList {
+		ps := p.partSt[i]
+		l, e, ok := p.meta.Leader(tp)
+		s += fmt.Sprintf("\n  %s leader=%d/%d/%v queue=%d inflight=%d stale=%d", tp, l, e, ok, len(ps.queue), ps.inflight, ps.staleInflight)
+		if len(ps.queue) > 0 {
+			b := ps.queue[0]
+			s += fmt.Sprintf(" head: attempts=%d retryAt=%v wire=%v", b.attempts, b.retryAt, b.wire != nil)
+		}
+	}
+	return s
 }

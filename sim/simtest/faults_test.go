@@ -175,7 +175,11 @@ func randomFaults(t *testing.T, seed uint64, power, idempotent bool) uint64 {
 	mustRun(t, h, fmt.Sprintf("produce p1 orders/0 values=%d..%d", value+1, value+5))
 	mustRun(t, h, fmt.Sprintf("produce p1 orders/1 values=%d..%d", value+6, value+10))
 	require.NoError(t, h.Sim.RunFor(10*time.Second))
-	require.Len(t, c.Results, before+10)
+	if len(c.Results) != before+10 {
+		isr0, _ := h.Run(parseLine("print-isr orders/0"))
+		isr1, _ := h.Run(parseLine("print-isr orders/1"))
+		t.Fatalf("sends after the heal did not complete at %v\nproducer: %s\n%s\n%s", h.Sim.Now(), c.Producer.DebugString(), isr0, isr1)
+	}
 	for _, r := range c.Results[before:] {
 		require.Equal(t, client.OK, r.Result.Outcome, "after the heal, value %d: %s %s", r.Value, r.Result.Outcome, r.Result.Err)
 	}

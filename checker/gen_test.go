@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"logsim/checker/history"
 )
@@ -19,6 +20,7 @@ type genConfig struct {
 	procs     int   // concurrent clients
 	maxDelay  int64 // nanoseconds, for each of invoke->effect and effect->completion
 	retention bool  // move log starts forward now and then
+	groups    bool  // some clients subscribe to all topics in consumer group "g" and commit
 }
 
 type genEvent struct {
@@ -54,6 +56,8 @@ type genProc struct {
 	outcome  int         // 0 ok, 1 info applied, 2 info not applied, 3 fail
 	final    bool        // this is the final reader
 	maxPoll  int
+	member   bool                // subscribed to group "g"
+	commit   []history.KeyOffset // positions to commit after an ok poll
 }
 
 type genLog struct {
@@ -86,6 +90,26 @@ func generate(cfg genConfig) []history.Op {
 	if cfg.retention {
 		push(10*cfg.maxDelay, 3, -1)
 	}
+	// The consumer group: members in join order, committed offsets per key. Every
+	// membership change is an eager rebalance: each member gets keys k with
+	// k % len(members) == its rank, positioned at the committed offsets.
+	var members []int
+	committed := map[int]int64{}
+	rebalance := func(t int64) {
+		for rank, mi := range members {
+			m := procs[mi]
+			m.assigned, m.pos = nil, map[int]int64{}
+			var names []string
+			for k := rank; k < cfg.keys; k += len(members) {
+				m.assigned = append(m.assigned, k)
+				m.pos[k] = committed[k]
+				names = append(names, keyName(k))
+			}
+			emit(history.Op{Time: t, Process: history.NoProcess, Type: history.Event, F: history.FRebalance,
+				Rebalance: &history.Rebalance{Group: "g", Process: m.id, Generation: int64(len(out)), Assigned: names}})
+		}
+	}
+	owns := func(m *genProc, k int) bool { return slices.Contains(m.assigned, k) }
 	value := int64(0)
 	delay := func() int64 { return 1 + rng.Int64N(cfg.maxDelay) }
 	budget := cfg.lines // the final reads come on top
@@ -146,9 +170,14 @@ func generate(cfg genConfig) []history.Op {
 			var op history.Op
 			r := rng.IntN(100)
 			switch {
+			case p.member && len(p.commit) > 0:
+				op = history.Op{F: history.FCommit, Group: "g", Offsets: p.commit}
+				p.commit = nil
+			case cfg.groups && !p.member && !p.final && len(p.assigned) == 0 && r < 30:
+				op = history.Op{F: history.FSubscribe, Group: "g", Keys: []string{"t0", "t1", "t2", "t3"}}
 			case p.final || (r < 50 && len(p.assigned) > 0):
 				op = history.Op{F: history.FPoll, Mops: []history.Mop{history.Poll()}}
-			case r < 94 || len(p.assigned) > 0 && r < 97:
+			case r < 94 || p.member || len(p.assigned) > 0 && r < 97:
 				op = history.Op{F: history.FSend}
 				for n := 1 + rng.IntN(2); n > 0; n-- {
 					value++
@@ -160,6 +189,9 @@ func generate(cfg genConfig) []history.Op {
 					op.Keys = append(op.Keys, keyName(rng.IntN(cfg.keys)))
 				}
 			}
+			if p.member && op.F == history.FPoll {
+				op.Group = "g"
+			}
 			op.Time, op.Process, op.Type = e.t, p.id, history.Invoke
 			emit(op)
 			done := op
@@ -167,7 +199,7 @@ func generate(cfg genConfig) []history.Op {
 			p.op = &done
 			p.outcome = 0
 			switch x := rng.IntN(100); {
-			case p.final || op.F == history.FAssign:
+			case p.final || op.F == history.FAssign || op.F == history.FSubscribe || op.F == history.FCommit:
 			case x < 3:
 				p.outcome = 1
 			case x < 5 && op.F == history.FSend:
@@ -183,6 +215,21 @@ func generate(cfg genConfig) []history.Op {
 				continue
 			}
 			switch op.F {
+			case history.FSubscribe:
+				p.member = true
+				members = append(members, e.proc)
+				rebalance(e.t)
+			case history.FCommit:
+				for _, ko := range op.Offsets {
+					if !owns(p, keyOf(ko.Key)) {
+						p.outcome = 3 // the generation moved on: ILLEGAL_GENERATION
+					}
+				}
+				if p.outcome == 0 {
+					for _, ko := range op.Offsets {
+						committed[keyOf(ko.Key)] = ko.Offset
+					}
+				}
 			case history.FSend:
 				for i := range op.Mops {
 					m := &op.Mops[i]
@@ -238,9 +285,26 @@ func generate(cfg genConfig) []history.Op {
 				}
 			case 3:
 				op.Type, op.Error = history.Fail, "NOT_LEADER_OR_FOLLOWER"
+				if op.F == history.FCommit {
+					op.Error = "ILLEGAL_GENERATION"
+				}
 			}
 			emit(*op)
 			p.op = nil
+			if p.member && op.F == history.FPoll && op.Type == history.OK {
+				for _, kr := range op.Mops[0].Reads {
+					if len(kr.Records) > 0 {
+						p.commit = append(p.commit, history.KeyOffset{Key: kr.Key, Offset: p.pos[keyOf(kr.Key)]})
+					}
+				}
+			}
+			if op.Type == history.Info && p.member {
+				// The client is gone: it leaves the group.
+				members = slices.DeleteFunc(members, func(mi int) bool { return mi == e.proc })
+				if len(members) > 0 {
+					rebalance(e.t)
+				}
+			}
 			if op.Type == history.Info {
 				// The client is replaced, as in Jepsen: a new process, no positions.
 				procs[e.proc] = &genProc{id: nextID, pos: map[int]int64{}, maxPoll: p.maxPoll}

@@ -19,7 +19,7 @@ func TestPropertyCorrectModelIsValid(t *testing.T) {
 		runs = 12
 	}
 	for seed := uint64(1); seed <= uint64(runs); seed++ {
-		cfg := genConfig{seed: seed, lines: 600 + int(seed)*37, keys: 1 + int(seed%6), procs: 2 + int(seed%7), maxDelay: 3000, retention: seed%2 == 0}
+		cfg := genConfig{seed: seed, lines: 600 + int(seed)*37, keys: 1 + int(seed%6), procs: 2 + int(seed%7), maxDelay: 3000, retention: seed%2 == 0, groups: seed%3 != 1}
 		ops := generate(cfg)
 		res, err := Check(ops, Options{Linearizability: true, Timeout: 30 * time.Second, WWDeps: seed%3 == 0})
 		require.NoError(t, err)

@@ -190,7 +190,7 @@ func (d *decoder) resolve(s *Scenario) {
 		}
 	}
 	if !d.explicit("expect" + sep + "valid") {
-		s.Expect.Valid = len(s.Expect.Anomalies) == 0
+		s.Expect.Valid = len(s.Expect.invalidating()) == 0
 	}
 }
 

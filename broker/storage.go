@@ -115,7 +115,7 @@ func (b *Broker) flushDue() {
 // truncate cuts r's log at offset and mirrors it on disk.
 func (b *Broker) truncate(r *replica, offset int64) {
 	t := r.Truncate(offset)
-	if t.Removed == 0 && len(t.Deleted) == 0 {
+	if t.Removed == 0 && len(t.Deleted) == 0 && !t.EpochsChanged {
 		return
 	}
 	d := b.env.Disk()
@@ -130,8 +130,10 @@ func (b *Broker) truncate(r *replica, offset int64) {
 	}
 	b.stats.Truncated += t.Removed
 	b.touch(r)
-	b.env.Logf("%s: truncated to %d (%d records removed)", r.TP, t.Offset, t.Removed)
-	b.observe(Observation{Kind: ObserveTruncate, TP: r.TP, Epoch: r.State.LeaderEpoch, Offset: t.Offset, Removed: t.Removed})
+	if t.Removed > 0 {
+		b.env.Logf("%s: truncated to %d (%d records removed)", r.TP, t.Offset, t.Removed)
+		b.observe(Observation{Kind: ObserveTruncate, TP: r.TP, Epoch: r.State.LeaderEpoch, Offset: t.Offset, Removed: t.Removed})
+	}
 }
 
 // resetLog empties r's log and restarts it at offset (fetch position below the

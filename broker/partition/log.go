@@ -342,7 +342,13 @@ type Truncation struct {
 // may be below offset. Epoch cache entries starting at or after the new LEO go too.
 func (l *Log) TruncateTo(offset int64) Truncation {
 	t := Truncation{Offset: l.leo, EpochEntries: len(l.epochs)}
-	if offset >= l.leo {
+	if offset > l.leo {
+		return t
+	}
+	if offset == l.leo {
+		// Nothing to cut from the log, but an epoch this replica began as leader
+		// without appending to it must go, as Kafka's truncateFromEnd does.
+		l.dropEpochsFrom(offset, &t)
 		return t
 	}
 	if offset < l.logStart {
@@ -371,15 +377,19 @@ func (l *Log) TruncateTo(offset int64) Truncation {
 	}
 	t.Removed = l.leo - newLEO
 	l.leo, t.Offset = newLEO, newLEO
-	t.EpochEntries = len(l.epochs)
-	for len(l.epochs) > 0 && l.epochs[len(l.epochs)-1].StartOffset >= newLEO && l.epochs[len(l.epochs)-1].StartOffset > l.logStart {
+	l.dropEpochsFrom(newLEO, &t)
+	l.flushedOffset = min(l.flushedOffset, newLEO)
+	l.pendingFlushTo = min(l.pendingFlushTo, newLEO)
+	return t
+}
+
+// dropEpochsFrom removes the epoch cache entries starting at or after offset.
+func (l *Log) dropEpochsFrom(offset int64, t *Truncation) {
+	for len(l.epochs) > 0 && l.epochs[len(l.epochs)-1].StartOffset >= offset {
 		l.epochs = l.epochs[:len(l.epochs)-1]
 		t.EpochsChanged = true
 	}
 	t.EpochEntries = len(l.epochs)
-	l.flushedOffset = min(l.flushedOffset, newLEO)
-	l.pendingFlushTo = min(l.pendingFlushTo, newLEO)
-	return t
 }
 
 // TruncateFullyAndStartAt drops the whole log and restarts it at offset (a follower

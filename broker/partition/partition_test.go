@@ -116,7 +116,7 @@ func TestTruncateTo(t *testing.T) {
 		{8, 8, 1, "t-0/00000000000000000004.log", 2, []EpochEntry{{1, 0}, {3, 4}}},
 		{7, 6, 1, "t-0/00000000000000000004.log", 1, []EpochEntry{{1, 0}, {3, 4}}}, // mid-batch: whole batch
 		{4, 4, 2, "t-0/00000000000000000000.log", 2, []EpochEntry{{1, 0}}},
-		{0, 0, 2, "t-0/00000000000000000000.log", 0, []EpochEntry{{1, 0}}},
+		{0, 0, 2, "t-0/00000000000000000000.log", 0, []EpochEntry{}}, // an empty log has no epochs
 	}
 	for _, tt := range tests {
 		l := NewLog("t-0", cfg, 0)
@@ -335,4 +335,24 @@ func TestAdvanceLogStart(t *testing.T) {
 	assert.Equal(t, int64(6), l.LogStartOffset(), "never past the HW")
 	_, err := l.Read(5, 10, 100)
 	assert.Equal(t, proto.OFFSET_OUT_OF_RANGE, err)
+}
+
+// An epoch begun as leader without a batch is dropped when the replica truncates to
+// its own end as a follower: otherwise the next batch from the new leader (of an
+// older epoch) would sit below it in the cache.
+func TestTruncateToLEODropsEmptyEpochs(t *testing.T) {
+	l := NewLog("t-0", DefaultConfig(), 0)
+	appendAll(t, l, 3, 3)
+	l.AssignEpoch(8)
+	require.Equal(t, []EpochEntry{{3, 0}, {8, 4}}, l.Epochs())
+	tr := l.TruncateTo(4)
+	assert.True(t, tr.EpochsChanged)
+	assert.Equal(t, 1, tr.EpochEntries)
+	assert.Equal(t, []EpochEntry{{3, 0}}, l.Epochs())
+	l.Append(batch(4, 2, 5), 0)
+
+	empty := NewLog("t-0", DefaultConfig(), 0)
+	empty.AssignEpoch(8)
+	empty.TruncateTo(0)
+	assert.Empty(t, empty.Epochs())
 }

@@ -160,13 +160,19 @@ func (a *analysis) sendsOf(pos int32) []rec { return a.sendRecs[a.sendStart[pos]
 func (a *analysis) readsOf(pos int32) []rec { return a.readRecs[a.readStart[pos]:a.readStart[pos+1]] }
 
 func (a *analysis) key(name string) *keyState {
+	_, k := a.keyAndID(name)
+	return k
+}
+
+// keyAndID returns a key's id and state, adding the key if needed.
+func (a *analysis) keyAndID(name string) (int32, *keyState) {
 	id, ok := a.keyID[name]
 	if !ok {
 		id = int32(len(a.keys))
 		a.keyID[name] = id
 		a.keys = append(a.keys, &keyState{name: name, ints: make(map[int64]int32), strs: make(map[string]int32), at: make(map[int64]int32), more: make(map[int64][]int32)})
 	}
-	return a.keys[id]
+	return id, a.keys[id]
 }
 
 func (a *analysis) add(t string, an *Anomaly) {
@@ -253,6 +259,20 @@ func (a *analysis) index() {
 	a.complOf = make([]int32, n)
 	a.sendStart = make([]int32, n+1)
 	a.readStart = make([]int32, n+1)
+	nSends, nReads := 0, 0
+	for i := range a.ops {
+		for j := range a.ops[i].Mops {
+			m := &a.ops[i].Mops[j]
+			if m.Kind == history.MopSend {
+				nSends++
+			}
+			for _, kr := range m.Reads {
+				nReads += len(kr.Records)
+			}
+		}
+	}
+	a.sendRecs = make([]rec, 0, nSends)
+	a.readRecs = make([]rec, 0, nReads)
 	pending := map[int64]int32{}
 	st := &a.res.Stats
 	st.Sends = map[string]int{}
@@ -285,9 +305,9 @@ func (a *analysis) index() {
 		for j := range op.Mops {
 			m := &op.Mops[j]
 			if m.Kind == history.MopSend {
-				k := a.key(m.Key)
+				kid, k := a.keyAndID(m.Key)
 				vid := k.value(m.Value)
-				a.sendRecs = append(a.sendRecs, rec{key: a.keyID[m.Key], val: vid, off: m.Offset})
+				a.sendRecs = append(a.sendRecs, rec{key: kid, val: vid, off: m.Offset})
 				vi := &k.info[vid]
 				if op.Type != history.Invoke || vi.writer == noPos {
 					vi.writer = pos
@@ -301,8 +321,7 @@ func (a *analysis) index() {
 				continue
 			}
 			for _, kr := range m.Reads {
-				k := a.key(kr.Key)
-				kid := a.keyID[kr.Key]
+				kid, k := a.keyAndID(kr.Key)
 				st.RecordsRead += len(kr.Records)
 				for _, r := range kr.Records {
 					vid := k.value(r.Value)

@@ -20,7 +20,7 @@ type genConfig struct {
 	procs     int   // concurrent clients
 	maxDelay  int64 // nanoseconds, for each of invoke->effect and effect->completion
 	retention bool  // move log starts forward now and then
-	groups    bool  // some clients subscribe to all topics in consumer group "g" and commit
+	groups    bool  // a quarter of the clients subscribe to all topics in group "g" and commit
 }
 
 type genEvent struct {
@@ -173,7 +173,8 @@ func generate(cfg genConfig) []history.Op {
 			case p.member && len(p.commit) > 0:
 				op = history.Op{F: history.FCommit, Group: "g", Offsets: p.commit}
 				p.commit = nil
-			case cfg.groups && !p.member && !p.final && len(p.assigned) == 0 && r < 30:
+			case cfg.groups && e.proc < max(1, cfg.procs/4) && !p.member && !p.final && len(p.assigned) == 0 && r < 30:
+				// A quarter of the client slots consume through the group.
 				op = history.Op{F: history.FSubscribe, Group: "g", Keys: []string{"t0", "t1", "t2", "t3"}}
 			case p.final || (r < 50 && len(p.assigned) > 0):
 				op = history.Op{F: history.FPoll, Mops: []history.Mop{history.Poll()}}

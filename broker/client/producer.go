@@ -102,7 +102,10 @@ type prodBatch struct {
 	maybe    bool  // an attempt may have appended it
 	order    int64 // creation order: the order of the partition's queue
 	stale    bool  // in flight under a producer id given up since
-	wire     *proto.RecordBatch
+	// seqRetried is set after a retry for a sequence error with nothing earlier
+	// unresolved; a second such error is a real gap.
+	seqRetried bool
+	wire       *proto.RecordBatch
 }
 
 type prodPart struct {

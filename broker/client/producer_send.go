@@ -350,10 +350,19 @@ func (p *Producer) batchResult(b *prodBatch, err proto.ErrorCode, base int64, na
 		p.meta.RequestUpdate()
 	}
 	retriable := err.Retriable()
-	if (err == proto.OUT_OF_ORDER_SEQUENCE_NUMBER || err == proto.UNKNOWN_PRODUCER_ID) && p.cfg.EnableIdempotence && p.earlierUnresolved(b) {
-		// An earlier batch of the partition failed and will be retried first: this
-		// one is out of order only because of it.
-		retriable = true
+	if (err == proto.OUT_OF_ORDER_SEQUENCE_NUMBER || err == proto.UNKNOWN_PRODUCER_ID) && p.cfg.EnableIdempotence {
+		switch {
+		case p.earlierUnresolved(b):
+			// An earlier batch of the partition is in flight or will be retried
+			// first: this one is out of order only because of it.
+			retriable = true
+		case !b.seqRetried:
+			// The earlier batches resolved since the broker answered (their
+			// requests overtook this one, or were answered after it): one more try
+			// tells a transient reordering from a real gap.
+			b.seqRetried = true
+			retriable = true
+		}
 	}
 	if p.cfg.EnableIdempotence && b.pid != p.pid {
 		// Sent under a producer id given up since. If no attempt can have appended

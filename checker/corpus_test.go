@@ -95,5 +95,6 @@ func TestCorpus(t *testing.T) {
 	// Every anomaly type the checker reports has a history that shows it.
 	for _, typ := range AllTypes() {
 		assert.True(t, covered[typ], "no corpus history shows %s", typ)
+		assert.True(t, nearMiss[typ], "no corpus near miss for %s", typ)
 	}
 }

@@ -80,6 +80,18 @@ func (r *Result) WriteText(w io.Writer, perType int) error {
 		}
 	}
 	s := r.Stats
+	if len(s.Redeliveries) > 0 {
+		groups := make([]string, 0, len(s.Redeliveries))
+		for g := range s.Redeliveries {
+			groups = append(groups, g)
+		}
+		sort.Strings(groups)
+		b.WriteString("\nRedeliveries (records a consumer group received more than once):")
+		for _, g := range groups {
+			fmt.Fprintf(&b, " %q %d", g, s.Redeliveries[g])
+		}
+		b.WriteString(".\n")
+	}
 	fmt.Fprintf(&b, "\n%s (%d pending), %s, %s, %s read.\n", plural(s.Ops, "operation"), s.Pending, plural(s.Events, "event"), plural(s.Keys, "key"), plural(s.RecordsRead, "record"))
 	_, err := io.WriteString(w, b.String())
 	return err

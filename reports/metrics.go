@@ -23,6 +23,11 @@ func newHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(histLowest, histHighest, histSigFigs)
 }
 
+// newPackedHistogram allocates a sparse latency histogram with the shared geometry.
+func newPackedHistogram() *hdrhistogram.PackedHistogram {
+	return hdrhistogram.NewPacked(histLowest, histHighest, histSigFigs)
+}
+
 // LatencyKind names one of the three latency metrics.
 type LatencyKind int
 
@@ -90,8 +95,19 @@ type LatencyStats struct {
 // statPercentiles are the percentiles LatencyStats carries, in field order.
 var statPercentiles = []float64{50, 75, 90, 95, 99, 99.9, 99.99, 99.999}
 
+// latencyHistogram is the query surface hdrhistogram-go's dense Histogram and sparse
+// PackedHistogram share; the two give identical figures for the same counts.
+type latencyHistogram interface {
+	TotalCount() int64
+	Min() int64
+	Max() int64
+	Mean() float64
+	StdDev() float64
+	ValueAtPercentilesSlice(percentiles []float64) []int64
+}
+
 // statsOf summarises h; clamped is carried through.
-func statsOf(h *hdrhistogram.Histogram, clamped int64) LatencyStats {
+func statsOf(h latencyHistogram, clamped int64) LatencyStats {
 	s := LatencyStats{Count: h.TotalCount(), Clamped: clamped}
 	if s.Count == 0 {
 		return s
@@ -346,8 +362,9 @@ type Metrics struct {
 	Faults     []FaultWindow     `json:"faults"`
 	Histograms EncodedHistograms `json:"histograms"`
 
-	// intervalHists holds each interval's encoded histograms for the .hlog files; it is
-	// not part of result.json (the .hlog files are its serialization).
+	// intervalHists holds each interval's histograms in the V2 compressed encoding
+	// for the .hlog files, nil where the interval recorded nothing; it is not part of
+	// result.json (the .hlog files are its serialization).
 	intervalHists [][numLatencyKinds][]byte
 	// decoded caches the whole-run histograms.
 	decoded [numLatencyKinds]*hdrhistogram.Histogram

@@ -141,14 +141,14 @@ func quantileMap(h *hdrhistogram.Histogram, div float64, integer bool) QuantileM
 	if h.TotalCount() == 0 {
 		return q
 	}
-	for _, b := range percentileSteps(h, 100) {
-		if n := len(q.Percentiles); n > 0 && q.Percentiles[n-1] == b.Percentile {
+	for _, b := range h.CumulativeDistributionWithTicks(100) {
+		if n := len(q.Percentiles); n > 0 && q.Percentiles[n-1] == b.Quantile {
 			// A TreeMap keeps one value per key: the last one put.
-			q.Values[n-1] = scaleValue(b.Value, div, integer)
+			q.Values[n-1] = scaleValue(b.ValueAt, div, integer)
 			continue
 		}
-		q.Percentiles = append(q.Percentiles, b.Percentile)
-		q.Values = append(q.Values, scaleValue(b.Value, div, integer))
+		q.Percentiles = append(q.Percentiles, b.Quantile)
+		q.Values = append(q.Values, scaleValue(b.ValueAt, div, integer))
 	}
 	return q
 }

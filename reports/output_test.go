@@ -104,22 +104,17 @@ func TestHgrmMatchesHdrHistogramConventions(t *testing.T) {
 	for i := int64(1); i <= 1000; i++ {
 		require.NoError(t, h.RecordValue(i*int64(time.Microsecond)*10))
 	}
-	var ours, lib bytes.Buffer
+	var ours bytes.Buffer
 	require.NoError(t, WriteHgrm(&ours, h))
-	_, err := h.PercentilesPrint(&lib, 5, nsPerMs)
-	require.NoError(t, err)
-	// Same footer (mean, max, count, bucket geometry) as the library computes.
-	footer := func(s string) []string {
-		var out []string
-		for _, l := range strings.Split(s, "\n") {
-			if strings.HasPrefix(l, "#[") {
-				out = append(out, l)
-			}
-		}
-		return out
-	}
-	assert.Equal(t, footer(lib.String()), footer(ours.String()))
 	lines := strings.Split(strings.TrimRight(ours.String(), "\n"), "\n")
+	// Java's footer: mean and standard deviation from the buckets' median values, the
+	// maximum as the highest equivalent value, and the geometry of 1 µs .. 1 h at 3
+	// significant digits in nanoseconds.
+	assert.Equal(t, []string{
+		"#[Mean    =        5.005, StdDeviation   =        2.887]",
+		"#[Max     =       10.002, Total count    =         1000]",
+		"#[Buckets =           23, SubBuckets     =         2048]",
+	}, lines[len(lines)-3:])
 	assert.Equal(t, "       Value     Percentile TotalCount 1/(1-Percentile)", lines[0])
 	assert.Equal(t, "", lines[1])
 	// Data rows: 4 fields (value ms, fraction, count, 1/(1-p)); the 100 % row has 3.
@@ -328,21 +323,25 @@ func TestOMBResultFieldsAndUnits(t *testing.T) {
 	assert.Greater(t, len(g.Q), 500)
 }
 
-func TestPercentileStepsFollowJava(t *testing.T) {
+// TestPercentileIterationFollowsJava pins the behaviour of hdrhistogram-go's
+// percentile iteration that the .hgrm files, OMB's quantile maps and the percentile
+// plots rely on: like Java's PercentileIterator it reports every level reached within
+// one bucket, and one level at the last recorded value before a final 100 % step.
+func TestPercentileIterationFollowsJava(t *testing.T) {
 	h := newHistogram()
 	require.NoError(t, h.RecordValues(int64(ms), 50))
 	require.NoError(t, h.RecordValues(int64(2*ms), 50))
-	steps := percentileSteps(h, 5)
+	steps := h.CumulativeDistributionWithTicks(5)
 	var levels []float64
 	for _, s := range steps {
-		levels = append(levels, s.Percentile)
+		levels = append(levels, s.Quantile)
 	}
 	// Java reports every level reached at the 1 ms bucket (0..50 by 10), one level at
 	// the last bucket, then 100.
 	assert.Equal(t, []float64{0, 10, 20, 30, 40, 50, 55, 100}, levels)
 	assert.Equal(t, int64(50), steps[5].Count)
-	assert.Equal(t, h.Max(), steps[7].Value)
-	assert.InDelta(t, float64(ms), float64(steps[0].Value), float64(ms)/500)
+	assert.Equal(t, h.Max(), steps[7].ValueAt)
+	assert.InDelta(t, float64(ms), float64(steps[0].ValueAt), float64(ms)/500)
 }
 
 func TestJavaDouble(t *testing.T) {
@@ -582,4 +581,18 @@ func FuzzParseResult(f *testing.F) {
 			require.True(t, strings.HasPrefix(err.Error(), "fuzz.json: "), err.Error())
 		}
 	})
+}
+
+// BenchmarkWriteHlog writes the three .hlog files of a run of 10 simulated minutes
+// with 1 s intervals (the share of BenchmarkReport that encodes histograms).
+func BenchmarkWriteHlog(b *testing.B) {
+	run := synthRun(synthSpec{Duration: 10 * time.Minute, Rate: 2000, Size: 1024, Partition: 12, Seed: 1})
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, k := range LatencyKinds {
+			if err := WriteHlog(io.Discard, run.Metrics, k); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }

@@ -307,12 +307,12 @@ func percentileXYs(h *hdrhistogram.Histogram) plotter.XYs {
 		return nil
 	}
 	var xys plotter.XYs
-	for _, b := range percentileSteps(h, 5) {
-		q := b.Percentile / 100
+	for _, b := range h.CumulativeDistributionWithTicks(5) {
+		q := b.Quantile / 100
 		if q >= 1 {
 			continue
 		}
-		xys = append(xys, plotter.XY{X: 1 / (1 - q), Y: max(float64(b.Value)/1e6, minPlotMs)})
+		xys = append(xys, plotter.XY{X: 1 / (1 - q), Y: max(float64(b.ValueAt)/1e6, minPlotMs)})
 	}
 	return xys
 }

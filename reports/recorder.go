@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"sort"
@@ -24,18 +25,23 @@ type Config struct {
 	Window time.Duration
 }
 
-// latencyRec keeps the three live histograms of one latency metric: the current
-// interval's, the current window's and the whole run's. They are allocated once and
-// reset, never allocated per request.
+// latencyRec keeps the live histograms of one latency metric: the current
+// interval's, the current window's and the whole run's. Every value is recorded into
+// the interval and the window; at an interval's close its counts are merged into the
+// whole run. They are allocated once and reset, never allocated per request.
 type latencyRec struct {
-	interval, window      *denseHist
-	total                 *hdrhistogram.Histogram
+	interval, window *hdrhistogram.Histogram
+	total            *hdrhistogram.Histogram
+	// summary is reused to summarise intervals and windows: the statistics of a sparse
+	// histogram, and merging it, cost in proportion to its populated buckets rather
+	// than to the dense counts array.
+	summary               *hdrhistogram.PackedHistogram
 	ivClamped, winClamped int64
 	totClamped            int64
 }
 
 func newLatencyRec() latencyRec {
-	return latencyRec{interval: newDenseHist(), window: newDenseHist(), total: newHistogram()}
+	return latencyRec{interval: newHistogram(), window: newHistogram(), total: newHistogram(), summary: newPackedHistogram()}
 }
 
 func (l *latencyRec) record(kind LatencyKind, t, d time.Duration) {
@@ -49,11 +55,51 @@ func (l *latencyRec) record(kind LatencyKind, t, d time.Duration) {
 		l.winClamped++
 		l.totClamped++
 	}
-	l.interval.record(v)
-	l.window.record(v)
-	// Values inside the geometry cannot fail; ignore the impossible error to keep
-	// the hot path free of formatting.
-	_ = l.total.RecordValue(v)
+	// Values inside the geometry cannot fail.
+	if err := l.interval.RecordValue(v); err != nil {
+		panic(fmt.Sprintf("reports: recording %v %d ns: %v", kind, v, err))
+	}
+	if err := l.window.RecordValue(v); err != nil {
+		panic(fmt.Sprintf("reports: recording %v %d ns: %v", kind, v, err))
+	}
+}
+
+// closeInterval summarises the interval histogram, encodes it for the .hlog file
+// (nil when nothing was recorded), merges it into the whole run and clears it.
+func (l *latencyRec) closeInterval(kind LatencyKind, enc *v2Encoder) (LatencyStats, []byte) {
+	clamped := l.ivClamped
+	l.ivClamped = 0
+	if l.interval.TotalCount() == 0 {
+		return LatencyStats{Clamped: clamped}, nil
+	}
+	encoded := bytes.Clone(enc.encode(l.interval))
+	stats := l.summarise(kind, l.interval, clamped)
+	if dropped := l.summary.MergeInto(l.total); dropped != 0 {
+		panic(fmt.Sprintf("reports: %d %v values lost merging an interval into the whole run", dropped, kind))
+	}
+	l.interval.Reset()
+	return stats, encoded
+}
+
+// closeWindow summarises and clears the window histogram.
+func (l *latencyRec) closeWindow(kind LatencyKind) LatencyStats {
+	clamped := l.winClamped
+	l.winClamped = 0
+	if l.window.TotalCount() == 0 {
+		return LatencyStats{Clamped: clamped}
+	}
+	stats := l.summarise(kind, l.window, clamped)
+	l.window.Reset()
+	return stats
+}
+
+// summarise moves h's counts into the reused sparse summary and returns its stats.
+func (l *latencyRec) summarise(kind LatencyKind, h *hdrhistogram.Histogram, clamped int64) LatencyStats {
+	l.summary.Reset()
+	if dropped := l.summary.MergeFrom(h); dropped != 0 {
+		panic(fmt.Sprintf("reports: %d %v values lost summarising a histogram", dropped, kind))
+	}
+	return statsOf(l.summary, clamped)
 }
 
 // counters are the event counts of one interval or window.
@@ -127,6 +173,7 @@ type Recorder struct {
 	intervals []Interval
 	windows   []Interval
 	ivHists   [][numLatencyKinds][]byte
+	enc       *v2Encoder
 }
 
 // NewRecorder returns a Recorder whose first interval starts at simulated time 0.
@@ -149,6 +196,7 @@ func NewRecorder(cfg Config) *Recorder {
 		lags:     map[lagKey]*lagState{},
 		brokers:  map[int32]*brokerState{},
 		requests: map[string]*requestState{},
+		enc:      newV2Encoder(),
 	}
 	for k := range r.lat {
 		r.lat[k] = newLatencyRec()
@@ -328,13 +376,7 @@ func (r *Recorder) closeInterval(end time.Duration) {
 	}
 	var hists [numLatencyKinds][]byte
 	for k := range r.lat {
-		l := &r.lat[k]
-		*iv.Latency(LatencyKind(k)) = l.interval.stats(l.ivClamped)
-		if l.interval.total > 0 {
-			hists[k] = l.interval.encodeV2()
-			l.interval.reset()
-		}
-		l.ivClamped = 0
+		*iv.Latency(LatencyKind(k)), hists[k] = r.lat[k].closeInterval(LatencyKind(k), r.enc)
 	}
 	idx := len(r.intervals)
 	// Gauges: lags, backlog per group.
@@ -415,10 +457,7 @@ func (r *Recorder) closeWindow(end time.Duration) {
 		w.Backlog = r.intervals[n-1].Backlog
 	}
 	for k := range r.lat {
-		l := &r.lat[k]
-		*w.Latency(LatencyKind(k)) = l.window.stats(l.winClamped)
-		l.window.reset()
-		l.winClamped = 0
+		*w.Latency(LatencyKind(k)) = r.lat[k].closeWindow(LatencyKind(k))
 	}
 	w.fillRates()
 	r.windows = append(r.windows, w)
@@ -501,6 +540,10 @@ func (r *Recorder) Finish(end time.Duration) *Metrics {
 	}
 	for k := range r.lat {
 		l := &r.lat[k]
+		// Values recorded at exactly end belong to no kept interval but to the run.
+		if dropped := l.total.Merge(l.interval); dropped != 0 {
+			panic(fmt.Sprintf("reports: %d %v values lost merging the last instant into the whole run", dropped, LatencyKind(k)))
+		}
 		*s.Latency(LatencyKind(k)) = statsOf(l.total, l.totClamped)
 		enc, err := l.total.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
 		if err != nil {

@@ -1,13 +1,13 @@
 package reports
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"testing"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -213,15 +213,25 @@ func BenchmarkIntervalClose(b *testing.B) {
 	}
 }
 
-// TestDenseHistMatchesLibrary checks the interval histogram against hdrhistogram-go:
-// same slots, same statistics, and an encoding the library decodes to an equal
-// histogram.
-func TestDenseHistMatchesLibrary(t *testing.T) {
+// TestIntervalHistogramsMatchDirectRecording feeds random latencies through a
+// Recorder and checks each interval's and window's statistics, the .hlog histograms
+// and the whole-run histogram against hdrhistogram-go histograms that recorded the
+// same values directly: moving an interval's counts into a packed histogram, merging
+// it into the whole run and resetting the live histograms loses nothing.
+func TestIntervalHistogramsMatchDirectRecording(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{0, 1, 2, 7, 1000, 50_000} {
-		d := newDenseHist()
-		h := newHistogram()
-		for range n {
+	perInterval := []int{0, 1, 2, 7, 1000, 50_000, 0, 300}
+	const window = 3 // intervals
+	r := NewRecorder(Config{Interval: time.Second, Window: window * time.Second})
+	ivWant := make([]*hdrhistogram.Histogram, len(perInterval))
+	winWant := make([]*hdrhistogram.Histogram, (len(perInterval)+window-1)/window)
+	total := newHistogram()
+	for i, n := range perInterval {
+		ivWant[i] = newHistogram()
+		if winWant[i/window] == nil {
+			winWant[i/window] = newHistogram()
+		}
+		for j := range n {
 			var v int64
 			switch rng.IntN(4) {
 			case 0:
@@ -233,23 +243,38 @@ func TestDenseHistMatchesLibrary(t *testing.T) {
 			default:
 				v = int64(time.Hour)
 			}
-			d.record(v)
-			require.NoError(t, h.RecordValue(v))
-		}
-		assert.Equal(t, statsOf(h, 0), d.stats(0), "n=%d", n)
-		dec, err := hdrhistogram.Decode(d.encodeV2())
-		require.NoError(t, err, "n=%d", n)
-		assert.True(t, dec.Equals(h), "n=%d: decoded histogram differs", n)
-		assert.Equal(t, h.TotalCount(), dec.TotalCount())
-		// Reset clears everything: the next interval starts empty.
-		d.reset()
-		assert.Equal(t, LatencyStats{}, d.stats(0))
-		for _, c := range d.counts {
-			require.Zero(t, c)
+			at := time.Duration(i)*time.Second + time.Duration(j)*(time.Second/time.Duration(n))
+			r.PublishAcked(at, at-time.Duration(v), 1)
+			for _, h := range []*hdrhistogram.Histogram{ivWant[i], winWant[i/window], total} {
+				require.NoError(t, h.RecordValue(v))
+			}
 		}
 	}
-	buckets, subBuckets := histogramGeometry()
-	assert.Equal(t, int64(countsLen), (buckets+1)*subBuckets/2, "countsLen matches the geometry")
-	assert.Equal(t, int64(2*subBucketHalfCount), subBuckets)
-	assert.Equal(t, int64(1), histLowest>>unitMagnitude, "unitMagnitude is ⌊log2(lowest)⌋")
+	m := r.Finish(time.Duration(len(perInterval)) * time.Second)
+
+	require.Len(t, m.Intervals, len(perInterval))
+	for i, want := range ivWant {
+		assert.Equal(t, statsOf(want, 0), m.Intervals[i].PublishLatency, "interval %d", i)
+	}
+	require.Len(t, m.Windows, len(winWant))
+	for i, want := range winWant {
+		assert.Equal(t, statsOf(want, 0), m.Windows[i].PublishLatency, "window %d", i)
+	}
+	got, err := m.Histogram(PublishLatency)
+	require.NoError(t, err)
+	assert.True(t, got.Equals(total), "the whole-run histogram is the sum of the intervals")
+	assert.Equal(t, statsOf(total, 0), m.Summary.PublishLatency)
+
+	var buf bytes.Buffer
+	require.NoError(t, WriteHlog(&buf, m, PublishLatency))
+	rd := hdrhistogram.NewHistogramLogReader(&buf)
+	for i, want := range ivWant {
+		h, err := rd.NextIntervalHistogram()
+		require.NoError(t, err)
+		require.NotNil(t, h, "interval %d missing from the .hlog", i)
+		assert.True(t, h.Equals(want), "interval %d: the .hlog histogram differs", i)
+	}
+	h, err := rd.NextIntervalHistogram()
+	require.NoError(t, err)
+	assert.Nil(t, h, "one .hlog line per interval")
 }

@@ -335,7 +335,8 @@ func (s *State) eachPartition(f func(p *proto.PartitionState)) {
 }
 
 // elect chooses p's leader: the first live ISR member in replica order; else, with ELR,
-// the first live eligible replica that did not shut down uncleanly; else, if unclean
+// the first live eligible replica that did not shut down uncleanly, or, when the ISR
+// and ELR are both empty, the last known leader once it is back; else, if unclean
 // election is enabled for the topic, the first live replica (its log becomes the truth
 // even if it misses committed records); else none. A new leader bumps the leader epoch.
 func (s *State) elect(p *proto.PartitionState) {
@@ -357,6 +358,13 @@ func (s *State) elect(p *proto.PartitionState) {
 			}
 		}
 	}
+	if leader == proto.NoLeader && s.cfg.EligibleLeaderReplicasEnable && len(p.ISR) == 0 && len(p.ELR) == 0 &&
+		p.LastKnownLeader != proto.NoLeader && s.live(p.LastKnownLeader) {
+		// Nothing is eligible: like Kafka before ELR when every replica was offline,
+		// the last known leader takes over when it returns.
+		leader = p.LastKnownLeader
+		p.ISR = []int32{leader}
+	}
 	if leader == proto.NoLeader && s.topicBool(p.Topic, "unclean.leader.election.enable", s.cfg.UncleanLeaderElectionEnable) {
 		for _, id := range p.Replicas {
 			if s.live(id) {
@@ -370,6 +378,9 @@ func (s *State) elect(p *proto.PartitionState) {
 	p.Leader = leader
 	if leader != prev {
 		p.LeaderEpoch++
+	}
+	if leader != proto.NoLeader {
+		p.LastKnownLeader = leader
 	}
 }
 
@@ -440,7 +451,7 @@ func (s *State) CreateTopic(t proto.CreatableTopic) (proto.ErrorCode, string, []
 	recs := []Record{s.record(Record{Topic: &proto.TopicRecord{Name: t.Name, Partitions: int32(len(assign)), Configs: t.Configs}})}
 	for i, rs := range assign {
 		p := &proto.PartitionState{TopicPartition: proto.TopicPartition{Topic: t.Name, Partition: int32(i)},
-			Replicas: slices.Clone(rs), Leader: proto.NoLeader, LeaderEpoch: -1}
+			Replicas: slices.Clone(rs), Leader: proto.NoLeader, LeaderEpoch: -1, LastKnownLeader: proto.NoLeader}
 		for _, id := range rs {
 			if s.live(id) {
 				p.ISR = append(p.ISR, id)

@@ -166,3 +166,31 @@ func TestReplayRebuildsTheState(t *testing.T) {
 	assert.Equal(t, proto.INVALID_CONFIG, err)
 	assert.Contains(t, msg, "unknown topic config retention.mss")
 }
+
+// With ELR, when the ISR and the ELR are both empty, the last known leader is elected
+// once it is back (KIP-966's last resort, Kafka's behaviour before ELR).
+func TestELRLastKnownLeader(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.EligibleLeaderReplicasEnable = true
+	cfg.MinInsyncReplicas = 2
+	s := cluster(t, cfg, 2, nil)
+	// Both brokers restart uncleanly: each leaves the ISR and, unclean, the ELR.
+	s.Register(&proto.BrokerRegistrationRequest{BrokerID: 2, IncarnationID: 20, PreviousBrokerEpoch: -1}, time.Second)
+	s.Register(&proto.BrokerRegistrationRequest{BrokerID: 1, IncarnationID: 10, PreviousBrokerEpoch: -1}, time.Second)
+	p, _ := s.Partition(tp0)
+	require.Empty(t, p.ISR)
+	require.Empty(t, p.ELR)
+	assert.Equal(t, proto.NoLeader, p.Leader)
+	assert.Equal(t, int32(1), p.LastKnownLeader)
+	// Broker 2 returns first: it is not the last known leader.
+	b2, _ := s.Broker(2)
+	s.Heartbeat(&proto.BrokerHeartbeatRequest{BrokerID: 2, BrokerEpoch: b2.Epoch, MetadataOffset: s.Offset}, 2*time.Second)
+	p, _ = s.Partition(tp0)
+	assert.Equal(t, proto.NoLeader, p.Leader)
+	b1, _ := s.Broker(1)
+	s.Heartbeat(&proto.BrokerHeartbeatRequest{BrokerID: 1, BrokerEpoch: b1.Epoch, MetadataOffset: s.Offset}, 2*time.Second)
+	p, _ = s.Partition(tp0)
+	assert.Equal(t, int32(1), p.Leader)
+	assert.Equal(t, []int32{1}, p.ISR)
+	s.CheckInvariants()
+}

@@ -125,6 +125,9 @@ type PartitionState struct {
 	Leader         int32
 	LeaderEpoch    int32
 	PartitionEpoch int32
+	// LastKnownLeader is the last broker that led the partition (KIP-966: elected
+	// when the ISR and ELR are empty and it comes back), NoLeader if none.
+	LastKnownLeader int32
 }
 
 func (p *PartitionState) size() int {

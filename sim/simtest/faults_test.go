@@ -3,6 +3,7 @@ package simtest_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -116,6 +117,56 @@ type runMode struct {
 	power      bool // power losses (with torn writes) besides crashes
 	idempotent bool
 	lossy      bool // acks=1, unclean election, no fsync: loss allowed
+	// elr: eligible leader replicas, no fsync, and at most one broker at a time that
+	// shut down uncleanly (crash or power loss) and has not yet rejoined every ISR
+	// (KIP-966 tolerates min.insync.replicas - 1 such brokers).
+	elr bool
+}
+
+// TestRandomSinglePowerLossWithELRKeepsAcknowledgedRecords: with eligible leader
+// replicas and min.insync.replicas=2, one broker at a time may lose its unflushed
+// data in a power loss, even the last ISR member, without losing acknowledged records
+// (checking.md 3.2, "ELR on").
+func TestRandomSinglePowerLossWithELRKeepsAcknowledgedRecords(t *testing.T) {
+	seeds := 12
+	if testing.Short() {
+		seeds = 4
+	}
+	for seed := 1; seed <= seeds; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			randomRun(t, uint64(seed), runMode{power: true, idempotent: true, elr: true})
+		})
+	}
+}
+
+// inEveryISR reports whether broker name, registered again since epoch, is unfenced
+// and in the controller's ISR of every partition of orders.
+func inEveryISR(h *simtest.Harness, name string, epoch int64) bool {
+	c := h.Controller()
+	if c == nil {
+		return false
+	}
+	id := int32(name[1] - '0')
+	if b, ok := c.State().Broker(id); !ok || b.Fenced || b.Epoch <= epoch {
+		return false
+	}
+	for p := int32(0); p < 2; p++ {
+		st, ok := c.State().Partition(proto.TopicPartition{Topic: "orders", Partition: p})
+		if !ok || !slices.Contains(st.ISR, id) {
+			return false
+		}
+	}
+	return true
+}
+
+// brokerEpoch is the controller's registration epoch of broker name (0 if unknown).
+func brokerEpoch(h *simtest.Harness, name string) int64 {
+	if c := h.Controller(); c != nil {
+		if b, ok := c.State().Broker(int32(name[1] - '0')); ok {
+			return b.Epoch
+		}
+	}
+	return 0
 }
 
 // randomFaults runs one seed and returns the run's fingerprint.
@@ -129,9 +180,12 @@ func randomRun(t *testing.T, seed uint64, mode runMode) uint64 {
 	topic, producer := "create-topic orders partitions=2 rf=3", "producer p1 acks=all request-timeout=3s delivery-timeout=20s"
 	if power {
 		cluster += " torn=1"
-		if !mode.lossy {
+		if !mode.lossy && !mode.elr {
 			topic += " flush.messages=1"
 		}
+	}
+	if mode.elr {
+		cluster += " elr=true"
 	}
 	if mode.lossy {
 		cluster += " unclean=true"
@@ -144,6 +198,8 @@ func randomRun(t *testing.T, seed uint64, mode runMode) uint64 {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	brokers := []string{"b1", "b2", "b3"}
 	down := map[string]bool{}
+	recovering := "" // the broker that shut down uncleanly and has not rejoined every ISR (elr mode)
+	var recoveringEpoch int64
 	value := int64(0)
 	for step := 0; step < 40; step++ {
 		// Produce a few records to each partition.
@@ -155,13 +211,21 @@ func randomRun(t *testing.T, seed uint64, mode runMode) uint64 {
 		switch rng.IntN(6) {
 		case 0:
 			b := brokers[rng.IntN(3)]
-			if !down[b] {
-				if power && rng.IntN(2) == 0 {
-					mustRun(t, h, "power-fail "+b)
-				} else {
-					mustRun(t, h, "crash "+b)
-				}
-				down[b] = true
+			if recovering != "" && !down[recovering] && inEveryISR(h, recovering, recoveringEpoch) {
+				recovering = ""
+			}
+			switch {
+			case down[b] || (mode.elr && recovering != ""):
+				// In ELR mode a crash is an unclean shutdown too (Kafka detects it by
+				// the missing clean-shutdown marker): one at a time.
+			case power && rng.IntN(2) == 0:
+				recoveringEpoch = brokerEpoch(h, b)
+				mustRun(t, h, "power-fail "+b)
+				down[b], recovering = true, b
+			default:
+				recoveringEpoch = brokerEpoch(h, b)
+				mustRun(t, h, "crash "+b)
+				down[b], recovering = true, b
 			}
 		case 1:
 			for _, b := range brokers {
@@ -177,7 +241,7 @@ func randomRun(t *testing.T, seed uint64, mode runMode) uint64 {
 		case 3:
 			mustRun(t, h, "heal")
 		case 5:
-			if power { // every replica loses power at once
+			if power && !mode.elr { // every replica loses power at once
 				for _, b := range brokers {
 					if !down[b] {
 						mustRun(t, h, "power-fail "+b)

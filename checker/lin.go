@@ -175,13 +175,22 @@ func linModel() porcupine.Model {
 // checked are in memory.
 type linPlan struct {
 	positions map[int32][]int32
-	skipKeys  map[int32]bool // keys written by transactions (not modelled)
-	clients   map[int64]int  // process -> porcupine client id
-	txns      int
+	// pollRecs holds, per key, runs of readRecs (start, end) of that key's records in
+	// ok polls, with the poll's position: polls read many keys, and each key's history
+	// needs only its own records.
+	pollRecs map[int32][]linRun
+	skipKeys map[int32]bool // keys written by transactions (not modelled)
+	clients  map[int64]int  // process -> porcupine client id
+	txns     int
+}
+
+// linRun is a run of one poll's records of one key: readRecs[lo:hi].
+type linRun struct {
+	pos, lo, hi int32
 }
 
 func (a *analysis) linPlan() *linPlan {
-	pl := &linPlan{positions: map[int32][]int32{}, skipKeys: map[int32]bool{}, clients: map[int64]int{}}
+	pl := &linPlan{positions: map[int32][]int32{}, pollRecs: map[int32][]linRun{}, skipKeys: map[int32]bool{}, clients: map[int64]int{}}
 	for i := range a.ops {
 		op := &a.ops[i]
 		pos := int32(i)
@@ -202,12 +211,21 @@ func (a *analysis) linPlan() *linPlan {
 		if _, ok := pl.clients[op.Process]; !ok {
 			pl.clients[op.Process] = len(pl.clients)
 		}
-		recs := a.sendsOf(pos)
 		if op.F == history.FPoll {
-			recs = a.readsOf(pos)
+			start := a.readStart[pos]
+			for lo := start; lo < a.readStart[pos+1]; {
+				kid := a.readRecs[lo].key
+				hi := lo + 1
+				for hi < a.readStart[pos+1] && a.readRecs[hi].key == kid {
+					hi++
+				}
+				pl.pollRecs[kid] = append(pl.pollRecs[kid], linRun{pos: pos, lo: lo, hi: hi})
+				lo = hi
+			}
+			continue
 		}
 		last := int32(-1)
-		for _, r := range recs {
+		for _, r := range a.sendsOf(pos) {
 			if r.key != last && !slices.Contains(pl.positions[r.key][max(0, len(pl.positions[r.key])-1):], pos) {
 				pl.positions[r.key] = append(pl.positions[r.key], pos)
 			}
@@ -219,7 +237,7 @@ func (a *analysis) linPlan() *linPlan {
 
 // linCounts are what building one partition's history counted.
 type linCounts struct {
-	settled, dropped int
+	settled, dropped, trivialPolls int
 }
 
 // linHistory builds the porcupine history of one key.
@@ -236,22 +254,15 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 		return &inputs[len(inputs)-1]
 	}
 	nextClient := len(pl.clients)
+	// appended maps an offset to the append of it: value and return time.
+	type appendAt struct {
+		val uint64
+		ret int64
+	}
+	appended := map[int64]appendAt{}
 	for _, pos := range pl.positions[kid] {
 		op := &a.ops[pos]
-		if op.F == history.FPoll {
-			in := newInput()
-			*in = linInput{read: true, key: k}
-			for _, r := range a.readsOf(pos) {
-				if r.key == kid && r.off >= 0 {
-					in.offsets = append(in.offsets, r.off)
-					in.vals = append(in.vals, uint64(r.val))
-				}
-			}
-			if len(in.offsets) > 0 {
-				out = append(out, porcupine.Operation{ClientId: pl.clients[op.Process], Input: in, Call: a.ops[a.invokeOf[pos]].Time, Return: op.Time, Metadata: op.Index})
-			}
-			continue
-		}
+
 		// A send: its completion says how it ended; a pending one is unknown.
 		c := a.complOf[pos]
 		if c != noPos && a.ops[c].Type == history.Fail {
@@ -303,10 +314,51 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 			in.offsets, in.vals = in.one[:], in.oneVal[:]
 			*order = append(*order, off)
 			out = append(out, porcupine.Operation{ClientId: cid, Input: in, Call: op.Time, Return: returnAt, Metadata: op.Index})
+			if prev, dup := appended[off]; !dup || prev.ret > returnAt {
+				appended[off] = appendAt{val: uint64(r.val), ret: returnAt}
+			}
 		}
 	}
 	sort.Slice(*order, func(i, j int) bool { return (*order)[i] < (*order)[j] })
 	*order = slices.Compact(*order)
+	rank := make(map[int64]int, len(*order))
+	for i, o := range *order {
+		rank[o] = i
+	}
+	runs := pl.pollRecs[kid]
+	for i := 0; i < len(runs); {
+		// One poll may hold several runs of this key (several poll micro-operations).
+		pos := runs[i].pos
+		op := &a.ops[pos]
+		call := a.ops[a.invokeOf[pos]].Time
+		in := newInput()
+		*in = linInput{read: true, key: k}
+		// A poll that returned contiguous records of the partition, each appended
+		// (with that value) by a send that had returned before the poll began, is legal
+		// wherever it is placed in any linearization of the sends: it needs no search.
+		trivial := true
+		for ; i < len(runs) && runs[i].pos == pos; i++ {
+			for _, r := range a.readRecs[runs[i].lo:runs[i].hi] {
+				if r.off < 0 {
+					continue
+				}
+				if trivial {
+					ap, ok := appended[r.off]
+					trivial = ok && ap.val == uint64(r.val) && ap.ret < call
+					if n := len(in.offsets); trivial && n > 0 {
+						trivial = rank[r.off] == rank[in.offsets[n-1]]+1
+					}
+				}
+				in.offsets = append(in.offsets, r.off)
+				in.vals = append(in.vals, uint64(r.val))
+			}
+		}
+		if len(in.offsets) == 0 || trivial {
+			cnt.trivialPolls += min(len(in.offsets), 1)
+			continue
+		}
+		out = append(out, porcupine.Operation{ClientId: pl.clients[op.Process], Input: in, Call: call, Return: op.Time, Metadata: op.Index})
+	}
 	return out
 }
 
@@ -319,6 +371,11 @@ func (a *analysis) linearizability() {
 	var kids []int32
 	for kid := range pl.positions {
 		if !pl.skipKeys[kid] {
+			kids = append(kids, kid)
+		}
+	}
+	for kid := range pl.pollRecs {
+		if _, sent := pl.positions[kid]; !sent && !pl.skipKeys[kid] {
 			kids = append(kids, kid)
 		}
 	}
@@ -374,6 +431,7 @@ func (a *analysis) linearizability() {
 		st.Operations += sizes[i]
 		st.SettledUnknown += counts[i].settled
 		st.DroppedUnknown += counts[i].dropped
+		st.PrecheckedPolls += counts[i].trivialPolls
 		name := a.keys[kids[i]].name
 		switch r {
 		case porcupine.Illegal:

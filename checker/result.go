@@ -220,14 +220,17 @@ type Stats struct {
 
 // LinStats describe the porcupine check.
 type LinStats struct {
-	Partitions     int      `json:"partitions"`               // partitions checked
-	Operations     int      `json:"operations"`               // porcupine operations (one per record sent, one per poll and key)
-	SettledUnknown int      `json:"settled_unknown_sends"`    // sends of unknown outcome placed where a poll saw them
-	DroppedUnknown int      `json:"dropped_unknown_sends"`    // sends of unknown outcome never seen, left out
-	SkippedTxns    int      `json:"skipped_txns"`             // transactions (not modelled; their keys are skipped)
-	IllegalKeys    []string `json:"illegal_keys,omitempty"`   // partitions found not linearizable
-	UnknownKeys    []string `json:"unknown_keys,omitempty"`   // partitions whose check timed out
-	Visualizations []string `json:"visualizations,omitempty"` // HTML files written
+	Partitions     int `json:"partitions"`            // partitions checked
+	Operations     int `json:"operations"`            // porcupine operations (one per record sent, one per poll and key)
+	SettledUnknown int `json:"settled_unknown_sends"` // sends of unknown outcome placed where a poll saw them
+	DroppedUnknown int `json:"dropped_unknown_sends"` // sends of unknown outcome never seen, left out
+	SkippedTxns    int `json:"skipped_txns"`
+	// PrecheckedPolls are polls (per partition) proven legal without the search: they
+	// returned contiguous records whose sends had all returned before the poll began.
+	PrecheckedPolls int      `json:"prechecked_polls"`         // transactions (not modelled; their keys are skipped)
+	IllegalKeys     []string `json:"illegal_keys,omitempty"`   // partitions found not linearizable
+	UnknownKeys     []string `json:"unknown_keys,omitempty"`   // partitions whose check timed out
+	Visualizations  []string `json:"visualizations,omitempty"` // HTML files written
 }
 
 // finish computes the anomaly type lists and validity.

@@ -34,9 +34,10 @@ const (
 	// sent to that key (corruption, or a record from another key).
 	TypeUnexpectedValue = "unexpected-value"
 	// TypeGroupLoss: a consumer group committed an offset past a record that no member
-	// of the group ever received (at-least-once delivery of a subscribed group broken).
-	// Counted from the group's first received or committed offset of the key, and only
-	// for records at or above the key's final log start offset.
+	// of the group ever received (at-least-once delivery of the group broken). Counted
+	// from the lowest offset of the key the group received or committed, for records
+	// some consumer did read (others are lost-write or unseen matters) at or above the
+	// key's final log start.
 	TypeGroupLoss = "group-loss"
 	// TypeRealtimeSendOrder: within a partition, an acknowledged send that completed
 	// before another send began got the higher offset, with no truncation of that

@@ -2,19 +2,58 @@
 // Jepsen's Kafka checker (jepsen.tests.kafka) does, and adds what Jepsen's checker
 // cannot see and a linearizability check of each partition with porcupine.
 //
-// Check takes a history (package checker/history) and Options and returns a Result
-// that marshals to the result object of the history specification: validity, the
-// anomaly types found, the ones that make the history invalid, every anomaly instance
-// with Jepsen's field names, the linearizability verdict and statistics. WriteText
-// explains the same result in sentences for people.
+// Check takes a history (package checker/history; ReadFile reads JSON Lines or a
+// Jepsen EDN history) and Options, and returns a Result that marshals to the result
+// object of the history specification: validity, the anomaly types found, the ones
+// that make the history invalid, every anomaly instance with Jepsen's field names,
+// the linearizability verdict and statistics. WriteText explains the same result in
+// sentences for people, the most damaging anomalies first.
 //
-// Anomalies with Jepsen's semantics: inconsistent-offsets, duplicate, lost-write,
-// unseen, G1a, precommitted-read, poll-skip, nonmonotonic-poll, int-poll-skip,
-// int-nonmonotonic-poll, int-send-skip, int-nonmonotonic-send, nonmonotonic-send, and
-// the cycles G0 and G1c with their -process and -realtime variants. This package's own
-// anomaly types are documented on the constants that name them (TypeUnexpectedValue,
-// TypeGroupLoss, TypeRealtimeSendOrder, TypeExpiredUnconsumed, TypeNonlinearizable).
+//	ops, err := checker.ReadFile("history.jsonl")
+//	...
+//	res, err := checker.Check(ops, checker.Options{Linearizability: true, Timeout: time.Minute})
+//	...
+//	res.WriteText(os.Stdout, 10)
 //
-// The checker never imports the broker or the simulator: it can judge histories of
-// any system written in the format, including Jepsen's own (see checker/edn).
+// # Jepsen's analyses
+//
+// inconsistent-offsets, duplicate, lost-write, unseen, G1a, precommitted-read,
+// poll-skip, nonmonotonic-poll, int-poll-skip, int-nonmonotonic-poll, int-send-skip,
+// int-nonmonotonic-send, nonmonotonic-send, and the cycles G0 and G1c with their
+// -process and -realtime variants, with Jepsen's semantics: version orders per key
+// from every poll and from the sends of writers known to have committed, dense
+// indices, must-have-committed for unknown outcomes, validity as Jepsen decides it.
+// Where this package differs, it says so:
+//
+//   - unseen is reported per key (count, values, time of the last acknowledgement)
+//     rather than as one map.
+//   - An assign with seek_to_beginning forgets the consumer's positions (a rewind was
+//     asked for); a subscribe names topics, so it keeps the positions of keys whose
+//     topic it names (or, as in Jepsen's histories, the keys themselves).
+//   - Rebalance events suppress internal poll checks, as Jepsen's :rebalance-log does.
+//   - poll-skip and nonmonotonic-poll of subscribed consumers are reported with
+//     "excused": "subscribed" and do not make the history invalid; instances excused by
+//     a truncate event between the two polls, or by retention, are marked likewise.
+//   - Records below a key's log start offset (log-start events) that nobody read are
+//     expired-unconsumed, not lost-write or unseen.
+//   - Cycles: one cycle is reported per strongly connected component and class; when
+//     no operation both sends and polls and no poll read from the future, time alone
+//     proves the graph acyclic and it is not built.
+//
+// # This package's own anomaly types
+//
+// Documented on the constants that name them: TypeUnexpectedValue, TypeGroupLoss,
+// TypeRealtimeSendOrder, TypeExpiredUnconsumed, TypeNonlinearizable.
+//
+// # Linearizability
+//
+// Each partition is checked with porcupine as one append-only log: a send appends each
+// record at the offset it was told (appends must follow the partition's known
+// offsets in order), a poll returns contiguous records of the log. Sends of unknown
+// outcome are settled first from what polls later returned (or left out if never
+// seen); polls that cannot fail are proven without the search. A timeout gives
+// "unknown", never a pass. Illegal partitions are reported as nonlinearizable
+// anomalies and, with Options.OutDir, visualized with the run's faults annotated.
+//
+// The checker never imports the broker or the simulator.
 package checker

@@ -59,6 +59,15 @@ func (b *Broker) handleProduce(from node.ID, m *proto.ProduceRequest) {
 		r.produceWaiters = append(r.produceWaiters, waiter{w: w, index: i, required: required})
 	}
 	if m.Acks == proto.AcksNone {
+		// Kafka answers nothing to acks=0, but on an error it closes the connection
+		// so that the client refreshes its metadata. The host contract has no close;
+		// the error response stands in for it (the producer only refreshes).
+		for i := range resp.Partitions {
+			if resp.Partitions[i].Err != proto.NONE {
+				b.send(from, resp)
+				break
+			}
+		}
 		return
 	}
 	if w == nil {

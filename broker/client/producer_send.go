@@ -259,6 +259,11 @@ func (p *Producer) sendRequest(to node.ID, req *proto.ProduceRequest, batches []
 func (p *Producer) handleProduceResponse(m *proto.ProduceResponse) {
 	r := p.inflight[m.Correlation]
 	if r == nil {
+		if p.cfg.Acks == proto.AcksNone {
+			// The broker's signal that an acks=0 request failed (Kafka closes the
+			// connection): the metadata is stale.
+			p.meta.RequestUpdate()
+		}
 		return // timed out already: its batches were retried or completed
 	}
 	p.env.Charge(p.cfg.CPU.PerRequest)
@@ -299,6 +304,8 @@ func (p *Producer) failRequest(r *prodRequest, err string) {
 }
 
 func (p *Producer) disconnected(from node.ID) {
+	// Kafka's client asks for fresh metadata when a connection to a broker drops.
+	p.meta.RequestUpdate()
 	var lost []*prodRequest
 	for _, r := range p.inflight {
 		if r.to == from {

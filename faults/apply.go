@@ -2,6 +2,7 @@ package faults
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path"
 	"slices"
@@ -21,8 +22,9 @@ type Hooks interface {
 	FaultWindow(name, target string, start, stop time.Duration)
 	// SlowConsumer adds extra processing time per record to consumer id (0 ends it).
 	SlowConsumer(id node.ID, extra time.Duration)
-	// StallConsumer stops or restarts consumer id's application loop.
-	StallConsumer(id node.ID, stalled bool)
+	// StallConsumer stops consumer id's application loop until the time until
+	// (simulator time; 0 ends a stall now).
+	StallConsumer(id node.ID, until time.Duration)
 }
 
 // Supported reports whether the runner can apply a fault spec, with a message naming
@@ -51,6 +53,7 @@ type Applier struct {
 	r      *rand.Rand
 	active map[[2]int]*applied
 	order  [][2]int
+	stops  map[[2]int]time.Duration
 }
 
 // applied is what a started fault did, so that its stop undoes exactly that.
@@ -67,13 +70,16 @@ type applied struct {
 // NewApplier returns an Applier over s and the cluster view c; random choices (random
 // selectors, topologies) draw from r.
 func NewApplier(s *sim.Sim, c Cluster, hooks Hooks, r *rand.Rand) *Applier {
-	return &Applier{sim: s, c: c, hooks: hooks, r: r, active: map[[2]int]*applied{}}
+	return &Applier{sim: s, c: c, hooks: hooks, r: r, active: map[[2]int]*applied{}, stops: map[[2]int]time.Duration{}}
 }
 
 // Schedule arranges for every action to run at base + its time.
 func (a *Applier) Schedule(actions []Action, base time.Duration) {
 	for i := range actions {
 		act := actions[i]
+		if act.Op == Stop {
+			a.stops[[2]int{act.Fault, act.Round}] = base + act.At
+		}
 		a.sim.At(base+act.At, func() { a.Apply(act) })
 	}
 }
@@ -266,7 +272,11 @@ func (a *Applier) startOn(ap *applied, id node.ID) error {
 	case SlowConsumer:
 		a.hooks.SlowConsumer(id, s.Processing)
 	case StallConsumer:
-		a.hooks.StallConsumer(id, true)
+		until, ok := a.stops[[2]int{ap.action.Fault, ap.action.Round}]
+		if !ok {
+			until = math.MaxInt64
+		}
+		a.hooks.StallConsumer(id, until)
 	default:
 		return fmt.Errorf("fault kind %s cannot be applied to a node", s.Kind)
 	}
@@ -329,7 +339,7 @@ func (a *Applier) stop(ap *applied) {
 		case SlowConsumer:
 			a.hooks.SlowConsumer(id, 0)
 		case StallConsumer:
-			a.hooks.StallConsumer(id, false)
+			a.hooks.StallConsumer(id, 0)
 		}
 	}
 	for _, id := range ap.down {

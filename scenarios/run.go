@@ -620,13 +620,9 @@ func (r *runner) SlowConsumer(id node.ID, extra time.Duration) {
 }
 
 // StallConsumer stalls a consumer's application until the fault ends (faults.Hooks).
-func (r *runner) StallConsumer(id node.ID, stalled bool) {
+func (r *runner) StallConsumer(id node.ID, until time.Duration) {
 	if c, ok := r.cons[id]; ok {
-		if stalled {
-			c.StallUntil(r.t0 + r.s.Duration)
-		} else {
-			c.StallUntil(0)
-		}
+		c.StallUntil(until)
 	}
 }
 
@@ -662,10 +658,7 @@ func (r *runner) judge(out *Outcome) {
 	}
 	sum := &out.Metrics.Summary
 	if e.Throughput > 0 {
-		rate := float64(sum.Published) / max(r.s.Duration.Seconds(), 1e-9)
-		if out.Metrics.Summary.DurationNs > 0 {
-			rate = sum.PublishRate
-		}
+		rate := loadRate(out.Metrics, r.s.Duration)
 		if rate < float64(e.Throughput) {
 			out.Reasons = append(out.Reasons, fmt.Sprintf("throughput %.0f records/s is below the expected minimum %.0f/s", rate, float64(e.Throughput)))
 		}
@@ -680,6 +673,17 @@ func (r *runner) judge(out *Outcome) {
 			out.Reasons = append(out.Reasons, fmt.Sprintf("%s latency %s is above the bound %s", key, reports.FormatLatency(got), reports.FormatLatency(bound)))
 		}
 	}
+}
+
+// loadRate is the acknowledged records per second over the load phase.
+func loadRate(m *reports.Metrics, load time.Duration) float64 {
+	var n int64
+	for _, iv := range m.Intervals {
+		if iv.StartNs < int64(load) {
+			n += iv.Published
+		}
+	}
+	return float64(n) / load.Seconds()
 }
 
 func mapsKeys(m map[string]time.Duration) func(func(string) bool) {

@@ -65,17 +65,24 @@ func (x sampler) Sample(r *rand.Rand) time.Duration {
 // (polls, subscribe, assign, the process of rebalance events) and its commits on
 // processes of their own, since a commit may be in flight while the loop polls. After
 // a restart the consumer is a new process.
+//
+// A history poll is what the application received. With the async-worker commit mode
+// the application receives a record when its worker processes it, not when the loop
+// polls it (auto-commit may commit it before that), so in that mode each processed
+// record is recorded as a poll of its own, and records polled but never processed (a
+// crash) are not in the history as received.
 type ConsumerHost struct {
-	spec      *ConsumerSpec
-	env       node.Env
-	consumer  *client.Consumer
-	app       *client.App
-	proc      int64
-	free      []int64
-	commits   map[int64]commitCall
-	seek      bool
-	stopped   bool
-	finalDone bool
+	spec     *ConsumerSpec
+	env      node.Env
+	consumer *client.Consumer
+	app      *client.App
+	proc     int64
+	free     []int64
+	commits  map[int64]commitCall
+	seek     bool
+	worker   bool
+	one      []client.ConsumerRecord
+	stopped  bool
 }
 
 type commitCall struct {
@@ -104,6 +111,11 @@ func (c *ConsumerHost) Start(env node.Env, restart bool) {
 	app.ProcessingTime = sampler{s}
 	c.seek = app.SeekToBeginning
 	c.app = client.NewApp(env, c.consumer, app)
+	if app.Mode == client.CommitAsyncWorker {
+		c.worker = true
+		c.one = make([]client.ConsumerRecord, 1)
+		c.app.OnProcessed = c.processed
+	}
 	if d := s.Start - s.Now(); d > 0 {
 		env.After(d, node.Timer{Kind: timerConsumerStart})
 		return
@@ -180,6 +192,14 @@ func (c *ConsumerHost) SampleLag(fn func(tp proto.TopicPartition, lag int64)) {
 	}
 }
 
+// processed records one record the async worker processed as a poll of its own.
+func (c *ConsumerHost) processed(rec client.ConsumerRecord) {
+	h, group := c.spec.History, c.spec.Config.GroupID
+	c.one[0] = rec
+	h.PollInvoke(c.proc, group)
+	h.PollDone(c.proc, group, c.one, "")
+}
+
 func (c *ConsumerHost) takeProc() int64 {
 	if n := len(c.free); n > 0 {
 		p := c.free[n-1]
@@ -203,9 +223,13 @@ func (c *ConsumerHost) onEvent(ev client.ConsumerEvent) {
 	case client.EventAssign:
 		h.Assign(c.proc, ev.Partitions, c.seek)
 	case client.EventPollInvoke:
-		h.PollInvoke(c.proc, group)
+		if !c.worker {
+			h.PollInvoke(c.proc, group)
+		}
 	case client.EventPoll:
-		h.PollDone(c.proc, group, ev.Records, ev.Err)
+		if !c.worker {
+			h.PollDone(c.proc, group, ev.Records, ev.Err)
+		}
 		now := s.Now()
 		for i := range ev.Records {
 			s.Metrics.Consumed(now, s.MetricsGroup, ev.Records[i].Timestamp, int(ev.Records[i].Size))

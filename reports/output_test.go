@@ -582,17 +582,3 @@ func FuzzParseResult(f *testing.F) {
 		}
 	})
 }
-
-// BenchmarkWriteHlog writes the three .hlog files of a run of 10 simulated minutes
-// with 1 s intervals (the share of BenchmarkReport that encodes histograms).
-func BenchmarkWriteHlog(b *testing.B) {
-	run := synthRun(synthSpec{Duration: 10 * time.Minute, Rate: 2000, Size: 1024, Partition: 12, Seed: 1})
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, k := range LatencyKinds {
-			if err := WriteHlog(io.Discard, run.Metrics, k); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-}

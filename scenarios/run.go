@@ -200,10 +200,6 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 			return nil, simErr
 		}
 		out.Failure = fail
-		out.Reproduce = fail.Repro(opts.File)
-		if opts.File == "" {
-			out.Reproduce = Reproduce(opts.File, s.Seed, opts.Sets)
-		}
 		out.Reasons = append(out.Reasons, "the simulation failed: "+fail.Error())
 	} else {
 		ops, err := checker.ReadFile(histPath)

@@ -46,7 +46,7 @@ func (h *recHooks) FaultEvent(name, action, detail string) {
 func (h *recHooks) FaultWindow(name, target string, start, stop time.Duration) {
 	h.windows = append(h.windows, fmt.Sprintf("%s [%v,%v)", name, start, stop))
 }
-func (h *recHooks) SlowConsumer(id node.ID, extra time.Duration) { h.slow[id] = extra }
+func (h *recHooks) SlowConsumer(id node.ID, extra time.Duration)  { h.slow[id] = extra }
 func (h *recHooks) StallConsumer(id node.ID, until time.Duration) { h.stall[id] = until }
 
 // applyWorld is a simulation with the nodes of fakeCluster: brokers 0-2, controller

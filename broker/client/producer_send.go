@@ -181,7 +181,10 @@ func (p *Producer) requestFor(leader node.ID) *prodDraft {
 	if p.perNode[leader] >= p.cfg.MaxInFlightRequestsPerConnection && p.cfg.Acks != proto.AcksNone {
 		return nil
 	}
-	p.reqs = append(p.reqs, prodDraft{to: leader, req: &proto.ProduceRequest{Correlation: p.nextCorr(), Acks: p.cfg.Acks, Timeout: p.cfg.RequestTimeout}})
+	n := min(len(p.partList), 16)
+	p.reqs = append(p.reqs, prodDraft{to: leader, batches: make([]*prodBatch, 0, n),
+		req: &proto.ProduceRequest{Correlation: p.nextCorr(), Acks: p.cfg.Acks, Timeout: p.cfg.RequestTimeout,
+			Partitions: make([]proto.ProducePartition, 0, n)}})
 	return &p.reqs[len(p.reqs)-1]
 }
 

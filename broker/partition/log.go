@@ -254,6 +254,9 @@ func (l *Log) Read(from, limit int64, maxBytes int) (ReadResult, proto.ErrorCode
 		return ReadResult{}, proto.OFFSET_OUT_OF_RANGE
 	}
 	var res ReadResult
+	if from >= limit {
+		return res, proto.NONE // nothing readable yet: no allocation for an idle fetch
+	}
 	si := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].NextOffset() > from })
 	for ; si < len(l.segs); si++ {
 		seg := l.segs[si]
@@ -265,6 +268,9 @@ func (l *Log) Read(from, limit int64, maxBytes int) (ReadResult, proto.ErrorCode
 			}
 			if len(res.Batches) > 0 && res.Bytes+int(b.SizeBytes) > maxBytes {
 				return res, proto.NONE
+			}
+			if res.Batches == nil {
+				res.Batches = make([]*proto.RecordBatch, 0, 8)
 			}
 			res.Batches = append(res.Batches, b)
 			res.Bytes += int(b.SizeBytes)

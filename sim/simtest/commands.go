@@ -22,6 +22,7 @@ import (
 //	produce NAME TOPIC/PARTITION values=1,2,3|values=1..5 [size=100] [key=K]
 //	results NAME                 completed sends since the last results
 //	run for=DURATION             advance virtual time; prints the observations
+//	step [n=1]                   dispatch the next n events and print their trace
 //	crash|power-fail|restart|pause|resume NODE...
 //	partition NODE... | NODE...  cut the network between the groups
 //	isolate NODE                 cut NODE from every other node
@@ -49,6 +50,18 @@ func (h *Harness) Run(cmd Command) (string, error) {
 		}
 		out, err := h.run(d)
 		return strings.TrimSpace(fmt.Sprintf("t=%v\n%s", h.Sim.Now(), out)), err
+	case "step":
+		n, err := intArg(cmd, "n", 1)
+		if err != nil {
+			return "", err
+		}
+		h.trace.capture, h.trace.buf = true, h.trace.buf[:0]
+		_, err = h.Sim.RunEvents(n)
+		h.trace.capture = false
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(string(h.trace.buf) + "\n" + h.drainEvents()), nil
 	case "crash", "power-fail", "restart", "pause", "resume":
 		return h.lifecycle(cmd)
 	case "partition":
@@ -72,7 +85,7 @@ func (h *Harness) Run(cmd Command) (string, error) {
 	case "events":
 		return h.drainEvents(), nil
 	}
-	return "", fmt.Errorf("unknown command %q; accepted: create-topic, producer, produce, results, run, crash, power-fail, restart, pause, resume, partition, isolate, heal, clog, unclog, reset-connection, print-log, print-isr, consume, events", cmd.Name)
+	return "", fmt.Errorf("unknown command %q; accepted: create-topic, producer, produce, results, run, step, crash, power-fail, restart, pause, resume, partition, isolate, heal, clog, unclog, reset-connection, print-log, print-isr, consume, events", cmd.Name)
 }
 
 func (h *Harness) createTopic(cmd Command) (string, error) {

@@ -34,6 +34,20 @@ type Harness struct {
 	events     []string
 	parts      []sim.PartitionID
 	adminCorr  int64
+	trace      *traceBuffer
+}
+
+// traceBuffer keeps the simulator's trace lines while capturing (the step command).
+type traceBuffer struct {
+	capture bool
+	buf     []byte
+}
+
+func (t *traceBuffer) Write(p []byte) (int, error) {
+	if t.capture {
+		t.buf = append(t.buf, p...)
+	}
+	return len(p), nil
 }
 
 // Observe collects the brokers' observations (leader changes, truncations, log start).
@@ -72,11 +86,12 @@ func NewHarness(cmd Command) (*Harness, error) {
 		}
 		disk.TornWriteProbability = p
 	}
-	s, err := sim.New(sim.Config{Seed: uint64(seed), Network: netcfg})
+	trace := &traceBuffer{}
+	s, err := sim.New(sim.Config{Seed: uint64(seed), Network: netcfg, Trace: trace})
 	if err != nil {
 		return nil, err
 	}
-	h := &Harness{Sim: s, BrokerCfg: broker.DefaultConfig(), CtlCfg: controller.DefaultConfig(),
+	h := &Harness{Sim: s, trace: trace, BrokerCfg: broker.DefaultConfig(), CtlCfg: controller.DefaultConfig(),
 		clients: map[string]node.ID{}, clientObjs: map[node.ID]*Client{}, printed: map[node.ID]int{}}
 	h.BrokerCfg.Controller = ControllerID
 	if err := h.applyClusterArgs(cmd); err != nil {

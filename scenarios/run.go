@@ -64,6 +64,9 @@ type Outcome struct {
 	Failure *sim.Failure
 	// Fingerprint hashes every simulated event: equal for equal inputs.
 	Fingerprint uint64
+	// LoadStart is when the load phase began, after the cluster came up: the origin of
+	// the scenario's fault times and of the metrics; history times count from 0.
+	LoadStart time.Duration
 	// SimTime is the simulated time the run took; Events the events dispatched.
 	SimTime time.Duration
 	Events  uint64
@@ -237,7 +240,7 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 	r.hist = workloads.NewHistory(w, r.sim.Now)
 	r.rec = reports.NewRecorder(reports.Config{})
 	defer func() {
-		out.Fingerprint, out.SimTime, out.Events = r.sim.Fingerprint(), r.sim.Now(), r.sim.Events()
+		out.Fingerprint, out.SimTime, out.Events, out.LoadStart = r.sim.Fingerprint(), r.sim.Now(), r.sim.Events(), r.t0
 		end := max(r.sim.Now()-r.t0, 0)
 		out.Metrics = r.rec.Finish(end)
 		for _, p := range r.prods {

@@ -88,7 +88,14 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	showProgress := *progress == "always" || *progress == "auto" && isTerminal(stderr)
 	if showProgress {
-		opts.Progress = func(p reports.Progress) { fmt.Fprintf(stderr, "\r\x1b[K%s", reports.FormatProgress(p)) }
+		var last time.Time
+		opts.Progress = func(p reports.Progress) {
+			// Redraw at most ten times a second of wall time.
+			if now := time.Now(); now.Sub(last) >= 100*time.Millisecond {
+				last = now
+				fmt.Fprintf(stderr, "\r\x1b[K%s", reports.FormatProgress(p))
+			}
+		}
 	}
 	fmt.Fprintf(stdout, "logsim run %s: %s\n", s.Name, s.Description)
 	fmt.Fprintf(stdout, "seed %d, %d brokers, %v load + %v heal + up to %v drain (simulated)\n",
@@ -123,6 +130,18 @@ func printOutcome(w io.Writer, o *scenarios.Outcome, wall time.Duration, dir str
 	}
 	fmt.Fprintf(w, "simulated %v in %v of wall time (%.0fx real time), %d events\n",
 		o.SimTime.Round(time.Millisecond), wall.Round(time.Millisecond), x, o.Events)
+	if o.Metrics != nil && len(o.Metrics.Faults) > 0 {
+		fmt.Fprintf(w, "faults injected: %d (times from the start of the load phase, %v into the history)\n",
+			len(o.Metrics.Faults), o.LoadStart.Round(time.Millisecond))
+		for i, f := range o.Metrics.Faults {
+			if i == 8 {
+				fmt.Fprintf(w, "  ... and %d more (see report.html)\n", len(o.Metrics.Faults)-8)
+				break
+			}
+			fmt.Fprintf(w, "  %-24s %8v to %-8v %s\n", f.Name, time.Duration(f.StartNs).Round(time.Millisecond),
+				time.Duration(f.StopNs).Round(time.Millisecond), f.Target)
+		}
+	}
 	fmt.Fprintln(w)
 	if o.Failure != nil {
 		fmt.Fprintf(w, "the simulation FAILED: %v\n", o.Failure)
@@ -176,7 +195,8 @@ func printOutcome(w io.Writer, o *scenarios.Outcome, wall time.Duration, dir str
 	}
 	fmt.Fprintf(w, "fingerprint: %016x\n", o.Fingerprint)
 	if len(o.Files) > 0 {
-		fmt.Fprintf(w, "output: %s/ (%s, report.html, ...)\n", dir, scenarios.HistoryFile+", "+reports.ResultFile)
+		fmt.Fprintf(w, "output: %s/ (%s, %s, %s, plots)\n", dir, scenarios.HistoryFile, reports.ResultFile, reports.ReportFile)
+		fmt.Fprintf(w, "open %s for the plots and the anomalies explained\n", filepath.Join(dir, reports.ReportFile))
 	}
 }
 

@@ -197,12 +197,14 @@ func (s *scanner) parseMops(op *Op) error {
 	if err := s.expect('[', "an array of micro-operations like [\"send\", key, value] or [\"poll\"]"); err != nil {
 		return err
 	}
+	s.mopScratch = s.mopScratch[:0]
 	for first := true; ; first = false {
 		more, err := s.more(']', first)
 		if err != nil {
 			return err
 		}
 		if !more {
+			op.Mops = keep(&s.mopArena, s.mopScratch)
 			return nil
 		}
 		if err := s.expect('[', "a micro-operation like [\"send\", key, value] or [\"poll\"]"); err != nil {
@@ -236,7 +238,7 @@ func (s *scanner) parseMops(op *Op) error {
 		if err := s.expect(']', "']' closing the micro-operation"); err != nil {
 			return err
 		}
-		op.Mops = append(op.Mops, m)
+		s.mopScratch = append(s.mopScratch, m)
 	}
 }
 
@@ -284,12 +286,17 @@ func (s *scanner) parsePoll(m *Mop) error {
 	if err := s.expect('{', "an object of records per key: {key: [[offset, value], ...]}"); err != nil {
 		return err
 	}
+	s.krScratch = s.krScratch[:0]
 	for first := true; ; first = false {
 		more, err := s.more('}', first)
 		if err != nil {
 			return err
 		}
 		if !more {
+			m.Reads = keep(&s.krArena, s.krScratch)
+			if m.Reads == nil {
+				m.Reads = []KeyRecords{} // {} read nothing; distinct from an invoke's absent results
+			}
 			return nil
 		}
 		key, err := s.key("a key")
@@ -303,6 +310,7 @@ func (s *scanner) parsePoll(m *Mop) error {
 			return err
 		}
 		kr := KeyRecords{Key: key}
+		s.recScratch = s.recScratch[:0]
 		for first := true; ; first = false {
 			more, err := s.more(']', first)
 			if err != nil {
@@ -327,9 +335,10 @@ func (s *scanner) parsePoll(m *Mop) error {
 			if err := s.expect(']', "']' closing the record"); err != nil {
 				return err
 			}
-			kr.Records = append(kr.Records, r)
+			s.recScratch = append(s.recScratch, r)
 		}
-		m.Reads = append(m.Reads, kr)
+		kr.Records = keep(&s.recArena, s.recScratch)
+		s.krScratch = append(s.krScratch, kr)
 	}
 }
 

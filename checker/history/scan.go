@@ -16,6 +16,31 @@ type scanner struct {
 	pos int
 	// intern, when set, shares one string per distinct key.
 	intern map[string]string
+	// Scratch slices collect a line's micro-operations and records; keep copies them
+	// into chunks shared by many operations, so that a history of millions of lines
+	// costs a few large allocations instead of a growing slice per operation.
+	mopScratch []Mop
+	krScratch  []KeyRecords
+	recScratch []Record
+	mopArena   []Mop
+	krArena    []KeyRecords
+	recArena   []Record
+}
+
+const arenaChunk = 4096
+
+// keep copies xs into the arena (a fresh chunk when it is full) and returns the copy,
+// with its capacity capped so that appending to it never touches a neighbour.
+func keep[T any](arena *[]T, xs []T) []T {
+	if len(xs) == 0 {
+		return nil
+	}
+	if cap(*arena)-len(*arena) < len(xs) {
+		*arena = make([]T, 0, max(arenaChunk, len(xs)))
+	}
+	start := len(*arena)
+	*arena = append(*arena, xs...)
+	return (*arena)[start:len(*arena):len(*arena)]
 }
 
 // colError is a problem at a byte column of the current line.

@@ -58,6 +58,9 @@ type Outcome struct {
 	Check *checker.Result
 	// Findings are the run's own findings (liveness), one line each.
 	Findings []string
+	// Warnings point at what may make the run meaningless without failing it (a
+	// consumer group that consumed nothing), one line each.
+	Warnings []string
 	// Metrics are the run's measurements.
 	Metrics *reports.Metrics
 	// Failure is set when a Machine or a callback panicked.
@@ -216,6 +219,7 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 		}
 		out.Check = res
 		r.judge(out)
+		r.warn(out)
 	}
 	out.Passed = len(out.Reasons) == 0
 	if opts.OutDir != "" {
@@ -671,6 +675,34 @@ func (r *runner) judge(out *Outcome) {
 		if got > bound {
 			out.Reasons = append(out.Reasons, fmt.Sprintf("%s latency %s is above the bound %s", key, reports.FormatLatency(got), reports.FormatLatency(bound)))
 		}
+	}
+}
+
+// warn notes consumer groups that consumed nothing while records were acknowledged.
+func (r *runner) warn(out *Outcome) {
+	if out.Acked == 0 {
+		out.Warnings = append(out.Warnings, "no record was acknowledged: the load measured nothing")
+		return
+	}
+	consumed := map[string]int64{}
+	for _, g := range out.Metrics.Groups {
+		consumed[g.Name] = g.Consumed
+	}
+	seen := map[string]bool{}
+	for _, c := range r.s.Consumers {
+		g := c.Group
+		if g == "" {
+			g = c.Name
+		}
+		if seen[g] || consumed[g] > 0 {
+			continue
+		}
+		seen[g] = true
+		what := "consumer " + c.Name
+		if c.Group != "" {
+			what = "consumer group " + c.Group
+		}
+		out.Warnings = append(out.Warnings, what+" consumed no record (no member got an assignment, or its position stayed at the end)")
 	}
 }
 

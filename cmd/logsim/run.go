@@ -176,6 +176,9 @@ func printOutcome(w io.Writer, o *scenarios.Outcome, wall time.Duration, dir str
 	for _, f := range o.Findings {
 		fmt.Fprintln(w, f)
 	}
+	for _, x := range o.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", x)
+	}
 	exp := o.Scenario.Expect
 	want := "valid"
 	if !exp.Valid {

@@ -34,7 +34,7 @@ func ExampleCheck() {
 	}
 	// Output:
 	// false [lost-write unseen] ok
-	// INVALID: lost-write, unseen.
+	// INVALID: lost-write (1), unseen (1).
 	// Linearizability (porcupine, per partition): ok.
 	//
 	// lost-write: 1 (error)

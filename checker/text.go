@@ -15,7 +15,12 @@ func (r *Result) WriteText(w io.Writer, perType int) error {
 	if r.Valid {
 		b.WriteString("VALID: no anomaly makes this history invalid.\n")
 	} else {
-		fmt.Fprintf(&b, "INVALID: %s.\n", strings.Join(r.Errors, ", "))
+		errs := append([]string(nil), r.Errors...)
+		sort.SliceStable(errs, func(i, j int) bool { return severityRank(errs[i]) < severityRank(errs[j]) })
+		for i, t := range errs {
+			errs[i] = fmt.Sprintf("%s (%d)", t, max(r.Stats.AnomalyCounts[t], len(r.Anomalies[t])))
+		}
+		fmt.Fprintf(&b, "INVALID: %s.\n", strings.Join(errs, ", "))
 	}
 	switch r.Linearizable {
 	case LinOK:

@@ -25,7 +25,7 @@ func TestCheckCommandExitStatus(t *testing.T) {
 
 	code, out, _ = runCheckArgs(filepath.Join(corpus, "lost-write.jsonl"))
 	assert.Equal(t, exitFailed, code)
-	assert.Contains(t, out, "INVALID: lost-write, nonlinearizable, unseen.")
+	assert.Contains(t, out, "INVALID: lost-write (2), nonlinearizable (1), unseen (1).")
 	assert.Contains(t, out, "Value 1 was acknowledged at offset 0 of x")
 
 	code, out, _ = runCheckArgs("--json", "--no-linearizability", filepath.Join(corpus, "lost-write.jsonl"))

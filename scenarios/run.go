@@ -151,6 +151,8 @@ type runner struct {
 	t0       time.Duration
 	stats    map[node.ID]client.ProducerStats
 	statsOf  map[node.ID]*client.Producer
+	reqs     map[node.ID][]int64
+	reqsOf   map[node.ID]*broker.Broker
 }
 
 // Run runs a validated scenario through its phases (setup, load, heal, drain, check)
@@ -187,7 +189,8 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
 	r := &runner{s: s, opts: opts, cons: map[node.ID]*workloads.ConsumerSpec{},
-		stats: map[node.ID]client.ProducerStats{}, statsOf: map[node.ID]*client.Producer{}}
+		stats: map[node.ID]client.ProducerStats{}, statsOf: map[node.ID]*client.Producer{},
+		reqs: map[node.ID][]int64{}, reqsOf: map[node.ID]*broker.Broker{}}
 	simErr := r.simulate(history.NewWriter(bw), out)
 	if err := r.hist.Flush(); err != nil {
 		f.Close()
@@ -382,6 +385,7 @@ func (r *runner) sampleAt(t time.Duration) {
 			}
 			r.rec.BrokerSample(now, int32(id), reports.BrokerCounters{CPUBusy: st.CPUBusy, NetInBytes: st.BytesReceived,
 				NetOutBytes: st.BytesSent, DiskWriteBytes: st.DiskBytesWritten})
+			r.sampleRequests(now, id)
 		}
 		for _, id := range r.consIDs {
 			c, ok := r.sim.Machine(id).(*workloads.ConsumerHost)
@@ -409,6 +413,26 @@ func (r *runner) sampleAt(t time.Duration) {
 		}
 		r.sampleAt(r.sim.Now() + r.rec.Interval())
 	})
+}
+
+// sampleRequests counts the requests broker id received since the last sample, by API
+// (a restarted broker counts from zero again).
+func (r *runner) sampleRequests(now time.Duration, id node.ID) {
+	b, ok := r.sim.Machine(id).(*broker.Broker)
+	if !ok {
+		return
+	}
+	if r.reqsOf[id] != b {
+		r.reqsOf[id], r.reqs[id] = b, make([]int64, len(broker.APINames()))
+	}
+	last := r.reqs[id]
+	st := b.Stats()
+	for i, api := range broker.APINames() {
+		for n := st.Requests[i] - last[i]; n > 0; n-- {
+			r.rec.Request(now, api)
+		}
+		last[i] = st.Requests[i]
+	}
 }
 
 func (r *runner) meanSize(id node.ID) float64 {

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -11,6 +12,35 @@ import (
 // Handle consumes the producer's events: its responses, its timers, and (without
 // consuming them) disconnects.
 func (p *Producer) Handle(ev node.Event) bool {
+	consumed := p.handle(ev)
+	if consumed {
+		p.checkInvariants()
+	}
+	return consumed
+}
+
+// checkInvariants panics if the producer's bookkeeping is inconsistent.
+func (p *Producer) checkInvariants() {
+	if p.bufferUsed < 0 {
+		panic(fmt.Sprintf("client: invariant violated: buffer use %d is negative", p.bufferUsed))
+	}
+	inflight := 0
+	for i, ps := range p.partSt {
+		if ps.inflight < 0 || ps.staleInflight < 0 || ps.staleInflight > ps.inflight {
+			panic(fmt.Sprintf("client: invariant violated: %s in flight %d, stale %d", p.partList[i], ps.inflight, ps.staleInflight))
+		}
+		inflight += ps.inflight
+	}
+	n := 0
+	for _, r := range p.inflight {
+		n += len(r.batches)
+	}
+	if n != inflight {
+		panic(fmt.Sprintf("client: invariant violated: %d batches in requests, %d counted in flight", n, inflight))
+	}
+}
+
+func (p *Producer) handle(ev node.Event) bool {
 	if p.meta.Handle(ev) {
 		return true
 	}

@@ -76,3 +76,13 @@ func TestStatsAndInspection(t *testing.T) {
 	assert.Equal(t, int32(1), leaderID)
 	assert.Equal(t, int32(0), epoch)
 }
+
+func TestControllerFollowers(t *testing.T) {
+	h, err := simtest.NewHarness(cmd("cluster", kv("brokers", "3")))
+	require.NoError(t, err)
+	run(t, h, cmd("create-topic", word("orders"), kv("partitions", "2"), kv("rf", "3")))
+	assert.Equal(t, []int32{3, 1}, h.Controller().Followers(proto.TopicPartition{Topic: "orders", Partition: 1}))
+	p, ok := h.Controller().Partition(proto.TopicPartition{Topic: "orders", Partition: 1})
+	require.True(t, ok)
+	assert.Equal(t, int32(2), p.Leader)
+}

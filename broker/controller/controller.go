@@ -62,6 +62,31 @@ func (c *Controller) Leader(tp proto.TopicPartition) (int32, int32, bool) {
 	return p.Leader, p.LeaderEpoch, ok
 }
 
+// Partition returns the controller's record of tp: replicas, ISR, ELR, leader and
+// epochs.
+func (c *Controller) Partition(tp proto.TopicPartition) (proto.PartitionState, bool) {
+	if c.state == nil {
+		return proto.PartitionState{}, false
+	}
+	return c.state.Partition(tp)
+}
+
+// Followers returns the replicas of tp other than its leader, in replica order (all
+// of them when it has no leader).
+func (c *Controller) Followers(tp proto.TopicPartition) []int32 {
+	p, ok := c.Partition(tp)
+	if !ok {
+		return nil
+	}
+	var out []int32
+	for _, id := range p.Replicas {
+		if id != p.Leader {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // Start boots the controller, replaying its metadata log after a restart.
 func (c *Controller) Start(env node.Env, restart bool) {
 	c.env = env

@@ -48,8 +48,13 @@ func TestCorpus(t *testing.T) {
 			require.NoError(t, json.Unmarshal(raw, &want))
 			ops, err := ReadFile(file)
 			require.NoError(t, err)
-			res, err := Check(ops, Options{WWDeps: want.Options.WWDeps, Allow: want.Options.Allow, Linearizability: true, Timeout: 20 * time.Second})
+			res, err := Check(ops, Options{WWDeps: want.Options.WWDeps, Allow: want.Options.Allow, Linearizability: true, Timeout: 20 * time.Second, crossCheck: true})
 			require.NoError(t, err)
+			// The direct algorithm (for partitions too large for porcupine) agrees.
+			direct, err := Check(ops, Options{WWDeps: want.Options.WWDeps, Allow: want.Options.Allow, Linearizability: true, PorcupineMaxOps: 1})
+			require.NoError(t, err)
+			assert.Equal(t, want.Linearizable, direct.Linearizable, "linearizable, decided directly")
+			assert.Equal(t, want.Errors, direct.Errors, "errors, linearizability decided directly")
 
 			assert.Equal(t, want.AnomalyTypes, res.AnomalyTypes, "anomaly_types")
 			assert.Equal(t, want.Errors, res.Errors, "errors")

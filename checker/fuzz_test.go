@@ -36,7 +36,7 @@ func FuzzCheck(f *testing.F) {
 			return
 		}
 		for _, ww := range []bool{false, true} {
-			res, err := Check(ops, Options{Linearizability: true, Timeout: time.Second, WWDeps: ww})
+			res, err := Check(ops, Options{Linearizability: true, Timeout: time.Second, WWDeps: ww, crossCheck: true})
 			require.NoError(t, err)
 			require.Equal(t, len(res.Errors) == 0, res.Valid)
 			for _, e := range res.Errors {

@@ -391,7 +391,14 @@ func (a *analysis) linearizability() {
 		d := time.Until(deadline)
 		return d, d > 0
 	}
+	maxOps := a.opts.PorcupineMaxOps
+	if maxOps == 0 {
+		maxOps = DefaultPorcupineMaxOps
+	} else if maxOps < 0 {
+		maxOps = math.MaxInt
+	}
 	results := make([]porcupine.CheckResult, len(kids))
+	direct := make([]bool, len(kids))
 	sizes := make([]int, len(kids))
 	counts := make([]linCounts, len(kids))
 	illegal := make([][]porcupine.Operation, len(kids)) // kept to visualize
@@ -405,6 +412,14 @@ func (a *analysis) linearizability() {
 			for i := range work {
 				h := a.linHistory(pl, kids[i], &counts[i])
 				sizes[i] = len(h)
+				if len(h) > maxOps {
+					direct[i] = true
+					results[i] = porcupine.Illegal
+					if linDirect(h) {
+						results[i] = porcupine.Ok
+					}
+					continue
+				}
 				d, ok := remaining()
 				if !ok {
 					results[i] = porcupine.Unknown
@@ -413,6 +428,9 @@ func (a *analysis) linearizability() {
 				results[i] = porcupine.CheckOperationsTimeout(model, h, d)
 				if results[i] == porcupine.Illegal {
 					illegal[i] = h
+				}
+				if a.opts.crossCheck && results[i] != porcupine.Unknown && linDirect(h) != (results[i] == porcupine.Ok) {
+					panic(fmt.Sprintf("checker: porcupine says %s for partition %s, the direct algorithm disagrees", results[i], a.keys[kids[i]].name))
 				}
 			}
 		}()
@@ -432,6 +450,9 @@ func (a *analysis) linearizability() {
 		st.SettledUnknown += counts[i].settled
 		st.DroppedUnknown += counts[i].dropped
 		st.PrecheckedPolls += counts[i].trivialPolls
+		if direct[i] {
+			st.DirectPartitions++
+		}
 		name := a.keys[kids[i]].name
 		switch r {
 		case porcupine.Illegal:
@@ -453,7 +474,9 @@ func (a *analysis) linearizability() {
 		ops := illegal[i]
 		an := &Anomaly{Key: a.keys[kid].name}
 		file := ""
-		if a.opts.OutDir != "" {
+		if a.opts.OutDir != "" && direct[i] {
+			an.Explanation = " (decided without porcupine, too large to visualize)"
+		} else if a.opts.OutDir != "" {
 			var err error
 			file, err = a.visualize(model, kid, ops)
 			if err != nil {
@@ -468,7 +491,7 @@ func (a *analysis) linearizability() {
 		if file != "" {
 			where = " Porcupine's visualization of the longest partial linearizations is in " + file + "."
 		}
-		an.Explanation = fmt.Sprintf("Partition %s cannot be explained as one append-only log consistent with real time: porcupine found no order of its %d sends and polls in which every poll returns contiguous records of the log at that moment.%s%s",
+		an.Explanation = fmt.Sprintf("Partition %s cannot be explained as one append-only log consistent with real time: there is no order of its %d sends and polls in which every poll returns contiguous records of the log at that moment.%s%s",
 			a.keys[kid].name, len(ops), where, an.Explanation)
 		a.add(TypeNonlinearizable, an)
 	}

@@ -199,7 +199,7 @@ func TestPropertyMutationsAreFlagged(t *testing.T) {
 			t.Run(m.name, func(t *testing.T) {
 				ops := deepCopy(base)
 				m.apply(t, ops)
-				res, err := Check(ops, Options{Linearizability: true})
+				res, err := Check(ops, Options{Linearizability: true, crossCheck: true})
 				require.NoError(t, err)
 				assert.False(t, res.Valid, "seed %d", seed)
 				for _, typ := range m.want {

@@ -21,12 +21,17 @@ func TestPropertyCorrectModelIsValid(t *testing.T) {
 	for seed := uint64(1); seed <= uint64(runs); seed++ {
 		cfg := genConfig{seed: seed, lines: 600 + int(seed)*37, keys: 1 + int(seed%6), procs: 2 + int(seed%7), maxDelay: 3000, retention: seed%2 == 0, groups: seed%3 != 1}
 		ops := generate(cfg)
-		res, err := Check(ops, Options{Linearizability: true, Timeout: 30 * time.Second, WWDeps: seed%3 == 0})
+		res, err := Check(ops, Options{Linearizability: true, Timeout: 30 * time.Second, WWDeps: seed%3 == 0, crossCheck: true})
 		require.NoError(t, err)
 		if !res.Valid || res.Linearizable != LinOK {
 			data, _ := json.MarshalIndent(res.Anomalies, "", " ")
 			t.Fatalf("seed %d (%+v): valid=%v linearizable=%s errors=%v\n%s", seed, cfg, res.Valid, res.Linearizable, res.Errors, data)
 		}
+		// Partitions too large for porcupine are decided directly, with the same verdict.
+		direct, err := Check(ops, Options{Linearizability: true, PorcupineMaxOps: 50})
+		require.NoError(t, err)
+		require.Equal(t, LinOK, direct.Linearizable, "seed %d", seed)
+		require.Positive(t, direct.Stats.Linearizability.DirectPartitions, "seed %d", seed)
 	}
 }
 

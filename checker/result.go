@@ -107,10 +107,22 @@ type Options struct {
 	// Timings records how long each analysis took in Stats.AnalysisMillis. Off by
 	// default so that the same history always gives the same result, byte for byte.
 	Timings bool
+	// PorcupineMaxOps is the largest partition history (operations) given to
+	// porcupine, whose memory grows with the square of it; larger partitions are
+	// decided by an equivalent direct algorithm (see LinStats.DirectPartitions) and get
+	// no visualization. 0: DefaultPorcupineMaxOps; negative: no bound.
+	PorcupineMaxOps int
+	// crossCheck (tests) decides every partition both ways and panics if porcupine
+	// and the direct algorithm disagree.
+	crossCheck bool
 	// MaxInstances bounds the instances kept per anomaly type (0: DefaultMaxInstances;
 	// negative: no bound). Stats.AnomalyCounts always has the full counts.
 	MaxInstances int
 }
+
+// DefaultPorcupineMaxOps keeps porcupine's cache (a bitset of the partition's
+// operations per entry) near 100 MiB per worker.
+const DefaultPorcupineMaxOps = 30000
 
 // DefaultMaxInstances is the default bound on instances kept per anomaly type, so
 // that a badly broken run of millions of operations gives a result people can read.
@@ -225,13 +237,16 @@ type LinStats struct {
 	Operations     int `json:"operations"`            // porcupine operations (one per record sent, one per poll and key)
 	SettledUnknown int `json:"settled_unknown_sends"` // sends of unknown outcome placed where a poll saw them
 	DroppedUnknown int `json:"dropped_unknown_sends"` // sends of unknown outcome never seen, left out
-	SkippedTxns    int `json:"skipped_txns"`
+	SkippedTxns    int `json:"skipped_txns"`          // transactions (not modelled; their keys are skipped)
 	// PrecheckedPolls are polls (per partition) proven legal without the search: they
 	// returned contiguous records whose sends had all returned before the poll began.
-	PrecheckedPolls int      `json:"prechecked_polls"`         // transactions (not modelled; their keys are skipped)
-	IllegalKeys     []string `json:"illegal_keys,omitempty"`   // partitions found not linearizable
-	UnknownKeys     []string `json:"unknown_keys,omitempty"`   // partitions whose check timed out
-	Visualizations  []string `json:"visualizations,omitempty"` // HTML files written
+	PrecheckedPolls int `json:"prechecked_polls"`
+	// DirectPartitions were larger than Options.PorcupineMaxOps and decided by the
+	// direct algorithm instead of porcupine.
+	DirectPartitions int      `json:"direct_partitions"`
+	IllegalKeys      []string `json:"illegal_keys,omitempty"`   // partitions found not linearizable
+	UnknownKeys      []string `json:"unknown_keys,omitempty"`   // partitions whose check timed out
+	Visualizations   []string `json:"visualizations,omitempty"` // HTML files written
 }
 
 // finish computes the anomaly type lists and validity.

@@ -36,7 +36,7 @@ const ScenarioFile = "scenario.yaml"
 // RunOptions say where a run writes and how it reports progress.
 type RunOptions struct {
 	// OutDir receives the resolved scenario, the history and the report files; empty
-	// writes the history to a temporary file that is removed after the check.
+	// writes no file (the history is checked in memory).
 	OutDir string
 	// File and Sets are how the scenario was given, for the reproduction command.
 	File string
@@ -160,7 +160,9 @@ type runner struct {
 // be carried out (files); a simulation that failed is an Outcome with Failure set.
 func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 	out := &Outcome{Scenario: s, Reproduce: Reproduce(opts.File, s.Seed, opts.Sets)}
-	var histPath string
+	// The history streams to history.jsonl and is kept in memory for the checker.
+	var sink io.Writer = io.Discard
+	var f *os.File
 	if opts.OutDir != "" {
 		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 			return nil, err
@@ -173,34 +175,26 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 			return nil, err
 		}
 		out.Files = append(out.Files, ScenarioFile, HistoryFile)
-		histPath = filepath.Join(opts.OutDir, HistoryFile)
-	} else {
-		f, err := os.CreateTemp("", "logsim-history-*.jsonl")
-		if err != nil {
+		if f, err = os.Create(filepath.Join(opts.OutDir, HistoryFile)); err != nil {
 			return nil, err
 		}
-		histPath = f.Name()
-		f.Close()
-		defer os.Remove(histPath)
+		sink = f
 	}
-	f, err := os.Create(histPath)
-	if err != nil {
-		return nil, err
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
+	bw := bufio.NewWriterSize(sink, 1<<20)
 	r := &runner{s: s, opts: opts, cons: map[node.ID]*workloads.ConsumerSpec{},
 		stats: map[node.ID]client.ProducerStats{}, statsOf: map[node.ID]*client.Producer{},
 		reqs: map[node.ID][]int64{}, reqsOf: map[node.ID]*broker.Broker{}}
 	simErr := r.simulate(history.NewWriter(bw), out)
-	if err := r.hist.Flush(); err != nil {
-		f.Close()
-		return nil, err
+	err := r.hist.Flush()
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return nil, err
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
-	if err := f.Close(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if simErr != nil {
@@ -211,12 +205,7 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 		out.Failure = fail
 		out.Reasons = append(out.Reasons, "the simulation failed: "+fail.Error())
 	} else {
-		ops, err := checker.ReadFile(histPath)
-		if err != nil {
-			return nil, fmt.Errorf("reading back the run's own history: %w", err)
-		}
-		res, err := checker.Check(ops, checker.Options{Allow: s.Expect.Allow})
-		ops = nil
+		res, err := checker.Check(r.hist.Retained(), checker.Options{Allow: s.Expect.Allow})
 		if err != nil {
 			return nil, fmt.Errorf("checking the run's history: %w", err)
 		}
@@ -245,6 +234,7 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 		return err
 	}
 	r.hist = workloads.NewHistory(w, r.sim.Now)
+	r.hist.Retain()
 	r.rec = reports.NewRecorder(reports.Config{})
 	defer func() {
 		out.Fingerprint, out.SimTime, out.Events, out.LoadStart = r.sim.Fingerprint(), r.sim.Now(), r.sim.Events(), r.t0
@@ -260,6 +250,12 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 	}
 	r.t0 = r.sim.Now()
 	r.met = &metrics{r: r.rec, t0: r.t0}
+	// Two lines per record, and the final reads: about 2.1 lines per record expected.
+	expected := 0.0
+	for i := range s.Producers {
+		expected += s.Producers[i].Rate.Expected(s.Duration + s.Phases.Heal)
+	}
+	r.hist.Reserve(int(min(expected*2.1, 1<<26)) + 4096)
 	r.addClients()
 	loadEnd := r.t0 + s.Duration
 	healEnd := loadEnd + s.Phases.Heal

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"logsim/checker"
 	"logsim/checker/history"
 	"logsim/reports"
 )
@@ -100,6 +101,12 @@ func TestRunWritesItsOutputFolder(t *testing.T) {
 	}
 	assert.EqualValues(t, out.Records, sends)
 	assert.EqualValues(t, out.Acked, oks)
+	// The file judges the same as the lines the run kept in memory.
+	fromFile, err := checker.Check(ops, checker.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, out.Check.Valid, fromFile.Valid)
+	assert.Equal(t, out.Check.Stats.Ops, fromFile.Stats.Ops)
+	assert.Equal(t, out.Check.Stats.RecordsRead, fromFile.Stats.RecordsRead)
 	// The resolved scenario loads back and runs to the same fingerprint.
 	again, err := Load(filepath.Join(dir, ScenarioFile))
 	require.NoError(t, err)

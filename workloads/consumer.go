@@ -219,7 +219,7 @@ func (c *ConsumerHost) onEvent(ev client.ConsumerEvent) {
 	group := s.Config.GroupID
 	switch ev.Kind {
 	case client.EventSubscribe:
-		h.Subscribe(c.proc, group, ev.Topics)
+		h.Subscribe(c.proc, group, slices.Clone(ev.Topics))
 	case client.EventAssign:
 		h.Assign(c.proc, ev.Partitions, c.seek)
 	case client.EventPollInvoke:

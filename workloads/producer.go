@@ -63,6 +63,7 @@ type ProducerSpec struct {
 	next     time.Duration
 	haveNext bool
 	keyNames []string
+	tpLabels []string
 	sticky   int32
 	stickyB  int
 	sent     int64
@@ -281,7 +282,13 @@ func (p *ProducerHost) send(intended, now time.Duration) {
 	} else {
 		proc = s.History.NewProcess()
 	}
-	ps := &pendingSend{host: p, proc: proc, value: s.Values.Next(), sent: now, size: int32(size), tp: tp, keyLabel: Key(tp)}
+	if s.tpLabels == nil {
+		s.tpLabels = make([]string, s.Partitions)
+	}
+	if s.tpLabels[part] == "" {
+		s.tpLabels[part] = Key(tp)
+	}
+	ps := &pendingSend{host: p, proc: proc, value: s.Values.Next(), sent: now, size: int32(size), tp: tp, keyLabel: s.tpLabels[part]}
 	s.sent++
 	s.History.SendInvoke(proc, ps.keyLabel, ps.value)
 	s.Metrics.PublishSent(now, intended, size)

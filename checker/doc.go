@@ -52,7 +52,10 @@
 // offsets in order), a poll returns contiguous records of the log. Sends of unknown
 // outcome are settled first from what polls later returned (or left out if never
 // seen); polls that cannot fail are proven without the search. A timeout gives
-// "unknown", never a pass. Illegal partitions are reported as nonlinearizable
+// "unknown", never a pass. Partitions larger than Options.PorcupineMaxOps (porcupine's
+// memory grows with the square of a partition's operations) are decided by a direct
+// algorithm that is exact for this model: appends are pinned to their offsets' order,
+// so placing each as early as allowed is optimal. Illegal partitions are reported as nonlinearizable
 // anomalies and, with Options.OutDir, visualized with the run's faults annotated.
 //
 // The checker never imports the broker or the simulator.

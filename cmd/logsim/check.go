@@ -30,6 +30,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	noLin := fs.Bool("no-linearizability", false, "skip the porcupine check (verdict \"skipped\")")
 	perType := fs.Int("limit", 10, "instances shown per anomaly type in the text output (0: all)")
 	maxInstances := fs.Int("max-instances", checker.DefaultMaxInstances, "instances kept per anomaly type (all are counted in stats.anomaly_counts; negative: no bound)")
+	porcupineMax := fs.Int("porcupine-max-ops", checker.DefaultPorcupineMaxOps, "largest partition history given to porcupine; larger partitions are decided by an equivalent direct algorithm (negative: no bound)")
 	timings := fs.Bool("timings", false, "record each analysis's duration in stats.analysis_ms (the result is then no longer the same on every run)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: logsim check [--json] [--allow TYPE]... [--timeout D] [--ww-deps] [--out DIR] HISTORY")
@@ -76,6 +77,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		Timeout:         *timeout,
 		OutDir:          *out,
 		MaxInstances:    *maxInstances,
+		PorcupineMaxOps: *porcupineMax,
 		Timings:         *timings,
 	})
 	if err != nil {

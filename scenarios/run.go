@@ -215,7 +215,7 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 	}
 	out.Passed = len(out.Reasons) == 0
 	if opts.OutDir != "" {
-		names, err := reports.WriteRun(opts.OutDir, r.report(out))
+		names, err := reports.WriteRun(opts.OutDir, out.Report())
 		if err != nil {
 			return nil, err
 		}
@@ -790,9 +790,10 @@ func latencyOf(sum *reports.Summary, key string) (time.Duration, bool) {
 	return time.Duration(ns), true
 }
 
-// report builds the reports' view of the run.
-func (r *runner) report(out *Outcome) *reports.Run {
-	s := r.s
+// Report is the reports' view of the run: what result.json, report.html and the
+// comparisons of a sweep are built from.
+func (out *Outcome) Report() *reports.Run {
+	s := out.Scenario
 	var scen any
 	if b, err := s.Marshal(); err == nil {
 		_ = yaml.Unmarshal(b, &scen)

@@ -14,7 +14,10 @@ const MetadataFile = "__cluster_metadata-0/00000000000000000000.log"
 // recordSize is the bytes a metadata record takes in the log.
 const recordSize = 64
 
-const timerTick int32 = 1
+const (
+	timerTick int32 = iota + 1
+	timerBalance
+)
 
 // Controller is the controller node: a node.Machine around State. Every change is
 // appended to the metadata log and fsynced before the controller answers the request
@@ -111,6 +114,9 @@ func (c *Controller) Start(env node.Env, restart bool) {
 	}
 	c.published = c.state.Offset
 	env.After(c.cfg.TickInterval, node.Timer{Kind: timerTick})
+	if c.cfg.AutoLeaderRebalanceEnable && c.cfg.LeaderImbalanceCheckInterval > 0 {
+		env.After(c.cfg.LeaderImbalanceCheckInterval, node.Timer{Kind: timerBalance})
+	}
 }
 
 // Handle reacts to one event.
@@ -120,9 +126,13 @@ func (c *Controller) Handle(ev node.Event) {
 	}
 	switch ev.Kind {
 	case node.TimerFired:
-		if ev.Timer.Kind == timerTick {
+		switch ev.Timer.Kind {
+		case timerTick:
 			c.commit(c.state.Tick(c.env.Now()))
 			c.env.After(c.cfg.TickInterval, node.Timer{Kind: timerTick})
+		case timerBalance:
+			c.commit(c.state.BalanceLeaders())
+			c.env.After(c.cfg.LeaderImbalanceCheckInterval, node.Timer{Kind: timerBalance})
 		}
 	case node.DiskDone:
 		if ev.Err != nil {

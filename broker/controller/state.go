@@ -27,11 +27,19 @@ type Config struct {
 	MinInsyncReplicas int
 	// TickInterval is how often the controller checks broker sessions. Default 250 ms.
 	TickInterval time.Duration
+	// AutoLeaderRebalanceEnable is auto.leader.rebalance.enable: periodically move
+	// leadership back to each partition's preferred replica (the first assigned) when
+	// it is alive and in the ISR. Default true.
+	AutoLeaderRebalanceEnable bool
+	// LeaderImbalanceCheckInterval is leader.imbalance.check.interval.seconds.
+	// Default 300 s.
+	LeaderImbalanceCheckInterval time.Duration
 }
 
 // DefaultConfig is Kafka's defaults.
 func DefaultConfig() Config {
-	return Config{BrokerSessionTimeout: 9 * time.Second, MinInsyncReplicas: 1, TickInterval: 250 * time.Millisecond}
+	return Config{BrokerSessionTimeout: 9 * time.Second, MinInsyncReplicas: 1, TickInterval: 250 * time.Millisecond,
+		AutoLeaderRebalanceEnable: true, LeaderImbalanceCheckInterval: 300 * time.Second}
 }
 
 // Broker is the controller's record of a registered broker.
@@ -233,6 +241,25 @@ func (s *State) Tick(now time.Duration) []Record {
 			recs = append(recs, s.fence(b)...)
 		}
 	}
+	return recs
+}
+
+// BalanceLeaders moves leadership back to preferred replicas (auto.leader.rebalance):
+// every partition whose first assigned replica is alive, in the ISR and not leading
+// gets it as leader in a new epoch.
+func (s *State) BalanceLeaders() []Record {
+	var recs []Record
+	s.eachPartition(func(p *proto.PartitionState) {
+		preferred := p.Replicas[0]
+		if p.Leader == preferred || p.Leader == proto.NoLeader || !s.live(preferred) || !slices.Contains(p.ISR, preferred) {
+			return
+		}
+		p.Leader = preferred
+		p.LastKnownLeader = preferred
+		p.LeaderEpoch++
+		p.PartitionEpoch++
+		recs = append(recs, s.partitionRecord(p))
+	})
 	return recs
 }
 

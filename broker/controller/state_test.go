@@ -194,3 +194,23 @@ func TestELRLastKnownLeader(t *testing.T) {
 	assert.Equal(t, []int32{1}, p.ISR)
 	s.CheckInvariants()
 }
+
+func TestBalanceLeadersReturnsLeadershipToThePreferredReplica(t *testing.T) {
+	s := cluster(t, DefaultConfig(), 3, nil)
+	heartbeatAll(s, 5*time.Second, 1)
+	s.Tick(10 * time.Second)
+	p, _ := s.Partition(tp0)
+	require.Equal(t, int32(2), p.Leader)
+	assert.Empty(t, s.BalanceLeaders(), "the preferred replica is fenced")
+	epoch, _ := s.Register(&proto.BrokerRegistrationRequest{BrokerID: 1, IncarnationID: 100, PreviousBrokerEpoch: -1}, 11*time.Second)
+	s.Heartbeat(&proto.BrokerHeartbeatRequest{BrokerID: 1, BrokerEpoch: epoch, MetadataOffset: s.Offset}, 11*time.Second)
+	assert.Empty(t, s.BalanceLeaders(), "alive but not in the ISR")
+	p, _ = s.Partition(tp0)
+	s.AlterPartition(&proto.AlterPartitionRequest{BrokerID: 2, BrokerEpoch: 2,
+		Items: []proto.AlterPartitionItem{{TopicPartition: tp0, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch, NewISR: []int32{1, 2, 3}}}})
+	require.Len(t, s.BalanceLeaders(), 1)
+	p, _ = s.Partition(tp0)
+	assert.Equal(t, int32(1), p.Leader)
+	assert.Equal(t, int32(2), p.LeaderEpoch)
+	s.CheckInvariants()
+}

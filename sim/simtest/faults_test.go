@@ -176,7 +176,7 @@ func randomFaults(t *testing.T, seed uint64, power, idempotent bool) uint64 {
 
 func randomRun(t *testing.T, seed uint64, mode runMode) uint64 {
 	power, idempotent := mode.power, mode.idempotent
-	cluster := fmt.Sprintf("cluster brokers=3 seed=%d min-isr=2 lag=5s session=3s", seed)
+	cluster := fmt.Sprintf("cluster brokers=3 seed=%d min-isr=2 lag=5s session=3s rebalance=20s", seed)
 	topic, producer := "create-topic orders partitions=2 rf=3", "producer p1 acks=all request-timeout=3s delivery-timeout=20s"
 	if power {
 		cluster += " torn=1"

@@ -163,8 +163,14 @@ func (h *Harness) applyClusterArgs(cmd Command) error {
 			h.CtlCfg.BrokerSessionTimeout, err = time.ParseDuration(a.Value)
 		case "retention-check":
 			h.BrokerCfg.LogRetentionCheckInterval, err = time.ParseDuration(a.Value)
+		case "rebalance":
+			if a.Value == "off" {
+				h.CtlCfg.AutoLeaderRebalanceEnable = false
+				break
+			}
+			h.CtlCfg.LeaderImbalanceCheckInterval, err = time.ParseDuration(a.Value)
 		default:
-			return fmt.Errorf("cluster: unknown argument %q; accepted: brokers, seed, torn, unclean, elr, min-isr, lag, session, retention-check", a.Key)
+			return fmt.Errorf("cluster: unknown argument %q; accepted: brokers, seed, torn, unclean, elr, min-isr, lag, session, retention-check, rebalance", a.Key)
 		}
 		if err != nil {
 			return fmt.Errorf("cluster %s=%s: %v", a.Key, a.Value, err)
@@ -302,7 +308,8 @@ func sortedNames(m map[string]node.ID) []string {
 // RunHarnessScript runs a harness script (text read from path) and returns it with
 // the actual outputs (see RunScript). Its first command is `cluster [brokers=3]
 // [seed=1] [torn=P] [unclean=true] [elr=true] [min-isr=N] [lag=D] [session=D]
-// [retention-check=D]`, which builds the cluster the other commands act on.
+// [retention-check=D] [rebalance=D|off]`, which builds the cluster the other commands
+// act on.
 func RunHarnessScript(t *testing.T, path, text string) string {
 	var h *Harness
 	return RunScript(t, path, text, func(cmd Command) (string, error) {

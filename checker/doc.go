@@ -33,9 +33,10 @@
 //   - Rebalance events suppress internal poll checks, as Jepsen's :rebalance-log does.
 //   - poll-skip and nonmonotonic-poll of subscribed consumers are reported with
 //     "excused": "subscribed" and do not make the history invalid; instances excused by
-//     a truncate event between the two polls, or by retention, are marked likewise.
+//     a truncate event between the two polls are marked "truncated".
 //   - Records below a key's log start offset (log-start events) that nobody read are
-//     expired-unconsumed, not lost-write or unseen.
+//     expired-unconsumed, not lost-write or unseen; a poll that skipped only records
+//     retention had deleted is not a poll-skip.
 //   - Cycles: one cycle is reported per strongly connected component and class; when
 //     no operation both sends and polls and no poll read from the future, time alone
 //     proves the graph acyclic and it is not built.

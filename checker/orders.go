@@ -217,8 +217,10 @@ func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
 	}
 	ops := []int64{a.ops[last.pos].Index, a.ops[pos].Index}
 	if delta > 1 {
-		if excuse == "" && k.offsets[i2-1] < k.logStartAt(pos) {
-			excuse = "retention"
+		if k.offsets[i2-1] < k.logStartAt(pos) {
+			// Retention deleted every skipped record: the consumer could not read them.
+			// Any that nobody read are expired-unconsumed; this is not a poll-skip.
+			return
 		}
 		skipped := k.skippedValues(i, i2, maxSkippedListed)
 		a.add(TypePollSkip, &Anomaly{
@@ -241,8 +243,6 @@ func excuseText(excuse string) string {
 		return " (allowed: the consumer was subscribed, so rebalances may move its position)"
 	case "truncated":
 		return " (excused: the partition was truncated in between)"
-	case "retention":
-		return " (excused: retention deleted the skipped records)"
 	case "rebalanced":
 		return " (excused: the consumer was rebalanced during the operation)"
 	}

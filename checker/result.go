@@ -171,8 +171,9 @@ type Anomaly struct {
 	LogStart     *int64          `json:"log-start,omitempty"`      // the key's log start offset
 	Time         *int64          `json:"time,omitempty"`           // a time, in nanoseconds
 	File         string          `json:"file,omitempty"`           // a file written for this instance (a visualization)
-	// Excused says why this instance does not count against validity ("subscribed",
-	// "truncated", "retention", "rebalanced"); empty when it counts.
+	// Excused says why this instance does not count against validity ("subscribed":
+	// the consumer was subscribed, so rebalances may move it; "truncated": the
+	// partition was truncated in between); empty when it counts.
 	Excused string `json:"excused,omitempty"`
 	// Explanation says what happened in a sentence or two.
 	Explanation string `json:"explanation"`

@@ -124,14 +124,12 @@ func (b *Broker) applyPartition(p *proto.PartitionState) {
 }
 
 func (b *Broker) becomeLeader(r *replica, st proto.PartitionState) {
-	wasFollowing := r.fetchState != fetchIdle
 	b.stopFetching(r)
 	if e, ok := r.BecomeLeader(st, b.now()); ok {
 		b.appendEpochEntry(r, e)
 	}
 	r.alterInFlight = false
 	r.hwEpoch, r.lastLeaderHW = st.LeaderEpoch, r.HW
-	_ = wasFollowing
 	b.observe(Observation{Kind: ObserveLeader, TP: r.TP, Epoch: st.LeaderEpoch})
 	b.env.Logf("%s: leader in epoch %d, isr %v, hw %d, leo %d", r.TP, st.LeaderEpoch, st.ISR, r.HW, r.Log.LogEndOffset())
 	b.hwMaybeMoved(r, r.MaybeAdvanceHW())

@@ -49,7 +49,6 @@ type Replica struct {
 	ELR               bool
 
 	followers []Follower
-	hwEpoch   int32 // epoch in which the leader's HW was last set, for the invariant
 }
 
 // NewReplica wraps a log.
@@ -118,7 +117,6 @@ func (r *Replica) BecomeLeader(st proto.PartitionState, now time.Duration) (Epoc
 	if r.HW > r.Log.LogEndOffset() {
 		r.HW = r.Log.LogEndOffset()
 	}
-	r.hwEpoch = st.LeaderEpoch
 	return r.Log.AssignEpoch(st.LeaderEpoch)
 }
 

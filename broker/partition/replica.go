@@ -247,11 +247,6 @@ func (r *Replica) CheckInvariants() {
 			failf("%s: ISR %v not within replicas %v", r.TP, r.State.ISR, r.State.Replicas)
 		}
 	}
-	if r.IsLeader() {
-		if !(r.HW <= r.StableEnd || r.HW <= l.LogEndOffset()) {
-			failf("%s: leader HW %d beyond stable end %d", r.TP, r.HW, r.StableEnd)
-		}
-	}
 	for i := 1; i < len(l.epochs); i++ {
 		if !(l.epochs[i].Epoch > l.epochs[i-1].Epoch && l.epochs[i].StartOffset >= l.epochs[i-1].StartOffset) {
 			failf("%s on %d: epoch cache out of order: %v", r.TP, r.Local, l.epochs)

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -199,6 +200,19 @@ func (a *analysis) add(t string, an *Anomaly) {
 // Writer of package history ensure); otherwise Check returns the first structural
 // error.
 func Check(ops []history.Op, opts Options) (*Result, error) {
+	// Positions and record indices are int32, which keeps the analyses' memory small.
+	records := 0
+	for i := range ops {
+		for j := range ops[i].Mops {
+			records++
+			for _, kr := range ops[i].Mops[j].Reads {
+				records += len(kr.Records)
+			}
+		}
+	}
+	if len(ops) >= math.MaxInt32 || records >= math.MaxInt32 {
+		return nil, fmt.Errorf("checker: a history of %d operations and %d records is larger than the %d the checker handles", len(ops), records, math.MaxInt32-1)
+	}
 	var val history.Validator
 	val.SparseIndex = true
 	for i := range ops {

@@ -9,5 +9,6 @@
 // become decimal strings (Jepsen's keys are integers; logsim's are strings). Nemesis
 // operations become fault events; a completion's :rebalance-log becomes rebalance
 // events; operations the checker does not model (e.g. :debug-topic-partitions) are
-// dropped. Indices are renumbered 0, 1, 2, ... in file order.
+// dropped. Indices are renumbered 0, 1, 2, ... in file order, and a :time lower than
+// the previous operation's is raised to it (the file's order is the history's order).
 package edn

@@ -51,7 +51,7 @@ func TestReadMaelstrom(t *testing.T) {
 func TestReadErrors(t *testing.T) {
 	cases := []struct{ in, want string }{
 		{`{:type :invoke :f :send :process 0 :time 1 :value [[:send :x 1]]`, `e.edn:1:1: unclosed collection: expected '}'`},
-		{"{:type :invoke, :f :send, :process 0, :time 1, :value [[:send :x 1]]}\n{:type :ok, :f :send, :process 0, :time 0, :value [[:send :x [0 1]]]}", "e.edn:2:1: :time 0 goes backwards"},
+		{"{:type :invoke, :f :send, :process 0, :time 1, :value [[:send :x 1]]}\n{:type :ok, :f :poll, :process 0, :time 0, :value [[:poll]]}", "e.edn:2:1: process 0 completes poll, but its outstanding operation (index 0) is send"},
 		{`{:type :invoke, :f :send, :process 0, :time 1, :value [[:send :x 1.5]]}`, "e.edn:1:66: expected a value (an integer, keyword or string), found a floating-point number"},
 		{`{:type :invoke, :f :send, :process 0, :time 1, :value [[:write :x 1]]}`, "e.edn:1:57: unknown micro-operation :write"},
 		{`{:type :ok, :f :send, :process 0, :time 1, :value [[:send :x [0 1]]]}`, "process 0 completes send (ok) without an outstanding invoke"},
@@ -72,6 +72,13 @@ func TestReadErrors(t *testing.T) {
 		assert.Positive(t, e.Line)
 		assert.Positive(t, e.Column)
 	}
+}
+
+func TestTimeNeverDecreases(t *testing.T) {
+	in := "{:type :invoke, :f :send, :process 0, :time 5, :value [[:send :x 1]]}\n{:type :ok, :f :send, :process 0, :time 3, :value [[:send :x [0 1]]]}"
+	ops, err := Read(strings.NewReader(in), "t.edn")
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), ops[1].Time, "clamped to the previous time")
 }
 
 func TestDiscardAndComments(t *testing.T) {

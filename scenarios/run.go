@@ -363,6 +363,12 @@ func (r *runner) heal(a *faults.Applier) {
 		if paused {
 			_ = r.sim.Resume(id)
 		}
+		if b, ok := r.sim.Machine(id).(*broker.Broker); ok && b.Halted() {
+			// A broker that stopped itself after a storage failure is a process that
+			// exited: the operator restarts it once the disk is fixed.
+			_ = r.sim.Crash(id)
+			up = false
+		}
 		if !up {
 			_ = r.sim.Restart(id)
 		}

@@ -251,6 +251,7 @@ func Check(ops []history.Op, opts Options) (*Result, error) {
 	timed("realtime-send-order", a.realtimeSendOrder)
 	timed("groups", a.groups)
 	timed("cycles", a.cycles)
+	timed("realtime-lag", a.worstRealtimeLag)
 	if opts.Linearizability {
 		timed("linearizability", a.linearizability)
 	}

@@ -226,6 +226,9 @@ type Stats struct {
 	RecordsRead     int            `json:"records_read"`              // records returned by polls
 	Redeliveries    map[string]int `json:"redeliveries,omitempty"`    // per consumer group, records received more than once (extra deliveries)
 	Linearizability *LinStats      `json:"linearizability,omitempty"` // the porcupine check; nil when skipped
+	// WorstRealtimeLag is the poll that was furthest behind the log's tail (Jepsen's
+	// worst-realtime-lag); nil when no poll lagged.
+	WorstRealtimeLag *Lag `json:"worst_realtime_lag,omitempty"`
 	// CycleSearchIncomplete is set when a dependency cycle exists but the search for a
 	// specific G0/G1c instance ran out of budget (Elle's cycle-search-timeout).
 	CycleSearchIncomplete bool             `json:"cycle_search_incomplete,omitempty"`

@@ -85,6 +85,9 @@ func (r *Result) WriteText(w io.Writer, perType int) error {
 		}
 	}
 	s := r.Stats
+	if l := s.WorstRealtimeLag; l != nil {
+		fmt.Fprintf(&b, "\nWorst realtime lag: %s (process %d's poll of %s invoked at %s).\n", fmtTime(l.Lag), l.Process, l.Key, fmtTime(l.Time))
+	}
 	if len(s.Redeliveries) > 0 {
 		groups := make([]string, 0, len(s.Redeliveries))
 		for g := range s.Redeliveries {

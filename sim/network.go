@@ -33,6 +33,12 @@ type link struct {
 	clogged     bool
 	busyUntil   time.Duration // when the link finishes serializing its queue
 	lastDeliver time.Duration // FIFO: no delivery before the previous one
+	// Sends leave in the order the sender issued them, even when handlers on several
+	// cores finish their charged work out of order (a connection is one byte stream):
+	// lastDepart is the departure time of the latest issued send, and queued counts
+	// the deferred sends not yet departed.
+	lastDepart time.Duration
+	queued     int
 	held        []node.Message
 }
 

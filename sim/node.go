@@ -176,15 +176,21 @@ func (n *nodeState) Send(to node.ID, m node.Message) {
 	if s.lookup(to) == nil {
 		panic(s.assertf("node %s: Send %s to unknown node %d", n.name, m.Kind(), to))
 	}
-	if n.charged == 0 {
+	l := s.linkTo(n, to)
+	if n.charged == 0 && l.queued == 0 {
 		s.transmit(n, to, m)
 		return
 	}
+	// Leave after the charged work, but never before a send this node issued earlier
+	// on the same connection.
+	at := max(n.effectAt(), l.lastDepart)
+	l.lastDepart = at
+	l.queued++
 	sl, idx := s.alloc(evSend, n.id)
 	sl.peer = to
 	sl.msg = m
 	sl.inc = n.inc
-	s.enqueue(n.effectAt(), idx)
+	s.enqueue(at, idx)
 }
 
 // Disk implements node.Env.

@@ -67,6 +67,30 @@ func TestCPUQueueingTwoCores(t *testing.T) {
 	assert.Equal(t, []time.Duration{ms(20), ms(20)}, st.CoreBusy)
 }
 
+func TestSendsLeaveInIssueOrderAcrossCores(t *testing.T) {
+	// Two cores: the first message costs 11ms of work, the second 2ms. The second
+	// handler finishes first, but its reply may not overtake the first on the
+	// connection: a connection is one ordered stream.
+	w := newWorld(t, Config{Seed: 1}, 2, NodeConfig{Cores: 2})
+	w.m(1).onEvent = func(r *rec, ev node.Event) {
+		if ev.Kind == node.Recv {
+			work := ms(11) // message 1 is slow
+			if ev.Msg.(*msg).Seq == 2 {
+				work = ms(2)
+			}
+			r.env.Charge(work)
+			r.env.Send(ev.From, ev.Msg)
+		}
+	}
+	w.do(0, func(env node.Env) {
+		env.Send(1, &msg{Seq: 1, Bytes: 1})
+		env.Send(1, &msg{Seq: 2, Bytes: 1})
+	})
+	w.run(time.Second)
+	assert.Equal(t, []int{1, 2}, w.recvs(0), "replies in the order they were issued")
+	assert.Equal(t, []time.Duration{ms(11), ms(11)}, replyTimes(w, 0), "the quick reply waits for the slow one")
+}
+
 func TestChargeShiftsTimersDiskAndNow(t *testing.T) {
 	w := newWorld(t, Config{Seed: 1}, 1, NodeConfig{Disk: DiskProfile{OpLatency: ConstantLatency(ms(1))}})
 	var nowAfter time.Duration

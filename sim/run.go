@@ -104,6 +104,7 @@ func (s *Sim) run(idx uint32, sl *slot) {
 		s.arrive(idx, sl)
 	case evSend:
 		n := s.nodes[sl.node]
+		s.linkTo(n, sl.peer).queued--
 		if n.down == upState && n.inc == sl.inc {
 			s.transmit(n, sl.peer, sl.msg)
 		}

@@ -8,7 +8,8 @@ import (
 
 // Lag is how far behind the log's tail a consumer's poll was, as Jepsen's
 // realtime-lag measures it: a lower bound, the time since the highest offset the
-// consumer had read was known to be no longer the last.
+// consumer had read (or the last offset below the log start, if higher) was known to
+// be no longer the last.
 type Lag struct {
 	Time    int64  `json:"time"`    // when the poll was invoked, in nanoseconds
 	Process int64  `json:"process"` // the consumer
@@ -94,6 +95,8 @@ func (a *analysis) worstRealtimeLag() {
 			}
 			invoked := a.ops[a.invokeOf[i]].Time
 			for kid, o := range pos {
+				// Records below the log start are gone: a consumer there is not behind them.
+				o = max(o, a.keys[kid].logStartAt(int32(i))-1)
 				t, ok := expired(kid, o+1)
 				if !ok || invoked <= t {
 					continue

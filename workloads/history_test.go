@@ -1,0 +1,63 @@
+package workloads
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"logsim/broker/client"
+	"logsim/broker/proto"
+	"logsim/checker/history"
+)
+
+func TestHistoryWritesTheSpecsLinesAndKeepsThem(t *testing.T) {
+	var buf bytes.Buffer
+	now := time.Duration(0)
+	h := NewHistory(history.NewWriter(&buf), func() time.Duration { return now })
+	h.Retain()
+	h.Reserve(16)
+	a, b := proto.TopicPartition{Topic: "orders", Partition: 0}, proto.TopicPartition{Topic: "orders", Partition: 1}
+	p := h.NewProcess()
+	h.SendInvoke(p, Key(a), 7)
+	now = time.Millisecond
+	h.SendDone(p, history.OK, Key(a), 0, 7, "")
+	c := h.NewProcess()
+	h.Assign(c, []proto.TopicPartition{a, b}, true)
+	h.PollInvoke(c, "")
+	recs := []client.ConsumerRecord{{TP: b, Offset: 0, Value: 9}, {TP: a, Offset: 0, Value: 7}, {TP: b, Offset: 1, Value: 11}}
+	h.PollDone(c, "", recs, "")
+	h.Leader(a, 2, 1)
+	h.Truncate(a, 1, 1, 5)
+	h.LogStart(b, 3)
+	h.Fault("cut", "start", "partition: broker-1 | broker-0")
+	h.Rebalance("g", c, 3, []proto.TopicPartition{b})
+	h.CommitInvoke(c, "g", []proto.OffsetCommitPartition{{TopicPartition: b, CommittedOffset: 2}})
+	h.CommitDone(c, history.Info, "g", []proto.OffsetCommitPartition{{TopicPartition: b, CommittedOffset: 2}}, "REQUEST_TIMED_OUT")
+	require.NoError(t, h.Flush())
+	assert.EqualValues(t, 13, h.Lines())
+
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	require.Len(t, lines, 13)
+	assert.Equal(t, `{"index":0,"time":0,"process":0,"type":"invoke","f":"send","value":[["send","orders/0",7]]}`, string(lines[0]))
+	assert.Equal(t, `{"index":1,"time":1000000,"process":0,"type":"ok","f":"send","value":[["send","orders/0",[0,7]]]}`, string(lines[1]))
+	assert.Contains(t, string(lines[2]), `"seek_to_beginning":true`)
+	// Records grouped per key in order of first appearance, each key's in the order returned.
+	assert.Contains(t, string(lines[5]), `[["poll",{"orders/1":[[0,9],[1,11]],"orders/0":[[0,7]]}]]`)
+	assert.Contains(t, string(lines[6]), `"f":"leader","value":{"orders/0":{"node":2,"epoch":1}}`)
+	assert.Contains(t, string(lines[7]), `"f":"truncate","value":{"orders/0":{"node":1,"offset":5,"epoch":1}}`)
+	assert.Contains(t, string(lines[8]), `"f":"log-start","value":{"orders/1":3}`)
+	assert.Contains(t, string(lines[10]), `"f":"rebalance","value":{"group":"g","process":1,"generation":3,"assigned":["orders/1"]}`)
+	assert.Contains(t, string(lines[12]), `"type":"info","f":"commit","error":"REQUEST_TIMED_OUT","group":"g","value":{"orders/1":2}`)
+
+	// The kept lines are the file's lines.
+	kept := h.Retained()
+	fromFile, err := history.ReadAll(bytes.NewReader(buf.Bytes()), "h")
+	require.NoError(t, err)
+	require.Len(t, kept, len(fromFile))
+	for i := range kept {
+		assert.Equal(t, fromFile[i].String(), kept[i].String(), "line %d", i)
+	}
+}

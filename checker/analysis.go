@@ -28,7 +28,9 @@ type valInfo struct {
 
 // keyState holds one key's version order and events.
 type keyState struct {
-	name string
+	name  string
+	kid   int32        // this key's id
+	dense *denseValues // shared by all keys
 	// ints and strs map values to ids (split by form: hashing an int64 is much
 	// cheaper than hashing a Value).
 	ints map[int64]int32
@@ -51,8 +53,21 @@ type posOffset struct {
 	offset int64
 }
 
+// denseValues maps small non-negative integer values straight to (key, value id): in
+// logsim's histories values are ids unique across the whole history, and an array
+// lookup is several times cheaper than a map's. A value already taken by another key
+// (histories from elsewhere may reuse values across keys) falls back to the key's map.
+type denseValues struct {
+	slot []int64 // key id << 32 | (value id + 1); 0 when free
+}
+
 // lookup returns the id of a known value (-1 if unknown).
 func (k *keyState) lookup(v history.Value) int32 {
+	if n := v.Int(); !v.IsString() && n >= 0 && n < int64(len(k.dense.slot)) {
+		if e := k.dense.slot[n]; e != 0 && int32(e>>32) == k.kid {
+			return int32(e&0xffffffff) - 1
+		}
+	}
 	var id int32
 	var ok bool
 	if v.IsString() {
@@ -71,10 +86,14 @@ func (k *keyState) value(v history.Value) int32 {
 	id := k.lookup(v)
 	if id < 0 {
 		id = int32(len(k.info))
-		if v.IsString() {
+		n := v.Int()
+		switch {
+		case v.IsString():
 			k.strs[v.Str()] = id
-		} else {
-			k.ints[v.Int()] = id
+		case n >= 0 && n < int64(len(k.dense.slot)) && k.dense.slot[n] == 0:
+			k.dense.slot[n] = int64(k.kid)<<32 | int64(id+1)
+		default:
+			k.ints[n] = id
 		}
 		k.info = append(k.info, valInfo{v: v, writer: noPos, sendOffset: history.NoOffset, firstReader: noPos, vo: -1, first: -1, last: -1})
 	}
@@ -144,6 +163,7 @@ type analysis struct {
 	faults   []int32 // positions of fault events
 	// maxInstances bounds the instances kept per anomaly type.
 	maxInstances int
+	dense        denseValues
 	// Every send micro-operation and every record returned by a poll, with its key
 	// and value ids resolved once, in history order: the analyses iterate these
 	// instead of looking values up again.
@@ -171,7 +191,7 @@ func (a *analysis) keyAndID(name string) (int32, *keyState) {
 	if !ok {
 		id = int32(len(a.keys))
 		a.keyID[name] = id
-		a.keys = append(a.keys, &keyState{name: name, ints: make(map[int64]int32), strs: make(map[string]int32), at: make(map[int64]int32), more: make(map[int64][]int32)})
+		a.keys = append(a.keys, &keyState{name: name, kid: id, dense: &a.dense, ints: make(map[int64]int32), strs: make(map[string]int32), at: make(map[int64]int32), more: make(map[int64][]int32)})
 	}
 	return id, a.keys[id]
 }
@@ -286,6 +306,8 @@ func (a *analysis) index() {
 			}
 		}
 	}
+	// Room for values up to a few times the operations (logsim's value ids).
+	a.dense.slot = make([]int64, 4*len(a.ops)+1024)
 	a.sendRecs = make([]rec, 0, nSends)
 	a.readRecs = make([]rec, 0, nReads)
 	pending := map[int64]int32{}

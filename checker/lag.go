@@ -54,7 +54,22 @@ func (a *analysis) worstRealtimeLag() {
 		return f[j].time, true
 	}
 	var worst *Lag
-	positions := map[int64]map[int32]int64{} // process -> key -> highest offset read (-1: none yet)
+	// Per process, the keys it follows and the highest offset it read of each (-1:
+	// none yet). Few keys per process: a slice beats a map.
+	type keyPos struct {
+		kid int32
+		off int64
+	}
+	positions := map[int64][]keyPos{}
+	raise := func(ps []keyPos, kid int32, off int64) []keyPos {
+		for j := range ps {
+			if ps[j].kid == kid {
+				ps[j].off = max(ps[j].off, off)
+				return ps
+			}
+		}
+		return append(ps, keyPos{kid, off})
+	}
 	for i := range a.ops {
 		op := &a.ops[i]
 		if op.Type != history.OK {
@@ -63,47 +78,49 @@ func (a *analysis) worstRealtimeLag() {
 		switch op.F {
 		case history.FAssign:
 			prev := positions[op.Process]
-			next := map[int32]int64{}
+			next := make([]keyPos, 0, len(op.Keys))
 			for _, k := range op.Keys {
-				kid := a.keyID[k]
-				if o, ok := prev[kid]; ok {
-					next[kid] = o
-				} else {
-					next[kid] = -1
+				kp := keyPos{kid: a.keyID[k], off: -1}
+				for _, p := range prev {
+					if p.kid == kp.kid {
+						kp.off = p.off
+					}
 				}
+				next = append(next, kp)
 			}
 			positions[op.Process] = next
 		case history.FSubscribe:
-			positions[op.Process] = map[int32]int64{}
+			positions[op.Process] = nil
 		case history.FPoll, history.FTxn:
-			pos := positions[op.Process]
-			if pos == nil {
-				pos = map[int32]int64{}
-				positions[op.Process] = pos
-			}
-			for _, r := range a.readsOf(int32(i)) {
-				if o, ok := pos[r.key]; !ok || r.off > o {
-					pos[r.key] = r.off
+			ps := positions[op.Process]
+			reads := a.readsOf(int32(i))
+			for lo := 0; lo < len(reads); {
+				// Records come in runs of one key: raise once per run.
+				hi, top := lo, int64(-1)
+				for ; hi < len(reads) && reads[hi].key == reads[lo].key; hi++ {
+					top = max(top, reads[hi].off)
 				}
+				ps = raise(ps, reads[lo].key, top)
+				lo = hi
 			}
 			if op.F == history.FTxn {
 				for _, r := range a.sendsOf(int32(i)) {
-					if o, ok := pos[r.key]; !ok || r.off > o {
-						pos[r.key] = r.off
-					}
+					ps = raise(ps, r.key, r.off)
 				}
 			}
+			positions[op.Process] = ps
 			invoked := a.ops[a.invokeOf[i]].Time
-			for kid, o := range pos {
+			for _, p := range ps {
 				// Records below the log start are gone: a consumer there is not behind them.
-				o = max(o, a.keys[kid].logStartAt(int32(i))-1)
-				t, ok := expired(kid, o+1)
+				o := max(p.off, a.keys[p.kid].logStartAt(int32(i))-1)
+				t, ok := expired(p.kid, o+1)
 				if !ok || invoked <= t {
 					continue
 				}
 				lag := invoked - t
-				if worst == nil || lag > worst.Lag || (lag == worst.Lag && (invoked < worst.Time || invoked == worst.Time && a.keys[kid].name < worst.Key)) {
-					worst = &Lag{Time: invoked, Process: op.Process, Key: a.keys[kid].name, Lag: lag}
+				name := a.keys[p.kid].name
+				if worst == nil || lag > worst.Lag || (lag == worst.Lag && (invoked < worst.Time || invoked == worst.Time && name < worst.Key)) {
+					worst = &Lag{Time: invoked, Process: op.Process, Key: name, Lag: lag}
 				}
 			}
 		}

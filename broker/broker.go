@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"logsim/broker/group"
 	"logsim/broker/node"
 	"logsim/broker/partition"
 	"logsim/broker/proto"
@@ -22,6 +23,7 @@ const (
 	timerProduceTimeout
 	timerFetchWait
 	timerAlterTimeout
+	timerGroupTick
 )
 
 // Broker is the broker node Machine.
@@ -59,6 +61,12 @@ type Broker struct {
 	nextProducerID int64
 	stats          Stats
 	dirty          []*replica
+
+	// The group coordinator of the __consumer_offsets partitions this broker leads.
+	groups            *group.Coordinator
+	groupTickAt       time.Duration     // the armed deadline timer, 0 if none
+	groupDone         []groupAppendDone // completed coordinator appends to hand back
+	offsetsTopicAsked time.Duration     // when __consumer_offsets was last requested
 }
 
 // New returns a broker with cfg. The host sets an Observer with SetObserver before
@@ -89,6 +97,10 @@ func (b *Broker) Start(env node.Env, restart bool) {
 	b.parkedFetch = map[int64]*parkedFetch{}
 	b.alterPending = map[int64][]*replica{}
 	b.flushOps = map[node.OpID]flushOp{}
+	// The coordinator's member ids come from the incarnation, so that no extra draw
+	// from the node's random stream is needed.
+	b.groups = group.New(b.cfg.Group, uint64(b.incarnation)^uint64(b.id)<<48)
+	b.groupTickAt, b.groupDone, b.offsetsTopicAsked = 0, nil, 0
 	if restart {
 		b.recover()
 	}
@@ -113,6 +125,7 @@ func (b *Broker) Handle(ev node.Event) {
 	case node.Disconnected:
 		b.disconnected(ev.From)
 	}
+	b.finishGroupAppends()
 	b.checkInvariants()
 }
 
@@ -150,6 +163,8 @@ func (b *Broker) recv(from node.ID, m node.Message) {
 		b.handleHeartbeatResponse(m)
 	case *proto.AlterPartitionResponse:
 		b.handleAlterPartitionResponse(m)
+	default:
+		b.handleGroupRequest(from, m)
 	}
 }
 
@@ -185,6 +200,8 @@ func (b *Broker) timer(t node.Timer) {
 		if pf := b.parkedFetch[t.Arg]; pf != nil {
 			b.completeParkedFetch(pf)
 		}
+	case timerGroupTick:
+		b.groupTick()
 	case timerAlterTimeout:
 		if rs, ok := b.alterPending[t.Arg]; ok {
 			delete(b.alterPending, t.Arg)

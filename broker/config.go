@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"logsim/broker/group"
 	"logsim/broker/node"
 	"logsim/broker/partition"
 	"logsim/broker/proto"
@@ -56,6 +57,13 @@ type Config struct {
 	// is checked. Kafka's default never checks; this model defaults to 1 s so that a
 	// topic's flush.ms takes effect.
 	LogFlushSchedulerInterval time.Duration
+	// Group is the group coordinator's settings: group.* and offsets.topic.* (see
+	// group.DefaultConfig).
+	Group group.Config
+	// OffsetCommitTimeout is offsets.commit.timeout.ms: how long the coordinator waits
+	// for an append to __consumer_offsets to be replicated before failing it.
+	// Default 5 s.
+	OffsetCommitTimeout time.Duration
 	// CPU is the processing cost model.
 	CPU CPU
 }
@@ -92,6 +100,8 @@ func DefaultConfig() Config {
 		Log:                          partition.DefaultConfig(),
 		LogRetentionCheckInterval:    5 * time.Minute,
 		LogFlushSchedulerInterval:    time.Second,
+		Group:                        group.DefaultConfig(),
+		OffsetCommitTimeout:          5 * time.Second,
 		CPU: CPU{
 			PerRequest:               20 * time.Microsecond,
 			PerBatch:                 2 * time.Microsecond,
@@ -103,7 +113,12 @@ func DefaultConfig() Config {
 
 // Validate checks the settings.
 func (c Config) Validate() error {
+	if err := c.Group.Validate(); err != nil {
+		return err
+	}
 	switch {
+	case c.OffsetCommitTimeout <= 0:
+		return fmt.Errorf("offsets.commit.timeout.ms must be positive, got %v", c.OffsetCommitTimeout)
 	case c.ReplicaLagTimeMax <= 0:
 		return fmt.Errorf("replica.lag.time.max.ms must be positive, got %v", c.ReplicaLagTimeMax)
 	case c.BrokerHeartbeatInterval <= 0:

@@ -133,11 +133,17 @@ func (b *Broker) becomeLeader(r *replica, st proto.PartitionState) {
 	b.observe(Observation{Kind: ObserveLeader, TP: r.TP, Epoch: st.LeaderEpoch})
 	b.env.Logf("%s: leader in epoch %d, isr %v, hw %d, leo %d", r.TP, st.LeaderEpoch, st.ISR, r.HW, r.Log.LogEndOffset())
 	b.hwMaybeMoved(r, r.MaybeAdvanceHW())
+	if r.TP.Topic == proto.ConsumerOffsetsTopic && !b.groups.Loaded(r.TP.Partition) {
+		b.loadGroups(r)
+	}
 }
 
 func (b *Broker) becomeFollower(r *replica, st proto.PartitionState) {
 	if r.IsLeader() {
 		b.failWaiters(r, proto.NOT_LEADER_OR_FOLLOWER)
+	}
+	if r.TP.Topic == proto.ConsumerOffsetsTopic {
+		b.unloadGroups(r)
 	}
 	b.stopFetching(r)
 	r.BecomeFollower(st)

@@ -68,10 +68,18 @@ const (
 	apiMetadata
 	apiOffsetForLeaderEpoch
 	apiInitProducerId
+	apiFindCoordinator
+	apiJoinGroup
+	apiSyncGroup
+	apiHeartbeat
+	apiLeaveGroup
+	apiOffsetCommit
+	apiOffsetFetch
 	apiCount
 )
 
-var apiNames = [apiCount]string{"Produce", "Fetch", "ListOffsets", "Metadata", "OffsetForLeaderEpoch", "InitProducerId"}
+var apiNames = [apiCount]string{"Produce", "Fetch", "ListOffsets", "Metadata", "OffsetForLeaderEpoch", "InitProducerId",
+	"FindCoordinator", "JoinGroup", "SyncGroup", "Heartbeat", "LeaveGroup", "OffsetCommit", "OffsetFetch"}
 
 // Stats are a broker's counters since it (re)started.
 type Stats struct {

@@ -29,6 +29,9 @@ type produceWait struct {
 	resp    *proto.ProduceResponse
 	pending int
 	timer   node.TimerID
+	// done, if set, receives the outcome instead of a response being sent: the
+	// group coordinator's own appends to __consumer_offsets (one partition).
+	done func(proto.ErrorCode)
 }
 
 // waiter is one partition of a waiting request: done when the HW reaches required.
@@ -172,6 +175,13 @@ func (b *Broker) finishWaiter(wt waiter, err proto.ErrorCode) {
 		b.countError(err)
 	}
 	wt.w.pending--
+	if wt.w.pending == 0 && wt.w.done != nil {
+		b.env.Cancel(wt.w.timer)
+		delete(b.waits, wt.w.id)
+		wt.w.resp = nil
+		wt.w.done(err)
+		return
+	}
 	if wt.w.pending == 0 {
 		b.send(wt.w.from, wt.w.resp)
 		b.env.Cancel(wt.w.timer)
@@ -207,6 +217,12 @@ func (b *Broker) produceTimedOut(id int64) {
 				b.countError(proto.REQUEST_TIMED_OUT)
 			}
 		}
+	}
+	if w.done != nil {
+		err := w.resp.Partitions[0].Err
+		w.resp = nil
+		w.done(err)
+		return
 	}
 	b.send(w.from, w.resp)
 	w.resp = nil

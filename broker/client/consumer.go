@@ -707,7 +707,7 @@ func (c *Consumer) Close(done func()) {
 		return
 	}
 	finish := func(string) {
-		c.leaveGroup()
+		c.leaveGroup(false)
 		c.closed = true
 		if c.poll != nil {
 			c.finishPoll(PollResult{})
@@ -773,7 +773,11 @@ func (c *Consumer) Handle(ev node.Event) bool {
 		delete(c.inflight, corr)
 		c.env.Cancel(r.timer)
 		c.env.Charge(c.cfg.CPU.PerRequest)
-		if !c.closed {
+		if c.closed {
+			if r.kind == reqFetch {
+				delete(c.fetchTo, r.to)
+			}
+		} else {
 			c.handleResponse(r, ev.Msg)
 			c.step()
 		}

@@ -314,7 +314,7 @@ func (c *Consumer) heartbeatTick() {
 	if c.poll == nil && now-c.lastPoll > c.cfg.MaxPollInterval {
 		c.env.Logf("consumer %s: poll timeout expired (%v since the last poll > max.poll.interval.ms %v): leaving the group",
 			c.memberID, now-c.lastPoll, c.cfg.MaxPollInterval)
-		c.leaveGroup()
+		c.leaveGroup(true)
 		return
 	}
 	if now-c.lastHBAck > c.cfg.SessionTimeout {
@@ -347,8 +347,9 @@ func (c *Consumer) handleHeartbeat(m *proto.HeartbeatResponse) {
 	}
 }
 
-// leaveGroup sends LeaveGroup and drops the membership and partitions.
-func (c *Consumer) leaveGroup() {
+// leaveGroup sends LeaveGroup and drops the membership and partitions: lost after a
+// poll timeout, revoked on Close.
+func (c *Consumer) leaveGroup(lost bool) {
 	if c.mode != modeSubscribe {
 		return
 	}
@@ -356,7 +357,10 @@ func (c *Consumer) leaveGroup() {
 		corr := c.nextCorr()
 		c.send(c.coord, reqLeave, &proto.LeaveGroupRequest{Correlation: corr, GroupID: c.cfg.GroupID, Members: []string{c.memberID}}, corr, c.cfg.RequestTimeout)
 	}
-	c.resetMembership()
+	c.memberID, c.generation, c.isLeader = "", proto.NoGeneration, false
+	if len(c.order) > 0 {
+		c.changeAssignment(nil, lost)
+	}
 	c.state = unjoined
 }
 

@@ -33,6 +33,16 @@ import (
 //	print-isr TOPIC/PARTITION    the controller's and every broker's view
 //	consume TOPIC/PARTITION [from=0] [via=BROKER]   a consumer Fetch
 //	events                       observations not yet printed
+//	consumer NAME group=G (topics=A,B | partitions=T/0,T/1) [mode=auto|after-processing|
+//	         before-processing|async-worker] [processing=DURATION] [strategy=range|
+//	         roundrobin|cooperative-sticky] [reset=earliest|latest|none] [session=10s]
+//	         [heartbeat=1s] [max-poll=30s] [auto-commit-interval=1s] [max-poll-records=500]
+//	         [max-partition-fetch-bytes=N] [kip320=true] [seek-to-beginning=false]
+//	                             a client node running a consumer application
+//	consumed NAME                records the application processed since the last consumed
+//	print-group GROUP            the coordinator's view: state, generation, members, offsets
+//	stop-consumer NAME           close the consumer: commit (auto-commit) and LeaveGroup
+//	unconsumed TOPIC             acknowledged values no consumer processed
 func (h *Harness) Run(cmd Command) (string, error) {
 	switch cmd.Name {
 	case "create-topic":
@@ -84,8 +94,18 @@ func (h *Harness) Run(cmd Command) (string, error) {
 		return h.consume(cmd)
 	case "events":
 		return h.drainEvents(), nil
+	case "consumer":
+		return h.consumer(cmd)
+	case "consumed":
+		return h.consumed(cmd)
+	case "print-group":
+		return h.printGroup(cmd)
+	case "stop-consumer":
+		return h.stopConsumer(cmd)
+	case "unconsumed":
+		return h.unconsumed(cmd)
 	}
-	return "", fmt.Errorf("unknown command %q; accepted: create-topic, producer, produce, results, run, step, crash, power-fail, restart, pause, resume, partition, isolate, heal, clog, unclog, reset-connection, print-log, print-isr, consume, events", cmd.Name)
+	return "", fmt.Errorf("unknown command %q; accepted: create-topic, producer, produce, results, run, step, crash, power-fail, restart, pause, resume, partition, isolate, heal, clog, unclog, reset-connection, print-log, print-isr, consume, events, consumer, consumed, print-group, stop-consumer, unconsumed", cmd.Name)
 }
 
 func (h *Harness) createTopic(cmd Command) (string, error) {

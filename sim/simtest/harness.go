@@ -30,11 +30,15 @@ type Harness struct {
 	Brokers    []node.ID
 	clients    map[string]node.ID
 	clientObjs map[node.ID]*Client
-	printed    map[node.ID]int
-	events     []string
-	parts      []sim.PartitionID
-	adminCorr  int64
-	trace      *traceBuffer
+	// consumers are the consumer applications by name, and how much of each one's
+	// processed records "consumed" printed.
+	consumers       map[string]*ConsumerNode
+	consumedPrinted map[string]int
+	printed         map[node.ID]int
+	events          []string
+	parts           []sim.PartitionID
+	adminCorr       int64
+	trace           *traceBuffer
 }
 
 // traceBuffer keeps the simulator's trace lines while capturing (the step command).
@@ -92,8 +96,11 @@ func NewHarness(cmd Command) (*Harness, error) {
 		return nil, err
 	}
 	h := &Harness{Sim: s, trace: trace, BrokerCfg: broker.DefaultConfig(), CtlCfg: controller.DefaultConfig(),
-		clients: map[string]node.ID{}, clientObjs: map[node.ID]*Client{}, printed: map[node.ID]int{}}
+		clients: map[string]node.ID{}, clientObjs: map[node.ID]*Client{},
+		consumers: map[string]*ConsumerNode{}, consumedPrinted: map[string]int{}, printed: map[node.ID]int{}}
 	h.BrokerCfg.Controller = ControllerID
+	// A small __consumer_offsets keeps scripts readable (Kafka's default is 50).
+	h.BrokerCfg.Group.OffsetsTopicNumPartitions = 3
 	if err := h.applyClusterArgs(cmd); err != nil {
 		return nil, err
 	}
@@ -148,6 +155,12 @@ func (h *Harness) applyClusterArgs(cmd Command) error {
 		var err error
 		switch a.Key {
 		case "brokers", "seed", "torn":
+		case "offsets-partitions":
+			var n int
+			n, err = strconv.Atoi(a.Value)
+			h.BrokerCfg.Group.OffsetsTopicNumPartitions = int32(n)
+		case "initial-rebalance-delay":
+			h.BrokerCfg.Group.GroupInitialRebalanceDelay, err = time.ParseDuration(a.Value)
 		case "unclean":
 			h.CtlCfg.UncleanLeaderElectionEnable = a.Value == "true"
 		case "elr":
@@ -170,7 +183,7 @@ func (h *Harness) applyClusterArgs(cmd Command) error {
 			}
 			h.CtlCfg.LeaderImbalanceCheckInterval, err = time.ParseDuration(a.Value)
 		default:
-			return fmt.Errorf("cluster: unknown argument %q; accepted: brokers, seed, torn, unclean, elr, min-isr, lag, session, retention-check, rebalance", a.Key)
+			return fmt.Errorf("cluster: unknown argument %q; accepted: brokers, seed, torn, unclean, elr, min-isr, lag, session, retention-check, rebalance, offsets-partitions, initial-rebalance-delay", a.Key)
 		}
 		if err != nil {
 			return fmt.Errorf("cluster %s=%s: %v", a.Key, a.Value, err)

@@ -313,7 +313,12 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 			*in = linInput{order: order, one: [1]int64{off}, oneVal: [1]uint64{uint64(r.val)}, key: k}
 			in.offsets, in.vals = in.one[:], in.oneVal[:]
 			*order = append(*order, off)
-			out = append(out, porcupine.Operation{ClientId: cid, Input: in, Call: op.Time, Return: returnAt, Metadata: op.Index})
+			// Operations are named by their completion's index (the invoke's if pending).
+			index := op.Index
+			if c != noPos {
+				index = a.ops[c].Index
+			}
+			out = append(out, porcupine.Operation{ClientId: cid, Input: in, Call: op.Time, Return: returnAt, Metadata: index})
 			if prev, dup := appended[off]; !dup || prev.ret > returnAt {
 				appended[off] = appendAt{val: uint64(r.val), ret: returnAt}
 			}
@@ -417,6 +422,8 @@ func (a *analysis) linearizability() {
 					results[i] = porcupine.Illegal
 					if linDirect(h) {
 						results[i] = porcupine.Ok
+					} else {
+						illegal[i] = h
 					}
 					continue
 				}
@@ -491,8 +498,12 @@ func (a *analysis) linearizability() {
 		if file != "" {
 			where = " Porcupine's visualization of the longest partial linearizations is in " + file + "."
 		}
-		an.Explanation = fmt.Sprintf("Partition %s cannot be explained as one append-only log consistent with real time: there is no order of its %d sends and polls in which every poll returns contiguous records of the log at that moment.%s%s",
-			a.keys[kid].name, len(ops), where, an.Explanation)
+		why := ""
+		if ok, reason := linExplain(ops); !ok {
+			why = " For example, " + reason + "."
+		}
+		an.Explanation = fmt.Sprintf("Partition %s cannot be explained as one append-only log consistent with real time: there is no order of its %s in which every poll returns contiguous records of the log at that moment.%s%s%s",
+			a.keys[kid].name, plural(len(ops), "send or poll", "sends and polls"), why, where, an.Explanation)
 		a.add(TypeNonlinearizable, an)
 	}
 }

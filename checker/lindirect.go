@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"fmt"
 	"math"
 	"sort"
 
@@ -16,34 +17,50 @@ import (
 // partitions too large for porcupine's memory (its cache holds a bitset of all
 // operations per entry), and a cross-check of porcupine in tests.
 func linDirect(h []porcupine.Operation) bool {
+	ok, _ := linExplain(h)
+	return ok
+}
+
+// linExplain is linDirect that also says, for an illegal history, what cannot be
+// ordered, naming operations by history index (their porcupine Metadata).
+func linExplain(h []porcupine.Operation) (bool, string) {
 	type app struct {
 		rank      int
 		call, ret int64
 		val       uint64
+		op        *porcupine.Operation
 	}
 	var order []int64
 	var apps []app
-	for _, op := range h {
+	var key *keyState
+	for i := range h {
+		op := &h[i]
 		in := op.Input.(*linInput)
+		key = in.key
 		if in.read {
 			continue
 		}
 		order = *in.order
 		for j, o := range in.offsets {
 			r := sort.Search(len(order), func(i int) bool { return order[i] >= o })
-			apps = append(apps, app{rank: r, call: op.Call, ret: op.Return, val: in.vals[j]})
+			apps = append(apps, app{rank: r, call: op.Call, ret: op.Return, val: in.vals[j], op: op})
 		}
 	}
-	sort.Slice(apps, func(i, j int) bool { return apps[i].rank < apps[j].rank })
+	value := func(v uint64) string { return key.info[v].v.String() }
+	sort.SliceStable(apps, func(i, j int) bool { return apps[i].rank < apps[j].rank })
 	place := make([]int64, len(apps))
 	p := int64(math.MinInt64)
 	for i, a := range apps {
 		if a.rank != i {
-			return false // two appends claim one offset
+			prev := apps[i-1]
+			return false, fmt.Sprintf("two sends were told offset %d: value %s (operation %d) and value %s (operation %d)",
+				order[a.rank], value(prev.val), prev.op.Metadata, value(a.val), a.op.Metadata)
 		}
 		p = max(p, a.call)
 		if p > a.ret {
-			return false
+			prev := apps[i-1]
+			return false, fmt.Sprintf("value %s got offset %d (operation %d, which returned at %s), but value %s got the lower offset %d and cannot have been appended before %s (operation %d)",
+				value(a.val), order[i], a.op.Metadata, fmtTime(a.ret), value(prev.val), order[i-1], fmtTime(place[i-1]), prev.op.Metadata)
 		}
 		place[i] = p
 	}
@@ -54,7 +71,8 @@ func linDirect(h []porcupine.Operation) bool {
 		}
 		return -1
 	}
-	for _, op := range h {
+	for i := range h {
+		op := &h[i]
 		in := op.Input.(*linInput)
 		if !in.read || len(in.offsets) == 0 {
 			continue
@@ -62,14 +80,22 @@ func linDirect(h []porcupine.Operation) bool {
 		last := -1
 		for j, o := range in.offsets {
 			r := rank(o)
-			if r < 0 || apps[r].val != in.vals[j] || (j > 0 && r != last+1) {
-				return false
+			switch {
+			case r < 0:
+				return false, fmt.Sprintf("poll %d returned value %s at offset %d, where no send put a record", op.Metadata, value(in.vals[j]), o)
+			case apps[r].val != in.vals[j]:
+				return false, fmt.Sprintf("poll %d returned value %s at offset %d, where operation %d put value %s", op.Metadata, value(in.vals[j]), o, apps[r].op.Metadata, value(apps[r].val))
+			case j > 0 && r <= last:
+				return false, fmt.Sprintf("poll %d returned offset %d after offset %d", op.Metadata, o, in.offsets[j-1])
+			case j > 0 && r != last+1:
+				return false, fmt.Sprintf("poll %d returned offsets %d and %d together, skipping offset %d that operation %d wrote", op.Metadata, in.offsets[j-1], o, order[last+1], apps[last+1].op.Metadata)
 			}
 			last = r
 		}
 		if place[last] > op.Return {
-			return false
+			return false, fmt.Sprintf("poll %d returned offset %d by %s, but the send there (operation %d) cannot have been appended before %s",
+				op.Metadata, in.offsets[len(in.offsets)-1], fmtTime(op.Return), apps[last].op.Metadata, fmtTime(place[last]))
 		}
 	}
-	return true
+	return true, ""
 }

@@ -52,6 +52,7 @@ func TestVisualizationOfIllegalPartition(t *testing.T) {
 	assert.Equal(t, "orders/0", an.Key)
 	assert.Equal(t, path, an.File)
 	assert.Contains(t, an.Explanation, path, "the report says where the visualization is")
+	assert.Contains(t, an.Explanation, "For example, two sends were told offset 1: value 2 (operation 3) and value 3 (operation 8)", "and what cannot be ordered")
 
 	html, err := os.ReadFile(path)
 	require.NoError(t, err)

@@ -174,12 +174,19 @@ func (m *Metadata) Handle(ev node.Event) bool {
 	case node.TimerFired:
 		switch ev.Timer.Kind {
 		case timerMetadata:
+			// The refresh timer carries nothing that says whose it is: when a node
+			// hosts a producer and a consumer, each Metadata takes it as a wake-up
+			// (harmless if early) and it is reported as not consumed, like a
+			// disconnect, so that every component sees it.
 			if m.env.Now() >= m.timerAt {
 				m.timerSet = false // the earliest timer; a later, replaced one may follow
 			}
 			m.maybeRequest()
-			return true
+			return false
 		case timerMetadataTimeout:
+			if ev.Timer.Arg <= m.corrBase || ev.Timer.Arg > m.corrBase+1<<32 {
+				return false // another component's request
+			}
 			if ev.Timer.Arg == m.inflight {
 				m.inflight = 0
 				m.needUpdate = true

@@ -169,12 +169,12 @@ func linModel() porcupine.Model {
 	}
 }
 
-// linPlan lists, per key, the history positions that contribute porcupine operations:
-// send invokes (their completion, if any, says how they ended) and ok polls. Per-key
+// linPlan lists, per key, what contributes porcupine operations: send invokes (their
+// completion, if any, says how they ended) and runs of ok polls' records. Per-key
 // histories are built from it one at a time, so that only the partitions being
 // checked are in memory.
 type linPlan struct {
-	positions map[int32][]int32
+	positions map[int32][]int32 // per key, positions of send invokes
 	// pollRecs holds, per key, runs of readRecs (start, end) of that key's records in
 	// ok polls, with the poll's position: polls read many keys, and each key's history
 	// needs only its own records.

@@ -1,7 +1,8 @@
 // Package broker is the Kafka-model broker node: a node.Machine that hosts partition
 // replicas, serves Produce, Fetch, ListOffsets, Metadata, OffsetForLeaderEpoch and
-// InitProducerId, replicates as a follower by fetching from leaders, and talks to the
-// controller (registration, heartbeats, AlterPartition, metadata pushes).
+// InitProducerId, replicates as a follower by fetching from leaders, talks to the
+// controller (registration, heartbeats, AlterPartition, metadata pushes), and hosts the
+// group coordinator (package group) for the partitions of __consumer_offsets it leads.
 //
 // The replication rules live in package partition (pure); this package turns events
 // into calls on it and its decisions into Env effects: segment appends, fsyncs,
@@ -23,6 +24,10 @@
 //     reaches the high watermark, through AlterPartition to the controller.
 //   - No fsync unless flush.messages/flush.ms say so; recovery after a restart
 //     validates every batch's checksum and truncates a torn tail.
+//   - Consumer groups: FindCoordinator names the leader of the group's partition of
+//     __consumer_offsets (creating the topic on first use); group requests go to the
+//     coordinator, whose commits and assignments are appended there with acks=all
+//     and loaded back by the next leader (groups.go).
 //
 // Brokers expose their state for inspection (Partitions, Stats) and report leader
 // changes, truncations and log-start moves to an Observer set by the host.

@@ -1,6 +1,6 @@
 // Package client holds Kafka's client state machines as components that a client
-// node's Machine embeds: the Producer now, the consumer later, both on the shared
-// Metadata.
+// node's Machine embeds: the Producer and the Consumer, each on its own Metadata, and
+// App, the application loop around a consumer.
 //
 // A component is built with the host node's Env and its config. The host passes every
 // event to the component's Handle, which consumes its own (responses to its requests,
@@ -17,4 +17,15 @@
 // as OK (with its offset), Fail (only when the records were certainly not appended
 // anywhere) or Info (unknown), with the Kafka error name: the history's ok, fail and
 // info.
+//
+// The Consumer follows Kafka's KafkaConsumer: subscribe with group management (the
+// classic group protocol: eager rebalancing with the range and roundrobin assignors,
+// cooperative incremental rebalancing with cooperative-sticky) or assign; positions
+// from committed offsets or auto.offset.reset; KIP-320 truncation detection (which can
+// be switched off); fetch.min.bytes, fetch.max.wait.ms, max.partition.fetch.bytes,
+// max.poll.records; enable.auto.commit and explicit commits; max.poll.interval.ms. App
+// adds what the application does with the records: processing time per record and
+// when it commits (auto, after processing, before processing, or an asynchronous
+// worker). Every subscribe, assign, poll, commit and rebalance is reported as a
+// ConsumerEvent for the history.
 package client

@@ -1,7 +1,9 @@
 // Package proto holds the messages brokers, the controller and clients exchange, named
 // after Kafka's APIs (Produce, Fetch, ListOffsets, Metadata, OffsetForLeaderEpoch,
-// InitProducerId, and the KRaft controller's BrokerRegistration, BrokerHeartbeat and
-// AlterPartition), Kafka's error codes by name, and the record batch descriptor.
+// InitProducerId, the group APIs FindCoordinator, JoinGroup, SyncGroup, Heartbeat,
+// LeaveGroup, OffsetCommit and OffsetFetch, and the KRaft controller's
+// BrokerRegistration, BrokerHeartbeat and AlterPartition), Kafka's error codes by
+// name, and the record batch descriptor.
 //
 // Messages are Go structs, not bytes: every type implements the host contract's Message
 // interface through Kind (a constant name) and Size (the bytes the message would occupy

@@ -4,48 +4,11 @@ import "time"
 
 // Consumer groups: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup,
 // OffsetCommit and OffsetFetch (Kafka's classic group protocol, KIP-62 heartbeats,
-// KIP-394 member ids), and the error codes only groups use.
+// KIP-394 member ids). Their error codes are in errors.go.
 //
 // Kafka carries a consumer's subscription and assignment as opaque bytes in the group
 // protocol; here they are the structs ConsumerSubscription and ConsumerAssignment, and
 // their wire sizes are estimated as Kafka's ConsumerProtocol would encode them.
-
-// The error codes of the group APIs. They are registered in the catalogue by this
-// file's init, with Kafka's names and retriability, so ErrorCode.String and Retriable
-// know them like any other code.
-const (
-	COORDINATOR_LOAD_IN_PROGRESS ErrorCode = 14
-	COORDINATOR_NOT_AVAILABLE    ErrorCode = 15
-	NOT_COORDINATOR              ErrorCode = 16
-	ILLEGAL_GENERATION           ErrorCode = 22
-	INCONSISTENT_GROUP_PROTOCOL  ErrorCode = 23
-	INVALID_GROUP_ID             ErrorCode = 24
-	UNKNOWN_MEMBER_ID            ErrorCode = 25
-	INVALID_SESSION_TIMEOUT      ErrorCode = 26
-	REBALANCE_IN_PROGRESS        ErrorCode = 27
-	INVALID_COMMIT_OFFSET_SIZE   ErrorCode = 28
-	MEMBER_ID_REQUIRED           ErrorCode = 79
-	GROUP_MAX_SIZE_REACHED       ErrorCode = 81
-)
-
-func init() {
-	for c, info := range map[ErrorCode]errorInfo{
-		COORDINATOR_LOAD_IN_PROGRESS: {"COORDINATOR_LOAD_IN_PROGRESS", true},
-		COORDINATOR_NOT_AVAILABLE:    {"COORDINATOR_NOT_AVAILABLE", true},
-		NOT_COORDINATOR:              {"NOT_COORDINATOR", true},
-		ILLEGAL_GENERATION:           {"ILLEGAL_GENERATION", false},
-		INCONSISTENT_GROUP_PROTOCOL:  {"INCONSISTENT_GROUP_PROTOCOL", false},
-		INVALID_GROUP_ID:             {"INVALID_GROUP_ID", false},
-		UNKNOWN_MEMBER_ID:            {"UNKNOWN_MEMBER_ID", false},
-		INVALID_SESSION_TIMEOUT:      {"INVALID_SESSION_TIMEOUT", false},
-		REBALANCE_IN_PROGRESS:        {"REBALANCE_IN_PROGRESS", false},
-		INVALID_COMMIT_OFFSET_SIZE:   {"INVALID_COMMIT_OFFSET_SIZE", false},
-		MEMBER_ID_REQUIRED:           {"MEMBER_ID_REQUIRED", false},
-		GROUP_MAX_SIZE_REACHED:       {"GROUP_MAX_SIZE_REACHED", false},
-	} {
-		errorTable[c] = info
-	}
-}
 
 // ConsumerOffsetsTopic is the internal topic holding committed offsets and group
 // metadata (offsets.topic.*).

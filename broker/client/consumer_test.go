@@ -262,3 +262,53 @@ func TestConsumerConfigValidation(t *testing.T) {
 	assert.Equal(t, CommitAsyncWorker, m)
 	assert.Error(t, AppConfig{Topics: []string{"t"}, Mode: CommitAfterProcessing}.Validate(ok), "after-processing needs auto-commit off")
 }
+
+// TestEventsPairAsTheHistoryNeeds checks what a history writer relies on: a consumer
+// has at most one poll outstanding, every completion follows its own invocation, and
+// everything invoked completes unless the consumer crashed.
+func TestEventsPairAsTheHistoryNeeds(t *testing.T) {
+	w := newWorld(t)
+	w.broker.createTopic("orders", 3)
+	produceAll(w, "orders", 3, 10)
+	type open struct {
+		poll    int64
+		commits map[int64]bool
+	}
+	state := map[string]*open{}
+	w.hook = func(name string, ev ConsumerEvent) {
+		st := state[name]
+		if st == nil {
+			st = &open{commits: map[int64]bool{}}
+			state[name] = st
+		}
+		switch ev.Kind {
+		case EventPollInvoke:
+			require.Zero(t, st.poll, "%s: a second poll while %d is outstanding", name, st.poll)
+			st.poll = ev.ID
+		case EventPoll:
+			require.Equal(t, st.poll, ev.ID, "%s: poll completion without its invocation", name)
+			st.poll = 0
+		case EventCommitInvoke:
+			require.False(t, st.commits[ev.ID])
+			st.commits[ev.ID] = true
+		case EventCommit:
+			require.True(t, st.commits[ev.ID], "%s: commit %d completed twice or never invoked", name, ev.ID)
+			delete(st.commits, ev.ID)
+		}
+	}
+	cc := testConsumerConfig("g")
+	a := w.addConsumer("c1", cc, AppConfig{Topics: []string{"orders"}, ProcessingTime: fixedDelay(100 * time.Millisecond)})
+	cc2 := cc
+	cc2.EnableAutoCommit = false
+	b := w.addConsumer("c2", cc2, AppConfig{Topics: []string{"orders"}, Mode: CommitAfterProcessing, ProcessingTime: fixedDelay(100 * time.Millisecond)})
+	w.run(5 * time.Second)
+	w.crash(a)
+	w.run(30 * time.Second)
+	done := false
+	b.app.Stop(func() { done = true })
+	w.run(31 * time.Second)
+	require.True(t, done, "Close completes")
+	assert.Zero(t, state["c2"].poll, "c2's last poll completed")
+	assert.Empty(t, state["c2"].commits, "c2's commits all completed")
+	assert.Len(t, w.processedValues(), 30)
+}

@@ -28,6 +28,8 @@ type world struct {
 	broker  *fakeBroker
 	trace   []string
 	quiet   bool // no trace (benchmarks)
+	// hook, if set, sees every consumer event first.
+	hook func(name string, ev ConsumerEvent)
 }
 
 type worldEvent struct {
@@ -150,7 +152,12 @@ func (w *world) addConsumer(name string, cc ConsumerConfig, ac AppConfig) *world
 	c := NewConsumer(env, cc)
 	wc := &worldClient{name: name, env: env, app: NewApp(env, c, ac)}
 	if !w.quiet {
-		c.OnEvent = func(ev ConsumerEvent) { w.record(name, ev) }
+		c.OnEvent = func(ev ConsumerEvent) {
+			if w.hook != nil {
+				w.hook(name, ev)
+			}
+			w.record(name, ev)
+		}
 		wc.app.OnProcessed = func(r ConsumerRecord) {
 			w.trace = append(w.trace, fmt.Sprintf("%s processed %s@%d=%d", name, r.TP, r.Offset, r.Value))
 		}

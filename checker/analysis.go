@@ -3,9 +3,11 @@ package checker
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"logsim/checker/history"
@@ -266,12 +268,14 @@ func Check(ops []history.Op, opts Options) (*Result, error) {
 	}
 	timed("index", a.index)
 	timed("version-orders", a.versionOrders)
-	timed("values", a.valueAnomalies)
-	timed("process-order", a.processOrder)
-	timed("realtime-send-order", a.realtimeSendOrder)
-	timed("groups", a.groups)
-	timed("cycles", a.cycles)
-	timed("realtime-lag", a.worstRealtimeLag)
+	a.parallel([]job{
+		{"values", (*analysis).valueAnomalies},
+		{"process-order", (*analysis).processOrder},
+		{"realtime-send-order", (*analysis).realtimeSendOrder},
+		{"groups", (*analysis).groups},
+		{"cycles", (*analysis).cycles},
+		{"realtime-lag", (*analysis).worstRealtimeLag},
+	})
 	if opts.Linearizability {
 		timed("linearizability", a.linearizability)
 	}
@@ -284,6 +288,56 @@ func Check(ops []history.Op, opts Options) (*Result, error) {
 	}
 	a.res.finish(allowed)
 	return a.res, nil
+}
+
+// job is one analysis that only reads the shared state built by index and
+// versionOrders, and reports into its own Result.
+type job struct {
+	name string
+	fn   func(*analysis)
+}
+
+// parallel runs independent analyses on the available cores and merges what they
+// found in a fixed order (each anomaly type comes from one analysis), so that the
+// result does not depend on scheduling.
+func (a *analysis) parallel(jobs []job) {
+	subs := make([]analysis, len(jobs))
+	ms := make([]int64, len(jobs))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		subs[i] = *a
+		subs[i].res = &Result{Anomalies: map[string][]*Anomaly{}, Stats: Stats{AnomalyCounts: map[string]int{}}}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			start := time.Now()
+			j.fn(&subs[i])
+			ms[i] = time.Since(start).Milliseconds()
+		}()
+	}
+	wg.Wait()
+	for i, j := range jobs {
+		sub := subs[i].res
+		for t, list := range sub.Anomalies {
+			if len(a.res.Anomalies[t]) > 0 {
+				panic(fmt.Sprintf("checker: anomaly type %s found by two analyses", t))
+			}
+			a.res.Anomalies[t] = list
+			a.res.Stats.AnomalyCounts[t] = sub.Stats.AnomalyCounts[t]
+		}
+		if sub.Stats.Redeliveries != nil {
+			a.res.Stats.Redeliveries = sub.Stats.Redeliveries
+		}
+		if sub.Stats.WorstRealtimeLag != nil {
+			a.res.Stats.WorstRealtimeLag = sub.Stats.WorstRealtimeLag
+		}
+		a.res.Stats.CycleSearchIncomplete = a.res.Stats.CycleSearchIncomplete || sub.Stats.CycleSearchIncomplete
+		if a.opts.Timings {
+			a.res.Stats.AnalysisMillis[j.name] = ms[i]
+		}
+	}
 }
 
 // index pairs invokes with completions, interns keys and values, records who wrote
@@ -339,6 +393,16 @@ func (a *analysis) index() {
 				st.Polls[op.Type.String()]++
 			}
 		}
+		// Every key named anywhere is registered here, so that the analyses after
+		// index only read the key table (and may run in parallel).
+		if op.F == history.FAssign {
+			for _, k := range op.Keys {
+				a.key(k)
+			}
+		}
+		for _, ko := range op.Offsets {
+			a.key(ko.Key)
+		}
 		for j := range op.Mops {
 			m := &op.Mops[j]
 			if m.Kind == history.MopSend {
@@ -379,6 +443,14 @@ func (a *analysis) index() {
 }
 
 func (a *analysis) indexEvent(op *history.Op, pos int32) {
+	if op.Rebalance != nil {
+		for _, k := range op.Rebalance.Assigned {
+			a.key(k)
+		}
+	}
+	for _, rc := range op.Replicas {
+		a.key(rc.Key)
+	}
 	switch op.F {
 	case history.FLogStart:
 		for _, ko := range op.Offsets {

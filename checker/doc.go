@@ -11,7 +11,7 @@
 //
 //	ops, err := checker.ReadFile("history.jsonl")
 //	...
-//	res, err := checker.Check(ops, checker.Options{Linearizability: true, Timeout: time.Minute})
+//	res, err := checker.Check(ops, checker.DefaultOptions())
 //	...
 //	res.WriteText(os.Stdout, 10)
 //

@@ -120,6 +120,12 @@ type Options struct {
 	MaxInstances int
 }
 
+// DefaultOptions are what logsim check uses without flags: Jepsen's analyses and this
+// package's, and porcupine on every partition within a minute.
+func DefaultOptions() Options {
+	return Options{Linearizability: true, Timeout: time.Minute}
+}
+
 // DefaultPorcupineMaxOps keeps porcupine's cache (a bitset of the partition's
 // operations per entry) near 100 MiB per worker.
 const DefaultPorcupineMaxOps = 30000

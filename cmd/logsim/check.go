@@ -24,7 +24,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the result object of the history specification as JSON")
 	allow := fs.StringArray("allow", nil, "anomaly type that does not make the history invalid (repeatable); types: "+strings.Join(checker.AllTypes(), ", "))
-	timeout := fs.Duration("timeout", time.Minute, "time limit of the porcupine linearizability check; on expiry the verdict is \"unknown\" (0: no limit)")
+	timeout := fs.Duration("timeout", checker.DefaultOptions().Timeout, "time limit of the porcupine linearizability check; on expiry the verdict is \"unknown\" (0: no limit)")
 	wwDeps := fs.Bool("ww-deps", false, "infer write-write dependencies from each key's version order (Jepsen's :ww-deps), to find G0")
 	out := fs.String("out", "", "directory for porcupine's HTML visualization of partitions that are not linearizable")
 	noLin := fs.Bool("no-linearizability", false, "skip the porcupine check (verdict \"skipped\")")

@@ -28,9 +28,13 @@ type CommitMode uint8
 
 // The commit modes.
 const (
+	// CommitAuto: enable.auto.commit, records processed between polls.
 	CommitAuto CommitMode = iota
+	// CommitAfterProcessing: commitSync once a poll's records are processed.
 	CommitAfterProcessing
+	// CommitBeforeProcessing: commitSync before processing a poll's records.
 	CommitBeforeProcessing
+	// CommitAsyncWorker: records handed to a worker, auto-commit on.
 	CommitAsyncWorker
 )
 

@@ -179,6 +179,7 @@ func (h *Harness) consumer(cmd Command) (string, error) {
 // fixedDuration is a constant processing time.
 type fixedDuration time.Duration
 
+// Sample returns the constant.
 func (d fixedDuration) Sample(*rand.Rand) time.Duration { return time.Duration(d) }
 
 // consumed NAME: what the consumer processed since the last consumed, per partition,

@@ -35,7 +35,11 @@ func TestShippedScenariosHoldTheirExpectations(t *testing.T) {
 	require.GreaterOrEqual(t, len(list), 15, "the issue asks for at least fifteen shipped scenarios")
 	for _, sc := range list {
 		t.Run(sc.Name, func(t *testing.T) {
-			out := runShipped(t, sc.File)
+			var sets []string
+			if testing.Short() {
+				sets = shorter[sc.Name]
+			}
+			out := runShipped(t, sc.File, sets...)
 			require.Nil(t, out.Failure, "the simulation failed")
 			if aboutGroups[sc.Name] && groupsIdle(out) {
 				// The brokers answer no consumer-group requests until the group
@@ -53,6 +57,14 @@ func TestShippedScenariosHoldTheirExpectations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// shorter are the overrides that shorten the longest shipped scenarios under -short,
+// chosen so that their expectations still hold: the faults keep their times.
+var shorter = map[string][]string{
+	"quickstart":               {"duration=10s"},
+	"acks1-leader-isolation":   {"duration=32s"},
+	"acksall-leader-isolation": {"duration=32s"},
 }
 
 // aboutGroups are the shipped scenarios whose expectation is about consumer groups
@@ -77,7 +89,7 @@ func TestRunIsDeterministic(t *testing.T) {
 		sets []string
 	}{
 		{"quickstart.yaml", []string{"duration=5s", "phases.heal=2s"}},
-		{"acks1-leader-isolation.yaml", []string{"duration=30s"}},
+		{"acks1-leader-isolation.yaml", []string{"duration=25s", "faults.0.at=10s", "consumers=[]"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			a := runShipped(t, tc.file, tc.sets...)
@@ -167,7 +179,7 @@ func TestUnmetExpectationFails(t *testing.T) {
 // the metrics.
 func TestFaultEventsInHistory(t *testing.T) {
 	dir := t.TempDir()
-	s, err := LoadShipped("acksall-leader-isolation.yaml", "duration=15s", "faults.0.at=5s", "faults.0.for=5s")
+	s, err := LoadShipped("acksall-leader-isolation.yaml", "duration=15s", "faults.0.at=5s", "faults.0.for=5s", "consumers=[]")
 	require.NoError(t, err)
 	out, err := Run(s, RunOptions{OutDir: dir})
 	require.NoError(t, err)

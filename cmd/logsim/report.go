@@ -139,12 +139,39 @@ func rebuildRun(src, out string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "logsim report: %s: %v\n", src, err)
 		return exitFailed
 	}
+	// result.json keeps the whole-run histograms, not each interval's, so the interval
+	// logs cannot be rebuilt: a rebuild elsewhere copies them from the run's folder.
+	srcDir := src
+	if st, err := os.Stat(src); err == nil && !st.IsDir() {
+		srcDir = filepath.Dir(src)
+	}
+	if abs1, abs2 := absPath(srcDir), absPath(dir); abs1 != abs2 {
+		logs, _ := filepath.Glob(filepath.Join(srcDir, "*.hlog"))
+		for _, l := range logs {
+			data, err := os.ReadFile(l)
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, filepath.Base(l)), data, 0o644)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "logsim report: copying %s: %v\n", l, err)
+				return exitFailed
+			}
+			names = append(names, filepath.Base(l))
+		}
+	}
 	if res.Metrics != nil {
 		fmt.Fprintln(stdout, reports.ConsoleSummary(res.Metrics))
 	}
 	fmt.Fprintf(stdout, "verdict: %s\n", res.Verdict.Status)
 	fmt.Fprintf(stdout, "rebuilt %d files in %s/ (open %s)\n", len(names), dir, filepath.Join(dir, reports.ReportFile))
 	return exitOK
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 // isSweepDir reports whether dir is a comparison folder (a sweep's) rather than a run's.

@@ -296,9 +296,13 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 		out.Findings = append(out.Findings, fmt.Sprintf("liveness: %s not read to the high watermark by the drain deadline (%v after the load phase)",
 			strings.Join(behind, ", "), s.Phases.Heal+s.Phases.Drain))
 	}
-	// Consumers are not closed: a Close racing a fetch in flight trips the consumer's
-	// invariant (reported to broker/client); the run simply ends here.
-	return nil
+	// Consumers leave: a final commit with auto-commit, and LeaveGroup.
+	for _, id := range r.consIDs {
+		if c, ok := r.sim.Machine(id).(*workloads.ConsumerHost); ok {
+			_ = r.sim.Post(id, c.Stop)
+		}
+	}
+	return r.sim.RunFor(time.Second)
 }
 
 // runTo runs until the deadline, or until done holds (checked once per simulated

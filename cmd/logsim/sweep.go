@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -218,19 +219,22 @@ type sweepTracker struct {
 	total    int
 	finished int
 	running  map[string]reports.Progress
+	planned  map[string]time.Duration
 	order    []string
 	last     time.Time
 	start    time.Time
 }
 
 func newSweepTracker(w io.Writer, total int, bar bool) *sweepTracker {
-	return &sweepTracker{w: w, bar: bar, total: total, running: map[string]reports.Progress{}, start: time.Now()}
+	return &sweepTracker{w: w, bar: bar, total: total, running: map[string]reports.Progress{},
+		planned: map[string]time.Duration{}, start: time.Now()}
 }
 
 func (t *sweepTracker) started(cfg scenarios.SweepConfig, end time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.running[cfg.Label] = reports.Progress{End: end}
+	t.planned[cfg.Label] = end
 	t.order = append(t.order, cfg.Label)
 	if t.bar {
 		t.draw(true)
@@ -257,6 +261,7 @@ func (t *sweepTracker) done(cfg scenarios.SweepConfig, o *scenarios.Outcome, err
 	defer t.mu.Unlock()
 	t.finished++
 	delete(t.running, cfg.Label)
+	delete(t.planned, cfg.Label)
 	for i, l := range t.order {
 		if l == cfg.Label {
 			t.order = append(t.order[:i], t.order[i+1:]...)
@@ -296,11 +301,12 @@ func (t *sweepTracker) draw(force bool) {
 	}
 	t.last = now
 	const width = 24
-	// Running configurations count by the share of their simulated time done.
+	// Running configurations count by the share of their load and heal phases done
+	// (the drain phase's deadline is an upper bound, usually far from reached).
 	frac := float64(t.finished)
-	for _, p := range t.running {
-		if p.End > 0 {
-			frac += min(float64(p.Now)/float64(p.End), 1)
+	for label, p := range t.running {
+		if end := t.planned[label]; end > 0 {
+			frac += min(float64(p.Now)/float64(end), 1)
 		}
 	}
 	fill := int(float64(width) * frac / float64(max(t.total, 1)))
@@ -311,7 +317,19 @@ func (t *sweepTracker) draw(force bool) {
 		label := t.order[0]
 		line += " | " + label + " " + reports.FormatProgress(t.running[label])
 	}
+	// A line longer than the terminal would wrap, and \r would then redraw only its end.
+	if w := terminalWidth(); len([]rune(line)) > w-1 {
+		line = string([]rune(line)[:w-1])
+	}
 	fmt.Fprintf(t.w, "\r\x1b[K%s", line)
+}
+
+// terminalWidth is $COLUMNS, or 120.
+func terminalWidth() int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 20 {
+		return n
+	}
+	return 120
 }
 
 func (t *sweepTracker) finish() {

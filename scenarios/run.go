@@ -185,6 +185,8 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 		stats: map[node.ID]client.ProducerStats{}, statsOf: map[node.ID]*client.Producer{},
 		reqs: map[node.ID][]int64{}, reqsOf: map[node.ID]*broker.Broker{}}
 	simErr := r.simulate(history.NewWriter(bw), out)
+	// The cluster is no longer needed: let its memory go before the check.
+	r.sim, r.cl, r.statsOf, r.reqsOf = nil, nil, nil, nil
 	err := r.hist.Flush()
 	if err == nil {
 		err = bw.Flush()

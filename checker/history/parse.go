@@ -31,23 +31,7 @@ func (s *scanner) parseLine(op *Op) error {
 		seen |= bit
 		return nil
 	}
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		s.ws()
-		at := s.pos
-		name, err := s.rawString("a field name")
-		if err != nil {
-			return err
-		}
-		if err := s.expect(':', "':' after a field name"); err != nil {
-			return err
-		}
+	err := s.fields(func(name []byte, at int) (err error) {
 		switch string(name) {
 		case "index":
 			if err = once(hasIndex, "index", at); err == nil {
@@ -109,9 +93,10 @@ func (s *scanner) parseLine(op *Op) error {
 			// Unknown fields are ignored, so that later versions can add some.
 			err = s.skip(0)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if s.peek() != 0 {
 		return s.errf("unexpected %s after the closing '}' (one object per line)", s.describe())
@@ -258,16 +243,8 @@ func (s *scanner) parseSend(m *Mop) error {
 	if s.peek() == '[' {
 		s.pos++
 		m.pair = true
-		if m.Offset, err = s.offset(); err != nil {
-			return err
-		}
-		if err := s.expect(',', "',' between offset and value"); err != nil {
-			return err
-		}
-		if m.Value, err = s.value(); err != nil {
-			return err
-		}
-		return s.expect(']', "']' closing [offset, value]")
+		m.Offset, m.Value, err = s.offsetValue("']' closing [offset, value]")
+		return err
 	}
 	m.Offset = NoOffset
 	m.Value, err = s.value()
@@ -323,16 +300,7 @@ func (s *scanner) parsePoll(m *Mop) error {
 				return err
 			}
 			var r Record
-			if r.Offset, err = s.offset(); err != nil {
-				return err
-			}
-			if err := s.expect(',', "',' between offset and value"); err != nil {
-				return err
-			}
-			if r.Value, err = s.value(); err != nil {
-				return err
-			}
-			if err := s.expect(']', "']' closing the record"); err != nil {
+			if r.Offset, r.Value, err = s.offsetValue("']' closing the record"); err != nil {
 				return err
 			}
 			s.recScratch = append(s.recScratch, r)
@@ -340,6 +308,21 @@ func (s *scanner) parsePoll(m *Mop) error {
 		kr.Records = keep(&s.recArena, s.recScratch)
 		s.krScratch = append(s.krScratch, kr)
 	}
+}
+
+// offsetValue reads the rest of a pair [offset, value] whose '[' has been consumed;
+// closing names the ']' in the error when it is missing.
+func (s *scanner) offsetValue(closing string) (offset int64, v Value, err error) {
+	if offset, err = s.offset(); err != nil {
+		return 0, v, err
+	}
+	if err = s.expect(',', "',' between offset and value"); err != nil {
+		return 0, v, err
+	}
+	if v, err = s.value(); err != nil {
+		return 0, v, err
+	}
+	return offset, v, s.expect(']', closing)
 }
 
 func (s *scanner) keyList(what string) ([]string, error) {
@@ -391,21 +374,7 @@ func (s *scanner) parseRebalance(op *Op) error {
 	}
 	rb := &Rebalance{}
 	seen := 0
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		name, err := s.rawString("a field name")
-		if err != nil {
-			return err
-		}
-		if err := s.expect(':', "':'"); err != nil {
-			return err
-		}
+	err := s.fields(func(name []byte, _ int) (err error) {
 		switch string(name) {
 		case "group":
 			rb.Group, err = s.key("group")
@@ -421,9 +390,10 @@ func (s *scanner) parseRebalance(op *Op) error {
 		default:
 			err = s.skip(0)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if seen != 7 {
 		return s.errf("a rebalance event needs \"group\", \"process\" and \"assigned\"")
@@ -456,21 +426,7 @@ func (s *scanner) parseReplicas(op *Op) error {
 		}
 		rc := ReplicaChange{Key: k, Offset: NoOffset}
 		hasOffset := false
-		for first := true; ; first = false {
-			more, err := s.more('}', first)
-			if err != nil {
-				return err
-			}
-			if !more {
-				break
-			}
-			name, err := s.rawString("a field name")
-			if err != nil {
-				return err
-			}
-			if err := s.expect(':', "':'"); err != nil {
-				return err
-			}
+		err = s.fields(func(name []byte, _ int) (err error) {
 			switch string(name) {
 			case "node":
 				rc.Node, err = s.int("node")
@@ -482,9 +438,10 @@ func (s *scanner) parseReplicas(op *Op) error {
 			default:
 				err = s.skip(0)
 			}
-			if err != nil {
-				return err
-			}
+			return err
+		})
+		if err != nil {
+			return err
 		}
 		if op.F == FTruncate && !hasOffset {
 			return s.errf("a truncate event needs \"offset\" for key %q", k)
@@ -498,21 +455,7 @@ func (s *scanner) parseFault(op *Op) error {
 		return err
 	}
 	f := &Fault{}
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		name, err := s.rawString("a field name")
-		if err != nil {
-			return err
-		}
-		if err := s.expect(':', "':'"); err != nil {
-			return err
-		}
+	err := s.fields(func(name []byte, _ int) (err error) {
 		switch string(name) {
 		case "name":
 			f.Name, err = s.key("name")
@@ -527,13 +470,38 @@ func (s *scanner) parseFault(op *Op) error {
 		default:
 			err = s.skip(0)
 		}
-		if err != nil {
-			return err
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if f.Name == "" || f.Action == "" {
 		return s.errf("a fault event needs \"name\" and \"action\"")
 	}
 	op.Fault = f
 	return nil
+}
+
+// fields reads the members of a JSON object whose '{' has been consumed, calling field
+// with each member's name (and where it starts) once the ':' after it is read; field
+// must consume the member's value.
+func (s *scanner) fields(field func(name []byte, at int) error) error {
+	for first := true; ; first = false {
+		more, err := s.more('}', first)
+		if err != nil || !more {
+			return err
+		}
+		s.ws()
+		at := s.pos
+		name, err := s.rawString("a field name")
+		if err != nil {
+			return err
+		}
+		if err := s.expect(':', "':' after a field name"); err != nil {
+			return err
+		}
+		if err := field(name, at); err != nil {
+			return err
+		}
+	}
 }

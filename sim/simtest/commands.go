@@ -109,9 +109,9 @@ func (h *Harness) Run(cmd Command) (string, error) {
 }
 
 func (h *Harness) createTopic(cmd Command) (string, error) {
-	words := cmd.Words()
-	if len(words) != 1 {
-		return "", fmt.Errorf("create-topic wants one topic name")
+	words, err := cmd.exactWords(1, "one topic name")
+	if err != nil {
+		return "", err
 	}
 	parts, err := intArg(cmd, "partitions", 1)
 	if err != nil {
@@ -185,9 +185,9 @@ func (h *Harness) createTopic(cmd Command) (string, error) {
 }
 
 func (h *Harness) producer(cmd Command) (string, error) {
-	words := cmd.Words()
-	if len(words) != 1 {
-		return "", fmt.Errorf("producer wants one name")
+	words, err := cmd.exactWords(1, "one name")
+	if err != nil {
+		return "", err
 	}
 	cfg := client.DefaultProducerConfig(h.Brokers...)
 	cfg.Linger = 0
@@ -273,9 +273,9 @@ func parseValues(s string) ([]int64, error) {
 }
 
 func (h *Harness) produce(cmd Command) (string, error) {
-	words := cmd.Words()
-	if len(words) != 2 {
-		return "", fmt.Errorf("produce wants a producer name and a topic/partition")
+	words, err := cmd.exactWords(2, "a producer name and a topic/partition")
+	if err != nil {
+		return "", err
 	}
 	id, ok := h.clients[words[0]]
 	if !ok || h.clientObjs[id].ProducerConfig == nil {
@@ -303,9 +303,9 @@ func (h *Harness) produce(cmd Command) (string, error) {
 }
 
 func (h *Harness) results(cmd Command) (string, error) {
-	words := cmd.Words()
-	if len(words) != 1 {
-		return "", fmt.Errorf("results wants a producer name")
+	words, err := cmd.exactWords(1, "a producer name")
+	if err != nil {
+		return "", err
 	}
 	id, ok := h.clients[words[0]]
 	if !ok {
@@ -389,9 +389,9 @@ func (h *Harness) partition(cmd Command) (string, error) {
 }
 
 func (h *Harness) isolate(cmd Command) (string, error) {
-	words := cmd.Words()
-	if len(words) != 1 {
-		return "", fmt.Errorf("isolate wants one node")
+	words, err := cmd.exactWords(1, "one node")
+	if err != nil {
+		return "", err
 	}
 	id, err := h.node(words[0])
 	if err != nil {
@@ -484,9 +484,9 @@ func (h *Harness) printLog(cmd Command) (string, error) {
 }
 
 func (h *Harness) printISR(cmd Command) (string, error) {
-	words := cmd.Words()
-	if len(words) != 1 {
-		return "", fmt.Errorf("print-isr wants a topic/partition")
+	words, err := cmd.exactWords(1, "a topic/partition")
+	if err != nil {
+		return "", err
 	}
 	tp, err := parseTP(words[0])
 	if err != nil {
@@ -533,9 +533,9 @@ func leaderName(id int32) string {
 }
 
 func (h *Harness) consume(cmd Command) (string, error) {
-	words := cmd.Words()
-	if len(words) != 1 {
-		return "", fmt.Errorf("consume wants a topic/partition")
+	words, err := cmd.exactWords(1, "a topic/partition")
+	if err != nil {
+		return "", err
 	}
 	tp, err := parseTP(words[0])
 	if err != nil {

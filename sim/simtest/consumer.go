@@ -94,9 +94,9 @@ func fmtOffsets(os []proto.OffsetCommitPartition) string {
 
 // consumer NAME group=G (topics=A,B | partitions=T/0,T/1) [key=value ...]
 func (h *Harness) consumer(cmd Command) (string, error) {
-	words := cmd.Words()
-	if len(words) != 1 {
-		return "", fmt.Errorf("consumer wants one name")
+	words, err := cmd.exactWords(1, "one name")
+	if err != nil {
+		return "", err
 	}
 	cc := client.DefaultConsumerConfig(cmd.Get("group", ""), h.Brokers...)
 	cc.ClientID = words[0]
@@ -217,9 +217,9 @@ func (h *Harness) consumed(cmd Command) (string, error) {
 
 // print-group GROUP: the coordinator's view.
 func (h *Harness) printGroup(cmd Command) (string, error) {
-	words := cmd.Words()
-	if len(words) != 1 {
-		return "", fmt.Errorf("print-group wants a group id")
+	words, err := cmd.exactWords(1, "a group id")
+	if err != nil {
+		return "", err
 	}
 	for _, id := range h.Brokers {
 		b := h.broker(id)
@@ -265,9 +265,9 @@ func (h *Harness) stopConsumer(cmd Command) (string, error) {
 
 // unconsumed TOPIC: values some producer got acknowledged that no consumer processed.
 func (h *Harness) unconsumed(cmd Command) (string, error) {
-	words := cmd.Words()
-	if len(words) != 1 {
-		return "", fmt.Errorf("unconsumed wants a topic")
+	words, err := cmd.exactWords(1, "a topic")
+	if err != nil {
+		return "", err
 	}
 	seen := map[int64]bool{}
 	for _, cn := range h.consumers {

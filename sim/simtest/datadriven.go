@@ -59,6 +59,16 @@ func (c Command) Words() []string {
 	return out
 }
 
+// exactWords returns the bare words when there are n of them; otherwise the error
+// says what the command wants ("NAME wants " + want).
+func (c Command) exactWords(n int, want string) ([]string, error) {
+	words := c.Words()
+	if len(words) != n {
+		return nil, fmt.Errorf("%s wants %s", c.Name, want)
+	}
+	return words, nil
+}
+
 type block struct {
 	cmd      Command
 	line     string

@@ -39,7 +39,7 @@ type link struct {
 	// the deferred sends not yet departed.
 	lastDepart time.Duration
 	queued     int
-	held        []node.Message
+	held       []node.Message
 }
 
 // linkTo returns the link from n to peer, creating the connection on first use.

@@ -104,8 +104,9 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return exitBadUser
 	}
+	limitFrom := "--p99"
 	if limit == 0 {
-		limit = sw.Base.Expect.Latency["produce.p99"]
+		limit, limitFrom = sw.Base.Expect.Latency["produce.p99"], "the scenario's expect latency.max produce.p99; --p99 sets another"
 	}
 	dir := *out
 	if dir == "" {
@@ -159,6 +160,9 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	printSweepTable(stdout, runs, results)
 	printAnswer(stdout, runs, limit)
+	if limit > 0 {
+		fmt.Fprintf(stdout, "(bound from %s)\n", limitFrom)
+	}
 	fmt.Fprintf(stdout, "\nswept %d configuration(s) in %v of wall time\n", n, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "output: %s/ (comparison.md, comparison.csv, comparison.json, plots, one folder per configuration)\n", dir)
 	fmt.Fprintf(stdout, "open %s for the plots and the table\n", filepath.Join(dir, "index.html"))

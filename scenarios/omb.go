@@ -387,7 +387,8 @@ func ombScenario(w, d *ombReader) ([]byte, []ombSet) {
 	rate := w.float("producerRate", 0, 1e12, 0)
 	if f, ok := w.fields["producerRate"]; ok && rate == 0 {
 		w.errAt(f.pos, "producerRate", "0 asks OMB to search for the highest sustainable rate, which logsim does not model; "+
-			"give the rate to run (messages per second, all producers together), or sweep it with logsim sweep --param producers.*.rate")
+			"give the rate to run (messages per second, all producers together); to compare rates, run logsim sweep on the run's "+
+			"scenario.yaml with --param producers.p_t0.rate=...")
 	} else if !ok {
 		w.errAt(Pos{File: w.file}, "producerRate", "missing: the messages per second of all producers together")
 	}

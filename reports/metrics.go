@@ -72,6 +72,19 @@ func (k LatencyKind) FileStem() string {
 	panic(fmt.Sprintf("reports: no file stem for %v", k))
 }
 
+// ofKind returns the one of a struct's three per-kind fields that belongs to k.
+func ofKind[T any](k LatencyKind, publish, delay, endToEnd *T) *T {
+	switch k {
+	case PublishLatency:
+		return publish
+	case PublishDelay:
+		return delay
+	case EndToEndLatency:
+		return endToEnd
+	}
+	panic(fmt.Sprintf("reports: unknown %v", k))
+}
+
 // LatencyStats summarises one latency histogram. Values are nanoseconds as resolved by
 // the histogram (3 significant digits); Count is exact.
 type LatencyStats struct {
@@ -156,15 +169,7 @@ func (iv *Interval) Seconds() float64 { return float64(iv.EndNs-iv.StartNs) / 1e
 
 // Latency returns the stats of kind k.
 func (iv *Interval) Latency(k LatencyKind) *LatencyStats {
-	switch k {
-	case PublishLatency:
-		return &iv.PublishLatency
-	case PublishDelay:
-		return &iv.PublishDelay
-	case EndToEndLatency:
-		return &iv.EndToEndLatency
-	}
-	panic(fmt.Sprintf("reports: unknown %v", k))
+	return ofKind(k, &iv.PublishLatency, &iv.PublishDelay, &iv.EndToEndLatency)
 }
 
 // fillRates derives the rate fields from the counts.
@@ -315,15 +320,7 @@ type Summary struct {
 
 // Latency returns the whole-run stats of kind k.
 func (s *Summary) Latency(k LatencyKind) *LatencyStats {
-	switch k {
-	case PublishLatency:
-		return &s.PublishLatency
-	case PublishDelay:
-		return &s.PublishDelay
-	case EndToEndLatency:
-		return &s.EndToEndLatency
-	}
-	panic(fmt.Sprintf("reports: unknown %v", k))
+	return ofKind(k, &s.PublishLatency, &s.PublishDelay, &s.EndToEndLatency)
 }
 
 // EncodedHistograms are the whole-run histograms in HdrHistogram's V2 compressed
@@ -335,15 +332,7 @@ type EncodedHistograms struct {
 }
 
 func (e *EncodedHistograms) get(k LatencyKind) *string {
-	switch k {
-	case PublishLatency:
-		return &e.PublishLatency
-	case PublishDelay:
-		return &e.PublishDelay
-	case EndToEndLatency:
-		return &e.EndToEndLatency
-	}
-	panic(fmt.Sprintf("reports: unknown %v", k))
+	return ofKind(k, &e.PublishLatency, &e.PublishDelay, &e.EndToEndLatency)
 }
 
 // Metrics is everything a Recorder measured in one run.

@@ -129,9 +129,24 @@ func (b *Broker) fetcherIDs() []int32 {
 
 // fetchFailed gives up the request in flight and backs off.
 func (b *Broker) fetchFailed(f *fetcher) {
+	b.endRequest(f)
+	b.backoff(f)
+}
+
+// endRequest forgets f's request in flight (answered or given up) and its timeout.
+func (b *Broker) endRequest(f *fetcher) {
 	f.inflight, f.req, f.epochReq = 0, nil, nil
 	b.env.Cancel(f.timer)
-	b.backoff(f)
+}
+
+// afterResponse backs off if any partition of the answered request failed, and
+// otherwise sends the next request at once.
+func (b *Broker) afterResponse(f *fetcher, failed bool) {
+	if failed {
+		b.backoff(f)
+		return
+	}
+	b.maybeFetch(f)
 }
 
 func (b *Broker) backoff(f *fetcher) {
@@ -147,8 +162,7 @@ func (b *Broker) handleFetchResponse(from node.ID, m *proto.FetchResponse) {
 		return
 	}
 	req := f.req
-	f.inflight, f.req = 0, nil
-	b.env.Cancel(f.timer)
+	b.endRequest(f)
 	failed := false
 	for i := range m.Partitions {
 		if i >= len(req.Partitions) {
@@ -178,11 +192,7 @@ func (b *Broker) handleFetchResponse(from node.ID, m *proto.FetchResponse) {
 			failed = true
 		}
 	}
-	if failed {
-		b.backoff(f)
-		return
-	}
-	b.maybeFetch(f)
+	b.afterResponse(f, failed)
 }
 
 // appendFetched appends the leader's batches and follows its HW and log start.
@@ -226,8 +236,7 @@ func (b *Broker) handleOffsetForLeaderEpochResponse(from node.ID, m *proto.Offse
 		return
 	}
 	req := f.epochReq
-	f.inflight, f.epochReq = 0, nil
-	b.env.Cancel(f.timer)
+	b.endRequest(f)
 	failed := false
 	for i := range m.Partitions {
 		if i >= len(req.Partitions) {
@@ -246,11 +255,7 @@ func (b *Broker) handleOffsetForLeaderEpochResponse(from node.ID, m *proto.Offse
 		}
 		b.reconcile(r, p.LeaderEpoch, p.EndOffset)
 	}
-	if failed {
-		b.backoff(f)
-		return
-	}
-	b.maybeFetch(f)
+	b.afterResponse(f, failed)
 }
 
 // reconcile applies the leader's answer (epoch, end offset) for our latest epoch, as

@@ -117,6 +117,10 @@ func brokerConfig(s *Scenario) broker.Config {
 		bc.Log.SegmentMs = partition.DefaultConfig().SegmentMs
 	}
 	bc.LogRetentionCheckInterval = c.LogRetentionCheckIntervalMs.Duration()
+	bc.Group.GroupMinSessionTimeout = c.GroupMinSessionTimeoutMs.Duration()
+	bc.Group.GroupMaxSessionTimeout = c.GroupMaxSessionTimeoutMs.Duration()
+	bc.Group.GroupInitialRebalanceDelay = c.GroupInitialRebalanceDelayMs.Duration()
+	bc.Group.OffsetsTopicReplicationFactor = int16(min(c.OffsetsTopicReplicationFactor, s.Cluster.Brokers))
 	bc.CPU.PerRequest = h.CPU.Request
 	if h.CPU.Copy > 0 {
 		bc.CPU.BytesPerSecond = float64(h.CPU.Copy)

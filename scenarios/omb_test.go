@@ -216,3 +216,29 @@ func TestClassifyPayload(t *testing.T) {
 	assert.Equal(t, "log", classifyPayload([]byte("2024-01-01 INFO request served in 3 ms\n")))
 	assert.Equal(t, "random", classifyPayload([]byte{0x1f, 0x8b, 0x08, 0x00, 0xff}))
 }
+
+// FuzzFromOMB feeds arbitrary workload and driver files to the mapping: errors,
+// never a panic.
+func FuzzFromOMB(f *testing.F) {
+	for _, name := range []string{ombWorkload, "testdata/omb/bad-workload.yaml"} {
+		w, err := os.ReadFile(name)
+		require.NoError(f, err)
+		for _, dn := range []string{ombDriver, "testdata/omb/bad-driver.yaml"} {
+			d, err := os.ReadFile(dn)
+			require.NoError(f, err)
+			f.Add(w, d)
+		}
+	}
+	f.Add([]byte("topics: [1, {a: b}]\nname: &x y\nproducerRate: *x\n"), []byte("producerConfig: {a: 1}\ncommonConfig: \"x\\\\\\n\"\n"))
+	f.Fuzz(func(t *testing.T, workload, driver []byte) {
+		dir := t.TempDir()
+		w := filepath.Join(dir, "w.yaml")
+		d := filepath.Join(dir, "d.yaml")
+		require.NoError(t, os.WriteFile(w, workload, 0o644))
+		require.NoError(t, os.WriteFile(d, driver, 0o644))
+		s, err := FromOMB(w, d)
+		if err == nil {
+			require.NoError(t, s.Validate())
+		}
+	})
+}

@@ -250,15 +250,22 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 	if err := r.setup(); err != nil {
 		return err
 	}
+	r.met = &metrics{r: r.rec}
+	// Consumers start first and their groups form before the load begins, as
+	// benchmark harnesses wait for their consumers.
+	r.addClients()
+	if err := r.waitForGroups(); err != nil {
+		return err
+	}
 	r.t0 = r.sim.Now()
-	r.met = &metrics{r: r.rec, t0: r.t0}
+	r.met.t0 = r.t0
+	r.startProducers()
 	// Two lines per record, and the final reads: about 2.1 lines per record expected.
 	expected := 0.0
 	for i := range s.Producers {
 		expected += s.Producers[i].Rate.Expected(s.Duration + s.Phases.Heal)
 	}
 	r.hist.Reserve(int(min(expected*2.1, 1<<26)) + 4096)
-	r.addClients()
 	loadEnd := r.t0 + s.Duration
 	healEnd := loadEnd + s.Phases.Heal
 	drainEnd := healEnd + s.Phases.Drain
@@ -569,7 +576,6 @@ func (r *runner) addClients() {
 	for _, t := range s.Topics {
 		partitions[t.Name] = t.Partitions
 	}
-	healEnd := r.t0 + s.Duration + s.Phases.Heal
 	global := 0
 	for i := range s.Producers {
 		p := &s.Producers[i]
@@ -579,7 +585,7 @@ func (r *runner) addClients() {
 			wr := r.sim.Stream("workload/" + name)
 			spec := &workloads.ProducerSpec{Name: name, Config: cfg, Topic: p.Topic, Partitions: partitions[p.Topic],
 				Arrivals: p.Arrivals(j, wr), Size: p.MessageSize, IgnoreKeys: p.Config.PartitionerIgnoreKeys,
-				Values: workloads.NewValueIDs(global, total), Rand: wr, Start: r.t0, Stop: healEnd,
+				Values: workloads.NewValueIDs(global, total), Rand: wr,
 				History: r.hist, Metrics: r.met, Now: r.sim.Now}
 			if !p.Keys.None() {
 				spec.Keys = p.Keys.Chooser(r.sim.Stream("workload/"+name+"/keys"), j)
@@ -602,7 +608,7 @@ func (r *runner) addClients() {
 		for j := 0; j < co.Count; j++ {
 			name := InstanceName(co.Name, j)
 			spec := &workloads.ConsumerSpec{Name: name, Config: consumerConfig(s, co, name, r.brokers), App: appConfig(s, co, j),
-				MetricsGroup: group, Start: r.t0, History: r.hist, Metrics: r.met, Now: r.sim.Now}
+				MetricsGroup: group, Start: r.sim.Now(), History: r.hist, Metrics: r.met, Now: r.sim.Now}
 			r.mustAdd(id, name, hw, func() node.Machine { return workloads.NewConsumerHost(spec) })
 			r.consIDs = append(r.consIDs, id)
 			r.cons[id] = spec
@@ -611,7 +617,7 @@ func (r *runner) addClients() {
 			id++
 		}
 	}
-	for _, cid := range append(slices.Clone(r.prodIDs), r.consIDs...) {
+	for _, cid := range r.consIDs {
 		if err := r.sim.StartNode(cid); err != nil {
 			panic(fmt.Sprintf("scenarios: starting client %s: %v", r.sim.Name(cid), err))
 		}
@@ -631,6 +637,55 @@ func (r *runner) addClients() {
 		History: r.hist, Metrics: quiet{r.met}, Now: r.sim.Now}
 	r.readerID = id
 	r.mustAdd(id, "final-reader", hw, func() node.Machine { return workloads.NewConsumerHost(reader) })
+}
+
+// waitForGroups runs until every subscribing consumer entry's instances together hold
+// every partition of their topics, for at most a minute of simulated time.
+func (r *runner) waitForGroups() error {
+	s := r.s
+	want := map[string]int{}
+	for _, t := range s.Topics {
+		want[t.Name] = t.Partitions
+	}
+	ready := func() bool {
+		id := 0
+		for i := range s.Consumers {
+			co := &s.Consumers[i]
+			held := map[proto.TopicPartition]bool{}
+			for j := 0; j < co.Count; j++ {
+				if c, ok := r.sim.Machine(r.consIDs[id+j]).(*workloads.ConsumerHost); ok {
+					for _, tp := range c.Consumer().Assignment() {
+						held[tp] = true
+					}
+				}
+			}
+			id += co.Count
+			if len(co.Topics) == 0 {
+				continue
+			}
+			n := 0
+			for _, t := range co.Topics {
+				n += want[t]
+			}
+			if len(held) < n {
+				return false
+			}
+		}
+		return true
+	}
+	_, err := r.sim.RunUntil(r.sim.Now()+time.Minute, ready)
+	return err
+}
+
+// startProducers starts the producer clients at the beginning of the load phase.
+func (r *runner) startProducers() {
+	healEnd := r.t0 + r.s.Duration + r.s.Phases.Heal
+	for i, id := range r.prodIDs {
+		r.prods[i].Start, r.prods[i].Stop = r.t0, healEnd
+		if err := r.sim.StartNode(id); err != nil {
+			panic(fmt.Sprintf("scenarios: starting client %s: %v", r.sim.Name(id), err))
+		}
+	}
 }
 
 func (r *runner) mustAdd(id node.ID, name string, hw sim.NodeConfig, f func() node.Machine) {

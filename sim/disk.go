@@ -65,6 +65,20 @@ func newDisk(n *nodeState, rnd *rand.Rand) *disk {
 
 func (d *disk) failIO() bool { return d.ioErr > 0 && d.rnd.Float64() < d.ioErr }
 
+// lookup returns the file an operation on name works on (nil if never written) and the
+// error the operation meets: ErrNotFound, else an injected ErrIO (drawn only for a file
+// that exists, so the random stream moves as it always has).
+func (d *disk) lookup(name string) (*file, error) {
+	f := d.files[name]
+	switch {
+	case f == nil || !f.exists:
+		return f, node.ErrNotFound
+	case d.failIO():
+		return f, node.ErrIO
+	}
+	return f, nil
+}
+
 // Append implements node.Disk. The entry is in the page cache (visible to Read) when
 // Append returns; the completion comes after the device has written it.
 func (d *disk) Append(name string, e node.Entry) node.OpID {
@@ -100,14 +114,7 @@ func (d *disk) Append(name string, e node.Entry) node.OpID {
 // Sync implements node.Disk: when it completes, what the page cache held at the call
 // is durable.
 func (d *disk) Sync(name string) node.OpID {
-	f := d.files[name]
-	var err error
-	switch {
-	case f == nil || !f.exists:
-		err = node.ErrNotFound
-	case d.failIO():
-		err = node.ErrIO
-	}
+	f, err := d.lookup(name)
 	n := 0
 	if f != nil {
 		n = len(f.cache)
@@ -122,14 +129,8 @@ func (d *disk) Truncate(name string, n int) node.OpID {
 	if n < 0 {
 		panic(d.n.s.assertf("node %s: Truncate of %s to negative length %d", d.n.name, name, n))
 	}
-	f := d.files[name]
-	var err error
-	switch {
-	case f == nil || !f.exists:
-		err = node.ErrNotFound
-	case d.failIO():
-		err = node.ErrIO
-	case n < len(f.cache):
+	f, err := d.lookup(name)
+	if err == nil && n < len(f.cache) {
 		for _, e := range f.cache[n:] {
 			f.bytes -= int64(e.Size)
 			d.used -= int64(e.Size)
@@ -145,14 +146,8 @@ func (d *disk) Truncate(name string, n int) node.OpID {
 // Delete implements node.Disk. The file disappears from the page cache at once and
 // from durable storage when the operation completes.
 func (d *disk) Delete(name string) node.OpID {
-	f := d.files[name]
-	var err error
-	switch {
-	case f == nil || !f.exists:
-		err = node.ErrNotFound
-	case d.failIO():
-		err = node.ErrIO
-	default:
+	f, err := d.lookup(name)
+	if err == nil {
 		d.used -= f.bytes
 		f.cache, f.bytes, f.exists, f.prefix = nil, 0, false, false
 	}

@@ -66,26 +66,7 @@ func (c *loadClient) fill() {
 // consuming. records/s is simulated acknowledged records per wall-clock second;
 // events/record and sim-records/s describe the simulated run.
 func BenchmarkProduceReplicate(b *testing.B) {
-	h, err := simtest.NewHarness(simtest.Command{Name: "cluster", Args: []simtest.Arg{{Key: "brokers", Value: "3"}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := h.Run(simtest.Command{Name: "create-topic", Args: []simtest.Arg{{Key: "bench"}, {Key: "partitions", Value: "12"}, {Key: "rf", Value: "3"}}}); err != nil {
-		b.Fatal(err)
-	}
-	cfg := client.DefaultProducerConfig(h.Brokers...)
-	cfg.CompressionType = proto.CompressionLZ4
-	cfg.Payload = proto.PayloadText
-	cfg.BatchSize = 16 << 10
-	cfg.Linger = 5 * time.Millisecond
-	lc := &loadClient{cfg: cfg, window: 4096}
-	id, err := h.Sim.AddNodeWithID(500, "load", sim.NodeConfig{Cores: 1}, func() node.Machine { return lc })
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := h.Sim.StartNode(id); err != nil {
-		b.Fatal(err)
-	}
+	h, lc, _ := startBenchLoad(b, 16<<10, 4096)
 	if err := h.Sim.RunFor(time.Second); err != nil { // warm up: metadata, producer id
 		b.Fatal(err)
 	}
@@ -103,4 +84,33 @@ func BenchmarkProduceReplicate(b *testing.B) {
 	b.ReportMetric(n/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(h.Sim.Events()-events)/n, "events/record")
 	b.ReportMetric(n/(h.Sim.Now()-simStart).Seconds(), "sim-records/s")
+}
+
+// startBenchLoad builds the benchmarks' cluster (3 brokers; the topic "bench" with 12
+// partitions and replication factor 3) and starts the node "load": a producer of
+// lz4-compressed 1 KiB text records (batch.size batchSize, linger.ms 5) that keeps
+// window records outstanding.
+func startBenchLoad(b *testing.B, batchSize int, window int64) (*simtest.Harness, *loadClient, node.ID) {
+	b.Helper()
+	h, err := simtest.NewHarness(simtest.Command{Name: "cluster", Args: []simtest.Arg{{Key: "brokers", Value: "3"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := h.Run(simtest.Command{Name: "create-topic", Args: []simtest.Arg{{Key: "bench"}, {Key: "partitions", Value: "12"}, {Key: "rf", Value: "3"}}}); err != nil {
+		b.Fatal(err)
+	}
+	cfg := client.DefaultProducerConfig(h.Brokers...)
+	cfg.CompressionType = proto.CompressionLZ4
+	cfg.Payload = proto.PayloadText
+	cfg.BatchSize = batchSize
+	cfg.Linger = 5 * time.Millisecond
+	lc := &loadClient{cfg: cfg, window: window}
+	id, err := h.Sim.AddNodeWithID(500, "load", sim.NodeConfig{Cores: 1}, func() node.Machine { return lc })
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := h.Sim.StartNode(id); err != nil {
+		b.Fatal(err)
+	}
+	return h, lc, id
 }

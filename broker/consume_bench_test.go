@@ -10,7 +10,6 @@ import (
 	"logsim/broker/node"
 	"logsim/broker/proto"
 	"logsim/sim"
-	"logsim/sim/simtest"
 )
 
 // consumeProgress is what the group has read: per partition, the offset after the
@@ -54,29 +53,9 @@ func (c *consumeClient) Handle(ev node.Event) { c.app.Handle(ev) }
 // (FindCoordinator, the creation of __consumer_offsets, JoinGroup, SyncGroup) is part of
 // the measured run.
 func BenchmarkConsume(b *testing.B) {
-	h, err := simtest.NewHarness(simtest.Command{Name: "cluster", Args: []simtest.Arg{{Key: "brokers", Value: "3"}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := h.Run(simtest.Command{Name: "create-topic", Args: []simtest.Arg{{Key: "bench"}, {Key: "partitions", Value: "12"}, {Key: "rf", Value: "3"}}}); err != nil {
-		b.Fatal(err)
-	}
 	// Pre-fill: b.N thousand records through a producer.
-	cfg := client.DefaultProducerConfig(h.Brokers...)
-	cfg.CompressionType = proto.CompressionLZ4
-	cfg.Payload = proto.PayloadText
-	cfg.BatchSize = 64 << 10
-	cfg.Linger = 5 * time.Millisecond
-	lc := &loadClient{cfg: cfg, window: 8192}
-	id, err := h.Sim.AddNodeWithID(500, "load", sim.NodeConfig{Cores: 1}, func() node.Machine { return lc })
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := h.Sim.StartNode(id); err != nil {
-		b.Fatal(err)
-	}
 	total := int64(b.N) * 1000
-	lc.window = min(lc.window, total)
+	h, lc, id := startBenchLoad(b, 64<<10, min(8192, total))
 	if _, err := h.Sim.RunUntil(h.Sim.Now()+time.Hour, func() bool { return lc.acked >= total }); err != nil {
 		b.Fatal(err)
 	}

@@ -795,13 +795,28 @@ func (r *runner) warn(out *Outcome) {
 
 // loadRate is the acknowledged records per second over the load phase.
 func loadRate(m *reports.Metrics, load time.Duration) float64 {
-	var n int64
+	_, acked := loadRates(m, load)
+	return acked
+}
+
+func loadRates(m *reports.Metrics, load time.Duration) (sent, acked float64) {
+	var s, a int64
 	for _, iv := range m.Intervals {
 		if iv.StartNs < int64(load) {
-			n += iv.Published
+			s += iv.Sent
+			a += iv.Published
 		}
 	}
-	return float64(n) / load.Seconds()
+	return float64(s) / load.Seconds(), float64(a) / load.Seconds()
+}
+
+// LoadThroughput is the records per second the producers sent and got acknowledged
+// over the load phase (the figures expect.throughput.min judges).
+func (out *Outcome) LoadThroughput() (sent, acked float64) {
+	if out.Metrics == nil {
+		return 0, 0
+	}
+	return loadRates(out.Metrics, out.Scenario.Duration)
 }
 
 func mapsKeys(m map[string]time.Duration) func(func(string) bool) {

@@ -122,7 +122,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 func printOutcome(w io.Writer, o *scenarios.Outcome, wall time.Duration, dir string) {
 	fmt.Fprintln(w)
 	if o.Metrics != nil {
-		fmt.Fprintln(w, reports.ConsoleSummary(o.Metrics))
+		fmt.Fprintln(w, strings.TrimRight(reports.ConsoleSummary(o.Metrics), "\n"))
+		sent, acked := o.LoadThroughput()
+		fmt.Fprintf(w, "load phase (%v): %.0f records/s sent, %.0f records/s acknowledged\n", o.Scenario.Duration, sent, acked)
 	}
 	x := 0.0
 	if wall > 0 {

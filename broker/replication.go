@@ -13,6 +13,7 @@ package broker
 //     after replica.socket.timeout.ms.
 
 import (
+	"maps"
 	"slices"
 
 	"logsim/broker/node"
@@ -119,12 +120,7 @@ func (b *Broker) fetchTimedOut(corr int64) {
 }
 
 func (b *Broker) fetcherIDs() []int32 {
-	ids := make([]int32, 0, len(b.fetchers))
-	for id := range b.fetchers {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
+	return slices.Sorted(maps.Keys(b.fetchers))
 }
 
 // fetchFailed gives up the request in flight and backs off.

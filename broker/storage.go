@@ -8,8 +8,8 @@ package broker
 // its only log directory fails.
 
 import (
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"logsim/broker/node"
@@ -178,11 +178,7 @@ func (b *Broker) recover() {
 		}
 		byDir[f[:i]] = append(byDir[f[:i]], f)
 	}
-	dirs := make([]string, 0, len(byDir))
-	for dir := range byDir {
-		dirs = append(dirs, dir)
-	}
-	sort.Strings(dirs)
+	dirs := slices.Sorted(maps.Keys(byDir))
 	for _, dir := range dirs {
 		tp, err := parseLogDir(dir)
 		if err != nil {

@@ -3,6 +3,8 @@ package checker
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -89,11 +91,7 @@ func (r *Result) WriteText(w io.Writer, perType int) error {
 		fmt.Fprintf(&b, "\nWorst realtime lag: %s (process %d's poll of %s invoked at %s).\n", fmtTime(l.Lag), l.Process, l.Key, fmtTime(l.Time))
 	}
 	if len(s.Redeliveries) > 0 {
-		groups := make([]string, 0, len(s.Redeliveries))
-		for g := range s.Redeliveries {
-			groups = append(groups, g)
-		}
-		sort.Strings(groups)
+		groups := slices.Sorted(maps.Keys(s.Redeliveries))
 		b.WriteString("\nRedeliveries (records a consumer group received more than once):")
 		for _, g := range groups {
 			fmt.Fprintf(&b, " %q %d", g, s.Redeliveries[g])

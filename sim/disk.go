@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -280,11 +281,7 @@ func (d *disk) powerLoss() {
 	d.dirty = d.dirty[:0]
 	d.busyUntil = d.n.s.now
 	d.used = 0
-	names := make([]string, 0, len(d.files))
-	for name := range d.files {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(d.files))
 	p := d.n.cfg.Disk.TornWriteProbability
 	for _, name := range names {
 		f := d.files[name]

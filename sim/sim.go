@@ -3,8 +3,9 @@ package sim
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -173,11 +174,7 @@ func (s *Sim) Lookup(name string) (node.ID, error) {
 	if id, ok := s.byName[name]; ok {
 		return id, nil
 	}
-	names := make([]string, 0, len(s.byName))
-	for n := range s.byName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(s.byName))
 	return node.None, fmt.Errorf("sim: unknown node %q; known: %s", name, strings.Join(names, ", "))
 }
 

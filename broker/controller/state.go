@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -113,12 +114,7 @@ func (s *State) Broker(id int32) (Broker, bool) {
 
 // TopicNames lists the topics, sorted.
 func (s *State) TopicNames() []string {
-	out := make([]string, 0, len(s.topics))
-	for n := range s.topics {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(s.topics))
 }
 
 // Topic returns a topic.
@@ -271,12 +267,7 @@ func (s *State) ResetSessions(now time.Duration) {
 }
 
 func (s *State) brokerIDs() []int32 {
-	ids := make([]int32, 0, len(s.brokers))
-	for id := range s.brokers {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
+	return slices.Sorted(maps.Keys(s.brokers))
 }
 
 // fence marks b fenced, removes it from ISRs (keeping a last member, as Kafka does,
@@ -501,11 +492,7 @@ var TopicConfigKeys = []string{
 }
 
 func validateConfigs(cfgs map[string]string) string {
-	keys := make([]string, 0, len(cfgs))
-	for k := range cfgs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(cfgs))
 	for _, k := range keys {
 		v := cfgs[k]
 		switch k {

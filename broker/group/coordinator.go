@@ -2,8 +2,8 @@ package group
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	"logsim/broker/node"
@@ -172,12 +172,7 @@ func (c *Coordinator) Loaded(p int32) bool { return c.loaded[p] }
 
 // LoadedPartitions lists the loaded partitions, sorted.
 func (c *Coordinator) LoadedPartitions() []int32 {
-	out := make([]int32, 0, len(c.loaded))
-	for p := range c.loaded {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(c.loaded))
 }
 
 func (c *Coordinator) begin() { c.out = Effects{} }
@@ -270,11 +265,7 @@ func (c *Coordinator) dropPartition(p int32) {
 		}
 		delete(c.groups, g.id)
 	}
-	ids := make([]int64, 0, len(c.pending))
-	for id := range c.pending {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(c.pending))
 	for _, id := range ids {
 		pa := c.pending[id]
 		if c.PartitionFor(pa.groupID) != p {
@@ -300,11 +291,7 @@ func (c *Coordinator) answerParked(g *group, m *member, err proto.ErrorCode) {
 }
 
 func (c *Coordinator) sortedGroups() []*group {
-	ids := make([]string, 0, len(c.groups))
-	for id := range c.groups {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Keys(c.groups))
 	out := make([]*group, len(ids))
 	for i, id := range ids {
 		out[i] = c.groups[id]
@@ -411,12 +398,7 @@ func (c *Coordinator) Describe(groupID string) (GroupInfo, bool) {
 
 // Groups lists the served groups' ids, sorted.
 func (c *Coordinator) Groups() []string {
-	out := make([]string, 0, len(c.groups))
-	for id := range c.groups {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(c.groups))
 }
 
 // checkInvariants verifies every group after each call.

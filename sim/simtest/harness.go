@@ -2,7 +2,8 @@ package simtest
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -310,12 +311,7 @@ func fmtIDs(ids []int32) string {
 }
 
 func sortedNames(m map[string]node.ID) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(m))
 }
 
 // RunHarnessScript runs a harness script (text read from path) and returns it with

@@ -601,14 +601,24 @@ func ombPayload(w *ombReader, messageSize int64) string {
 		// bytes are the cautious reading.
 		return "random"
 	}
-	path := file
-	if !filepath.IsAbs(path) {
-		path = filepath.Join(filepath.Dir(w.file), file)
+	// OMB resolves payloadFile from its own working folder, the repository's root,
+	// where workloads/ and payload/ are siblings: the workload's folder, its parent
+	// and the current folder are tried in turn.
+	candidates := []string{file}
+	if !filepath.IsAbs(file) {
+		dir := filepath.Dir(w.file)
+		candidates = []string{filepath.Join(dir, file), filepath.Join(dir, "..", file), file}
 	}
-	data, err := os.ReadFile(path)
+	var data []byte
+	var err error
+	for _, path := range candidates {
+		if data, err = os.ReadFile(path); err == nil {
+			break
+		}
+	}
 	if err != nil {
-		w.errAt(f.pos, "payloadFile", "cannot read %s (relative paths are read from the workload file's folder): %v; "+
-			"logsim reads the payload to know how it compresses", path, err)
+		w.errAt(f.pos, "payloadFile", "cannot read %s (tried %s); logsim reads the payload to know how it compresses",
+			file, strings.Join(candidates, ", "))
 		return "random"
 	}
 	if int64(len(data)) != messageSize {

@@ -242,3 +242,16 @@ func FuzzFromOMB(f *testing.F) {
 		}
 	})
 }
+
+func TestFromOMBPayloadFileFromTheRepositoryRoot(t *testing.T) {
+	// OMB's layout: workloads/W.yaml names payload/P.data, relative to the root.
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "workloads"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "payload"), 0o755))
+	writeOMB(t, filepath.Join(root, "payload"), "payload-100b.data", strings.Repeat("log line text ", 7)+"ab")
+	w := writeOMB(t, filepath.Join(root, "workloads"), "w.yaml",
+		"topics: 1\nmessageSize: 100\npayloadFile: payload/payload-100b.data\nproducersPerTopic: 1\nproducerRate: 100\ntestDurationMinutes: 1\n")
+	s, err := FromOMB(w, "")
+	require.NoError(t, err)
+	assert.Equal(t, Payload("log"), s.Producers[0].Payload)
+}

@@ -321,8 +321,6 @@ const (
 	fetchFetching
 )
 
-func (b *Broker) replicaFor(tp proto.TopicPartition) *replica { return b.replicas[tp] }
-
 // addReplica hosts a new replica (from metadata or recovery).
 func (b *Broker) addReplica(r *replica) {
 	b.replicas[r.TP] = r

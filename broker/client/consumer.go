@@ -147,7 +147,6 @@ type ConsumerStats struct {
 	Commits, CommitsFailed       int64
 	Rebalances, Resets           int64
 	TruncationsDetected          int64
-	LastPollAt                   time.Duration
 	MaxPollGap                   time.Duration
 	DecompressTime, DeserialTime time.Duration
 }

@@ -2,8 +2,6 @@ package simtest
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -308,10 +306,6 @@ func fmtIDs(ids []int32) string {
 		parts[i] = strconv.Itoa(int(id))
 	}
 	return "[" + strings.Join(parts, ",") + "]"
-}
-
-func sortedNames(m map[string]node.ID) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 // RunHarnessScript runs a harness script (text read from path) and returns it with

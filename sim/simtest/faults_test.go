@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,28 +23,12 @@ func mustRun(t *testing.T, h *simtest.Harness, line string) string {
 	return out
 }
 
+// parseLine splits a script line ("NAME word key=value ...") into a Command.
 func parseLine(line string) simtest.Command {
-	var f []string
-	cur := ""
-	for _, c := range line + " " {
-		if c == ' ' {
-			if cur != "" {
-				f = append(f, cur)
-			}
-			cur = ""
-			continue
-		}
-		cur += string(c)
-	}
+	f := strings.Fields(line)
 	cmd := simtest.Command{Name: f[0]}
 	for _, a := range f[1:] {
-		k, v := a, ""
-		for i := 0; i < len(a); i++ {
-			if a[i] == '=' {
-				k, v = a[:i], a[i+1:]
-				break
-			}
-		}
+		k, v, _ := strings.Cut(a, "=")
 		cmd.Args = append(cmd.Args, simtest.Arg{Key: k, Value: v})
 	}
 	return cmd

@@ -9,10 +9,7 @@ type rng uint64
 
 func (r *rng) next() uint64 {
 	*r += 0x9e3779b97f4a7c15
-	z := uint64(*r)
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
+	return mix(uint64(*r))
 }
 
 func seed(kind PayloadKind, id int64, size int) rng {

@@ -173,9 +173,14 @@ type Recorder struct {
 	bytes    ByteCounts
 
 	intervals []Interval
-	windows   []Interval
-	ivHists   [][numLatencyKinds][]byte
-	enc       *v2Encoder
+
+	// The spans in which records were published (first send to last acknowledgement)
+	// and consumed: whole-run rates are over the intervals these touch, so a long
+	// drain or a slow start does not dilute them.
+	publishing, consuming span
+	windows               []Interval
+	ivHists               [][numLatencyKinds][]byte
+	enc                   *v2Encoder
 }
 
 // NewRecorder returns a Recorder whose first interval starts at simulated time 0.
@@ -233,6 +238,7 @@ func (r *Recorder) PublishSent(t, intended time.Duration, bytes int) {
 	r.iv.sent++
 	r.win.sent++
 	r.total.sent++
+	r.publishing.see(t)
 	r.lat[PublishDelay].record(PublishDelay, t, t-intended)
 }
 
@@ -246,6 +252,7 @@ func (r *Recorder) PublishAcked(t, sent time.Duration, bytes int) {
 	r.win.publishedBytes += b
 	r.total.published++
 	r.total.publishedBytes += b
+	r.publishing.see(t)
 	r.lat[PublishLatency].record(PublishLatency, t, t-sent)
 }
 
@@ -273,6 +280,7 @@ func (r *Recorder) Consumed(t time.Duration, group string, sent time.Duration, b
 	r.win.consumedBytes += b
 	r.total.consumed++
 	r.total.consumedBytes += b
+	r.consuming.see(t)
 	r.lat[EndToEndLatency].record(EndToEndLatency, t, t-sent)
 }
 
@@ -533,10 +541,12 @@ func (r *Recorder) Finish(end time.Duration) *Metrics {
 	s.DurationNs = int64(end)
 	s.Sent, s.Published, s.PublishedBytes = r.total.sent, r.total.published, r.total.publishedBytes
 	s.PublishFailed, s.Consumed, s.ConsumedBytes = r.total.failed, r.total.consumed, r.total.consumedBytes
-	if secs := end.Seconds(); secs > 0 {
+	if secs := r.publishing.seconds(r.interval, end); secs > 0 {
 		s.PublishRate = float64(s.Published) / secs
 		s.PublishMiBps = float64(s.PublishedBytes) / secs / (1 << 20)
 		s.PublishErrorRate = float64(s.PublishFailed) / secs
+	}
+	if secs := r.consuming.seconds(r.interval, end); secs > 0 {
 		s.ConsumeRate = float64(s.Consumed) / secs
 		s.ConsumeMiBps = float64(s.ConsumedBytes) / secs / (1 << 20)
 	}
@@ -712,4 +722,30 @@ func minMaxStd(xs []float64) (lo, hi, std float64) {
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// span is the time between the first and the last of a kind of event.
+type span struct {
+	first, last time.Duration
+	seen        bool
+}
+
+func (p *span) see(t time.Duration) {
+	if !p.seen {
+		p.first, p.seen = t, true
+	}
+	p.last = t
+}
+
+// seconds is the length of the intervals the span touches, from the start of the
+// first one to the end of the last: a rate over it counts whole intervals, like the
+// per-interval rates, and leaves out the idle intervals before and after. With no
+// event it is the whole run.
+func (p *span) seconds(interval, end time.Duration) float64 {
+	if !p.seen || interval <= 0 {
+		return end.Seconds()
+	}
+	from := p.first / interval * interval
+	to := (p.last/interval + 1) * interval
+	return min(to, max(end, p.last)).Seconds() - from.Seconds()
 }

@@ -4,7 +4,7 @@ PKGS     ?= ./...
 FUZZTIME ?= 20s
 SWEEP_SEEDS ?= 200
 
-.PHONY: help test bench lint fuzz build demo
+.PHONY: help test bench lint fuzz build demo sweep
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -30,3 +30,6 @@ fuzz: ## run each fuzz target for FUZZTIME
 
 demo: ## run the quickstart scenario end to end; its report lands in out/quickstart
 	$(GO) run ./cmd/logsim run scenarios/quickstart.yaml --out out/quickstart
+
+sweep: ## linger.ms x compression.type on batching-compression; comparison in out/batching-compression-sweep
+	$(GO) run ./cmd/logsim sweep scenarios/batching-compression.yaml --out out/batching-compression-sweep

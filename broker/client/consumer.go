@@ -856,21 +856,10 @@ func (c *Consumer) timer(t node.Timer) bool {
 	return true
 }
 
+// disconnected fails the requests in flight to a node whose connection dropped.
 func (c *Consumer) disconnected(from node.ID) {
-	var lost []int64
-	for corr, r := range c.inflight {
-		if r.to == from {
-			lost = append(lost, corr)
-		}
-	}
-	slices.Sort(lost)
-	for _, corr := range lost {
-		r := c.inflight[corr]
-		delete(c.inflight, corr)
-		c.env.Cancel(r.timer)
-		c.requestFailed(r, proto.NETWORK_EXCEPTION)
-	}
-	if !c.closed && len(lost) > 0 {
+	lost := c.failInflight(func(r *request) bool { return r.to == from }, proto.NETWORK_EXCEPTION)
+	if !c.closed && lost > 0 {
 		c.step()
 	}
 }
@@ -963,4 +952,23 @@ func (c *Consumer) checkInvariants() {
 		r := c.inflight[corr]
 		consumerAssertf(r != nil && r.kind == reqFetch && r.to == to, "fetch to %d (corr %d) not in flight", to, corr)
 	}
+}
+
+// failInflight fails with err, in correlation order, the requests in flight that lost
+// selects, and returns how many there were.
+func (c *Consumer) failInflight(lost func(*request) bool, err proto.ErrorCode) int {
+	var corrs []int64
+	for corr, r := range c.inflight {
+		if lost(r) {
+			corrs = append(corrs, corr)
+		}
+	}
+	slices.Sort(corrs)
+	for _, corr := range corrs {
+		r := c.inflight[corr]
+		delete(c.inflight, corr)
+		c.env.Cancel(r.timer)
+		c.requestFailed(r, err)
+	}
+	return len(corrs)
 }

@@ -56,19 +56,9 @@ func (c *Consumer) coordinatorLost() {
 	c.coord = node.None
 	c.coordRetryAt = c.env.Now() + c.cfg.RetryBackoff
 	c.wake(c.coordRetryAt)
-	var lost []int64
-	for corr, r := range c.inflight {
-		if r.to == old && r.kind != reqFetch && r.kind != reqListOffsets && r.kind != reqEpoch && r.kind != reqFindCoordinator {
-			lost = append(lost, corr)
-		}
-	}
-	slices.Sort(lost)
-	for _, corr := range lost {
-		r := c.inflight[corr]
-		delete(c.inflight, corr)
-		c.env.Cancel(r.timer)
-		c.requestFailed(r, proto.NOT_COORDINATOR)
-	}
+	c.failInflight(func(r *request) bool {
+		return r.to == old && r.kind != reqFetch && r.kind != reqListOffsets && r.kind != reqEpoch && r.kind != reqFindCoordinator
+	}, proto.NOT_COORDINATOR)
 }
 
 func (c *Consumer) inflightKind(k requestKind) bool {

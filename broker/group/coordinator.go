@@ -317,7 +317,11 @@ func (c *Coordinator) groupFor(id string, create bool) (*group, proto.ErrorCode)
 	return g, proto.NONE
 }
 
+// member returns g's member id, or nil if g has none or g itself is nil (no such group).
 func (g *group) member(id string) *member {
+	if g == nil {
+		return nil
+	}
 	for _, m := range g.members {
 		if m.id == id {
 			return m

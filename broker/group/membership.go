@@ -338,10 +338,7 @@ func (c *Coordinator) SyncGroup(now time.Duration, from node.ID, req *proto.Sync
 		c.reply(from, &proto.SyncGroupResponse{Correlation: req.Correlation, Err: err})
 	}
 	g, err := c.groupFor(req.GroupID, false)
-	var m *member
-	if g != nil {
-		m = g.member(req.MemberID)
-	}
+	m := g.member(req.MemberID)
 	switch {
 	case err != proto.NONE:
 		fail(err)
@@ -439,10 +436,7 @@ func (c *Coordinator) Heartbeat(now time.Duration, from node.ID, req *proto.Hear
 	c.begin()
 	resp := &proto.HeartbeatResponse{Correlation: req.Correlation}
 	g, err := c.groupFor(req.GroupID, false)
-	var m *member
-	if g != nil {
-		m = g.member(req.MemberID)
-	}
+	m := g.member(req.MemberID)
 	switch {
 	case err != proto.NONE:
 		resp.Err = err

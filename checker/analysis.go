@@ -539,7 +539,7 @@ func (a *analysis) versionOrders() {
 				a.add(TypeInconsistentOffsets, &Anomaly{
 					Key: k.name, Offset: ptr(o), Index: ptr(i), Values: vals,
 					Explanation: fmt.Sprintf("Offset %d of %s holds %d different values (%s): polls and acknowledged sends disagree about what the log contains there.",
-						o, k.name, len(vals), joinValues(vals, 8)),
+						o, k.name, len(vals), joinLimited(vals, 8)),
 				})
 			}
 		}
@@ -557,7 +557,7 @@ func (a *analysis) versionOrders() {
 			a.add(TypeDuplicate, &Anomaly{
 				Key: k.name, Value: ptr(vi.v), Count: ptr(int(vi.nOffsets)), Offsets: offs,
 				Explanation: fmt.Sprintf("Value %s appears %d times in %s, at offsets %s: it was sent once but appended more than once (e.g. a producer retry without idempotence).",
-					vi.v, vi.nOffsets, k.name, joinInts(offs, 8)),
+					vi.v, vi.nOffsets, k.name, joinLimited(offs, 8)),
 			})
 		}
 	}
@@ -704,7 +704,7 @@ func (a *analysis) expired(k *keyState, ids []int32, logStart int64) {
 	a.add(TypeExpiredUnconsumed, &Anomaly{
 		Key: k.name, Count: ptr(len(ids)), Values: vals, LogStart: ptr(logStart),
 		Explanation: fmt.Sprintf("%s of %s (values %s) were never read before retention moved the log start to offset %d: deleted by policy, not lost.",
-			plural(len(ids), "record"), k.name, joinValues(vals, 8), logStart),
+			plural(len(ids), "record"), k.name, joinLimited(vals, 8), logStart),
 	})
 }
 
@@ -734,7 +734,7 @@ func (a *analysis) unseen(k *keyState) {
 	an := &Anomaly{
 		Key: k.name, Count: ptr(len(unseen)), Values: unseen, Time: ptr(lastTime),
 		Explanation: fmt.Sprintf("On %s, %s never returned by any poll (values %s); the last was acknowledged at %s.",
-			k.name, plural(len(unseen), "acknowledged record was", "acknowledged records were"), joinValues(unseen, 8), fmtTime(lastTime)),
+			k.name, plural(len(unseen), "acknowledged record was", "acknowledged records were"), joinLimited(unseen, 8), fmtTime(lastTime)),
 	}
 	if len(unseen) > 1000 {
 		an.Values = unseen[:1000]
@@ -808,22 +808,8 @@ func plural(n int, one string, many ...string) string {
 	return fmt.Sprintf("%d %ss", n, one)
 }
 
-func joinValues(vs []history.Value, limit int) string {
-	var b strings.Builder
-	for i, v := range vs {
-		if i == limit {
-			fmt.Fprintf(&b, ", ... (%d more)", len(vs)-limit)
-			break
-		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(v.String())
-	}
-	return b.String()
-}
-
-func joinInts(xs []int64, limit int) string {
+// joinLimited lists xs separated by commas: the first limit of them, then how many more.
+func joinLimited[T any](xs []T, limit int) string {
 	var b strings.Builder
 	for i, x := range xs {
 		if i == limit {

@@ -226,7 +226,7 @@ func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
 		a.add(TypePollSkip, &Anomaly{
 			Key: k.name, Delta: ptr(delta), Skipped: skipped, Ops: ops, Excused: excuse,
 			Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), skipping %s known to exist (values %s)%s.",
-				a.ops[pos].Process, k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), plural(delta-1, "record"), joinValues(skipped, 8), excuseText(excuse)),
+				a.ops[pos].Process, k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), plural(delta-1, "record"), joinLimited(skipped, 8), excuseText(excuse)),
 		})
 		return
 	}
@@ -292,11 +292,11 @@ func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 			skipped := k.skippedValues(i, i2, maxSkippedListed)
 			t := TypeIntSendSkip
 			text := fmt.Sprintf("Within %s, consecutive sends to %s of values %s and %s landed at offsets %d and %d, with %s from others in between (values %s).",
-				a.describe(pos), k.name, values[0], values[1], k.offsets[i], k.offsets[i2], plural(delta-1, "record"), joinValues(skipped, 8))
+				a.describe(pos), k.name, values[0], values[1], k.offsets[i], k.offsets[i2], plural(delta-1, "record"), joinLimited(skipped, 8))
 			if isRead {
 				t = TypeIntPollSkip
 				text = fmt.Sprintf("Within %s, consecutive reads of %s returned values %s (offset %d) and %s (offset %d), skipping %s known to exist (values %s).",
-					a.describe(pos), k.name, values[0], k.offsets[i], values[1], k.offsets[i2], plural(delta-1, "record"), joinValues(skipped, 8))
+					a.describe(pos), k.name, values[0], k.offsets[i], values[1], k.offsets[i2], plural(delta-1, "record"), joinLimited(skipped, 8))
 			}
 			a.add(t, &Anomaly{Key: k.name, Values: values, Delta: ptr(delta), Skipped: skipped, Op: ptr(a.ops[pos].Index), Explanation: text})
 			continue
@@ -510,7 +510,7 @@ func (a *analysis) groups() {
 		a.add(TypeGroupLoss, &Anomaly{
 			Group: g.group, Key: k.name, Count: ptr(n), Offsets: offs, Values: vals, Op: ptr(a.ops[c.pos].Index),
 			Explanation: fmt.Sprintf("Consumer group %q committed offset %d of %s (%s), but no member of the group ever received %s below it (offsets %s; values %s): the group skipped them.",
-				g.group, c.last, k.name, a.describe(c.pos), plural(n, "record"), joinInts(offs, 8), joinValues(vals, 8)),
+				g.group, c.last, k.name, a.describe(c.pos), plural(n, "record"), joinLimited(offs, 8), joinLimited(vals, 8)),
 		})
 	}
 }

@@ -355,7 +355,7 @@ func (p *Producer) disconnected(from node.ID) {
 	}
 }
 
-// maybeAppendedErrors are errors after which the batch may be in the log: the leader
+// maybeAppended reports whether the batch may be in the log after err: the leader
 // appended it and then timed out, lost the ISR, or lost leadership while waiting for
 // acks=all (Kafka answers NOT_LEADER_OR_FOLLOWER then too).
 func (p *Producer) maybeAppended(err proto.ErrorCode) bool {

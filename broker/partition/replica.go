@@ -81,9 +81,9 @@ func (r *Replica) Follower(id int32) (*Follower, bool) {
 // InISR reports whether id is in the committed ISR.
 func (r *Replica) InISR(id int32) bool { return slices.Contains(r.State.ISR, id) }
 
-// maximalISR is the ISR used for the high watermark: the committed ISR plus replicas a
-// pending expansion adds (KIP-497), so an in-flight expansion cannot let the HW pass
-// a replica the controller is about to count.
+// inMaximalISR reports whether id is in the maximal ISR, the one the high watermark
+// uses: the committed ISR plus replicas a pending expansion adds (KIP-497), so an
+// in-flight expansion cannot let the HW pass a replica the controller is about to count.
 func (r *Replica) inMaximalISR(id int32) bool {
 	return r.InISR(id) || slices.Contains(r.PendingISR, id)
 }

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -227,4 +228,36 @@ func BenchmarkQuickstart(b *testing.B) {
 	secs := b.Elapsed().Seconds()
 	b.ReportMetric(float64(records)/secs, "records/s")
 	b.ReportMetric(simTime.Seconds()/secs, "x-realtime")
+}
+
+// TestSeedSweep runs every shipped scenario with seeds 1 to LOGSIM_SEEDS (a long run
+// for `make sweep`, skipped otherwise) and reports each seed whose expectation does
+// not hold, with the command that reproduces it. LOGSIM_SCENARIOS, a comma-separated
+// list of names, narrows the sweep.
+func TestSeedSweep(t *testing.T) {
+	n, err := strconv.Atoi(os.Getenv("LOGSIM_SEEDS"))
+	if err != nil || n < 1 {
+		t.Skip("set LOGSIM_SEEDS=N to run every shipped scenario with seeds 1 to N")
+	}
+	only := map[string]bool{}
+	for _, name := range strings.Split(os.Getenv("LOGSIM_SCENARIOS"), ",") {
+		if name != "" {
+			only[name] = true
+		}
+	}
+	list, err := List()
+	require.NoError(t, err)
+	for _, sc := range list {
+		if len(only) > 0 && !only[sc.Name] {
+			continue
+		}
+		t.Run(sc.Name, func(t *testing.T) {
+			for seed := 1; seed <= n; seed++ {
+				out := runShipped(t, sc.File, "seed="+strconv.Itoa(seed))
+				if !out.Passed {
+					t.Errorf("seed %d: %s\n  reproduce: %s", seed, strings.Join(out.Reasons, "; "), out.Reproduce)
+				}
+			}
+		})
+	}
 }

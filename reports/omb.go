@@ -180,71 +180,48 @@ func OMBResultOf(run *Run) (*OMBResult, error) {
 	}
 	ms := func(ns int64) float64 { return float64(ns) / 1e6 }
 	us := func(ns int64) int64 { return ns / 1e3 }
+	// OMB reports latencies in ms, the publish delay in µs (as whole numbers).
+	pub := [...]*[]float64{&o.PublishLatency50pct, &o.PublishLatency75pct, &o.PublishLatency95pct, &o.PublishLatency99pct,
+		&o.PublishLatency999pct, &o.PublishLatency9999pct, &o.PublishLatency99999pct, &o.PublishLatencyMax}
+	delay := [...]*[]int64{&o.PublishDelayLatency50pct, &o.PublishDelayLatency75pct, &o.PublishDelayLatency95pct, &o.PublishDelayLatency99pct,
+		&o.PublishDelayLatency999pct, &o.PublishDelayLatency9999pct, &o.PublishDelayLatency99999pct, &o.PublishDelayLatencyMax}
+	e2e := [...]*[]float64{&o.EndToEndLatency50pct, &o.EndToEndLatency75pct, &o.EndToEndLatency95pct, &o.EndToEndLatency99pct,
+		&o.EndToEndLatency999pct, &o.EndToEndLatency9999pct, &o.EndToEndLatency99999pct, &o.EndToEndLatencyMax}
 	n := len(m.Windows)
-	mk := func() []float64 { return make([]float64, 0, n) }
-	mkI := func() []int64 { return make([]int64, 0, n) }
-	o.PublishRate, o.PublishErrorRate, o.ConsumeRate, o.Backlog = mk(), mk(), mk(), mkI()
-	o.PublishLatencyAvg, o.PublishLatency50pct, o.PublishLatency75pct, o.PublishLatency95pct = mk(), mk(), mk(), mk()
-	o.PublishLatency99pct, o.PublishLatency999pct, o.PublishLatency9999pct, o.PublishLatency99999pct, o.PublishLatencyMax = mk(), mk(), mk(), mk(), mk()
-	o.PublishDelayLatencyAvg = mk()
-	o.PublishDelayLatency50pct, o.PublishDelayLatency75pct, o.PublishDelayLatency95pct = mkI(), mkI(), mkI()
-	o.PublishDelayLatency99pct, o.PublishDelayLatency999pct, o.PublishDelayLatency9999pct, o.PublishDelayLatency99999pct, o.PublishDelayLatencyMax = mkI(), mkI(), mkI(), mkI(), mkI()
-	o.EndToEndLatencyAvg, o.EndToEndLatency50pct, o.EndToEndLatency75pct, o.EndToEndLatency95pct = mk(), mk(), mk(), mk()
-	o.EndToEndLatency99pct, o.EndToEndLatency999pct, o.EndToEndLatency9999pct, o.EndToEndLatency99999pct, o.EndToEndLatencyMax = mk(), mk(), mk(), mk(), mk()
+	// Every series is made, so that a run without windows writes [] rather than null.
+	floats := []*[]float64{&o.PublishRate, &o.PublishErrorRate, &o.ConsumeRate, &o.PublishLatencyAvg, &o.PublishDelayLatencyAvg, &o.EndToEndLatencyAvg}
+	for _, series := range append(append(floats, pub[:]...), e2e[:]...) {
+		*series = make([]float64, 0, n)
+	}
+	for _, series := range append(delay[:], &o.Backlog) {
+		*series = make([]int64, 0, n)
+	}
 	for i := range m.Windows {
 		w := &m.Windows[i]
 		o.PublishRate = append(o.PublishRate, w.PublishRate)
 		o.PublishErrorRate = append(o.PublishErrorRate, w.PublishErrorRate)
 		o.ConsumeRate = append(o.ConsumeRate, w.ConsumeRate)
 		o.Backlog = append(o.Backlog, w.Backlog)
-		p := &w.PublishLatency
-		o.PublishLatencyAvg = append(o.PublishLatencyAvg, p.MeanNs/1e6)
-		o.PublishLatency50pct = append(o.PublishLatency50pct, ms(p.P50Ns))
-		o.PublishLatency75pct = append(o.PublishLatency75pct, ms(p.P75Ns))
-		o.PublishLatency95pct = append(o.PublishLatency95pct, ms(p.P95Ns))
-		o.PublishLatency99pct = append(o.PublishLatency99pct, ms(p.P99Ns))
-		o.PublishLatency999pct = append(o.PublishLatency999pct, ms(p.P999Ns))
-		o.PublishLatency9999pct = append(o.PublishLatency9999pct, ms(p.P9999Ns))
-		o.PublishLatency99999pct = append(o.PublishLatency99999pct, ms(p.P99999Ns))
-		o.PublishLatencyMax = append(o.PublishLatencyMax, ms(p.MaxNs))
-		d := &w.PublishDelay
-		o.PublishDelayLatencyAvg = append(o.PublishDelayLatencyAvg, d.MeanNs/1e3)
-		o.PublishDelayLatency50pct = append(o.PublishDelayLatency50pct, us(d.P50Ns))
-		o.PublishDelayLatency75pct = append(o.PublishDelayLatency75pct, us(d.P75Ns))
-		o.PublishDelayLatency95pct = append(o.PublishDelayLatency95pct, us(d.P95Ns))
-		o.PublishDelayLatency99pct = append(o.PublishDelayLatency99pct, us(d.P99Ns))
-		o.PublishDelayLatency999pct = append(o.PublishDelayLatency999pct, us(d.P999Ns))
-		o.PublishDelayLatency9999pct = append(o.PublishDelayLatency9999pct, us(d.P9999Ns))
-		o.PublishDelayLatency99999pct = append(o.PublishDelayLatency99999pct, us(d.P99999Ns))
-		o.PublishDelayLatencyMax = append(o.PublishDelayLatencyMax, us(d.MaxNs))
-		e := &w.EndToEndLatency
-		o.EndToEndLatencyAvg = append(o.EndToEndLatencyAvg, e.MeanNs/1e6)
-		o.EndToEndLatency50pct = append(o.EndToEndLatency50pct, ms(e.P50Ns))
-		o.EndToEndLatency75pct = append(o.EndToEndLatency75pct, ms(e.P75Ns))
-		o.EndToEndLatency95pct = append(o.EndToEndLatency95pct, ms(e.P95Ns))
-		o.EndToEndLatency99pct = append(o.EndToEndLatency99pct, ms(e.P99Ns))
-		o.EndToEndLatency999pct = append(o.EndToEndLatency999pct, ms(e.P999Ns))
-		o.EndToEndLatency9999pct = append(o.EndToEndLatency9999pct, ms(e.P9999Ns))
-		o.EndToEndLatency99999pct = append(o.EndToEndLatency99999pct, ms(e.P99999Ns))
-		o.EndToEndLatencyMax = append(o.EndToEndLatencyMax, ms(e.MaxNs))
+		o.PublishLatencyAvg = append(o.PublishLatencyAvg, w.PublishLatency.MeanNs/1e6)
+		o.PublishDelayLatencyAvg = append(o.PublishDelayLatencyAvg, w.PublishDelay.MeanNs/1e3)
+		o.EndToEndLatencyAvg = append(o.EndToEndLatencyAvg, w.EndToEndLatency.MeanNs/1e6)
+		appendFigures(pub, &w.PublishLatency, ms)
+		appendFigures(delay, &w.PublishDelay, us)
+		appendFigures(e2e, &w.EndToEndLatency, ms)
 	}
 	s := &m.Summary
-	p, d, e := &s.PublishLatency, &s.PublishDelay, &s.EndToEndLatency
-	o.AggregatedPublishLatencyAvg = p.MeanNs / 1e6
-	o.AggregatedPublishLatency50pct, o.AggregatedPublishLatency75pct = ms(p.P50Ns), ms(p.P75Ns)
-	o.AggregatedPublishLatency95pct, o.AggregatedPublishLatency99pct = ms(p.P95Ns), ms(p.P99Ns)
-	o.AggregatedPublishLatency999pct, o.AggregatedPublishLatency9999pct = ms(p.P999Ns), ms(p.P9999Ns)
-	o.AggregatedPublishLatency99999pct, o.AggregatedPublishLatencyMax = ms(p.P99999Ns), ms(p.MaxNs)
-	o.AggregatedPublishDelayLatencyAvg = d.MeanNs / 1e3
-	o.AggregatedPublishDelayLatency50pct, o.AggregatedPublishDelayLatency75pct = us(d.P50Ns), us(d.P75Ns)
-	o.AggregatedPublishDelayLatency95pct, o.AggregatedPublishDelayLatency99pct = us(d.P95Ns), us(d.P99Ns)
-	o.AggregatedPublishDelayLatency999pct, o.AggregatedPublishDelayLatency9999pct = us(d.P999Ns), us(d.P9999Ns)
-	o.AggregatedPublishDelayLatency99999pct, o.AggregatedPublishDelayLatencyMax = us(d.P99999Ns), us(d.MaxNs)
-	o.AggregatedEndToEndLatencyAvg = e.MeanNs / 1e6
-	o.AggregatedEndToEndLatency50pct, o.AggregatedEndToEndLatency75pct = ms(e.P50Ns), ms(e.P75Ns)
-	o.AggregatedEndToEndLatency95pct, o.AggregatedEndToEndLatency99pct = ms(e.P95Ns), ms(e.P99Ns)
-	o.AggregatedEndToEndLatency999pct, o.AggregatedEndToEndLatency9999pct = ms(e.P999Ns), ms(e.P9999Ns)
-	o.AggregatedEndToEndLatency99999pct, o.AggregatedEndToEndLatencyMax = ms(e.P99999Ns), ms(e.MaxNs)
+	o.AggregatedPublishLatencyAvg = s.PublishLatency.MeanNs / 1e6
+	o.AggregatedPublishDelayLatencyAvg = s.PublishDelay.MeanNs / 1e3
+	o.AggregatedEndToEndLatencyAvg = s.EndToEndLatency.MeanNs / 1e6
+	setFigures([...]*float64{&o.AggregatedPublishLatency50pct, &o.AggregatedPublishLatency75pct, &o.AggregatedPublishLatency95pct,
+		&o.AggregatedPublishLatency99pct, &o.AggregatedPublishLatency999pct, &o.AggregatedPublishLatency9999pct,
+		&o.AggregatedPublishLatency99999pct, &o.AggregatedPublishLatencyMax}, &s.PublishLatency, ms)
+	setFigures([...]*int64{&o.AggregatedPublishDelayLatency50pct, &o.AggregatedPublishDelayLatency75pct, &o.AggregatedPublishDelayLatency95pct,
+		&o.AggregatedPublishDelayLatency99pct, &o.AggregatedPublishDelayLatency999pct, &o.AggregatedPublishDelayLatency9999pct,
+		&o.AggregatedPublishDelayLatency99999pct, &o.AggregatedPublishDelayLatencyMax}, &s.PublishDelay, us)
+	setFigures([...]*float64{&o.AggregatedEndToEndLatency50pct, &o.AggregatedEndToEndLatency75pct, &o.AggregatedEndToEndLatency95pct,
+		&o.AggregatedEndToEndLatency99pct, &o.AggregatedEndToEndLatency999pct, &o.AggregatedEndToEndLatency9999pct,
+		&o.AggregatedEndToEndLatency99999pct, &o.AggregatedEndToEndLatencyMax}, &s.EndToEndLatency, ms)
 
 	for _, k := range LatencyKinds {
 		h, err := m.Histogram(k)
@@ -261,6 +238,28 @@ func OMBResultOf(run *Run) (*OMBResult, error) {
 		}
 	}
 	return o, nil
+}
+
+// ombFigures are a latency summary's figures in the order of OMB's fields: 50pct,
+// 75pct, 95pct, 99pct, 999pct, 9999pct, 99999pct, Max.
+func ombFigures(l *LatencyStats) [8]int64 {
+	return [8]int64{l.P50Ns, l.P75Ns, l.P95Ns, l.P99Ns, l.P999Ns, l.P9999Ns, l.P99999Ns, l.MaxNs}
+}
+
+// appendFigures appends l's figures, converted from ns, to OMB's per-window series dst
+// (in ombFigures' order).
+func appendFigures[T any](dst [8]*[]T, l *LatencyStats, conv func(int64) T) {
+	for i, ns := range ombFigures(l) {
+		*dst[i] = append(*dst[i], conv(ns))
+	}
+}
+
+// setFigures sets OMB's aggregated fields dst (in ombFigures' order) to l's figures,
+// converted from ns.
+func setFigures[T any](dst [8]*T, l *LatencyStats, conv func(int64) T) {
+	for i, ns := range ombFigures(l) {
+		*dst[i] = conv(ns)
+	}
 }
 
 // WriteOMBResult writes run as omb-result.json.

@@ -2,11 +2,13 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -523,20 +525,32 @@ func (r *Recorder) Finish(end time.Duration) *Metrics {
 		WindowNs:      int64(r.window),
 		Intervals:     r.intervals,
 		Windows:       r.windows,
-		Faults:        append([]FaultWindow{}, r.faults...),
-		Groups:        []GroupMetrics{},
-		Lags:          []PartitionLag{},
-		Brokers:       []BrokerMetrics{},
-		Requests:      []RequestCount{},
+		Faults:        r.faultWindows(end),
 		intervalHists: r.ivHists,
 	}
-	for i := range m.Faults {
-		if m.Faults[i].StopNs < 0 || m.Faults[i].StopNs > int64(end) {
-			m.Faults[i].StopNs = int64(end)
+	r.summarize(m, end)
+	m.Groups = r.groupMetrics(end)
+	m.Lags = r.lagMetrics()
+	r.brokerUsage(m)
+	m.Requests = r.requestCounts()
+	r.byteCounts(m)
+	return m
+}
+
+// faultWindows lists the faults by start time, those still active stopped at end.
+func (r *Recorder) faultWindows(end time.Duration) []FaultWindow {
+	faults := append([]FaultWindow{}, r.faults...)
+	for i := range faults {
+		if faults[i].StopNs < 0 || faults[i].StopNs > int64(end) {
+			faults[i].StopNs = int64(end)
 		}
 	}
-	sort.SliceStable(m.Faults, func(i, j int) bool { return m.Faults[i].StartNs < m.Faults[j].StartNs })
+	sort.SliceStable(faults, func(i, j int) bool { return faults[i].StartNs < faults[j].StartNs })
+	return faults
+}
 
+// summarize fills m.Summary (but the broker figures) and the whole-run histograms.
+func (r *Recorder) summarize(m *Metrics, end time.Duration) {
 	s := &m.Summary
 	s.DurationNs = int64(end)
 	s.Sent, s.Published, s.PublishedBytes = r.total.sent, r.total.published, r.total.publishedBytes
@@ -574,7 +588,11 @@ func (r *Recorder) Finish(end time.Duration) *Metrics {
 	}
 	s.PublishRateMin, s.PublishRateMax, s.PublishRateStdDev = minMaxStd(pub)
 	s.ConsumeRateMin, s.ConsumeRateMax, s.ConsumeRateStdDev = minMaxStd(con)
+}
 
+// groupMetrics lists the consumer groups by name.
+func (r *Recorder) groupMetrics(end time.Duration) []GroupMetrics {
+	out := []GroupMetrics{}
 	for _, name := range sortedKeys(r.groups) {
 		g := r.groups[name]
 		gm := GroupMetrics{Name: name, Consumed: g.consumed, ConsumedBytes: g.consumedBytes,
@@ -585,36 +603,33 @@ func (r *Recorder) Finish(end time.Duration) *Metrics {
 		for _, b := range g.backlog {
 			gm.MaxBacklog = max(gm.MaxBacklog, b)
 		}
-		m.Groups = append(m.Groups, gm)
+		out = append(out, gm)
 	}
-	lagKeys := make([]lagKey, 0, len(r.lags))
-	for k := range r.lags {
-		lagKeys = append(lagKeys, k)
-	}
-	sort.Slice(lagKeys, func(i, j int) bool {
-		a, b := lagKeys[i], lagKeys[j]
-		if a.group != b.group {
-			return a.group < b.group
-		}
-		if a.topic != b.topic {
-			return a.topic < b.topic
-		}
-		return a.partition < b.partition
-	})
-	for _, k := range lagKeys {
-		l := r.lags[k]
-		m.Lags = append(m.Lags, PartitionLag{Group: k.group, Topic: k.topic, Partition: k.partition, Lag: l.series, Max: l.max})
-	}
+	return out
+}
 
-	ids := make([]int32, 0, len(r.brokers))
-	for id := range r.brokers {
-		ids = append(ids, id)
+// lagMetrics lists the partition lags by group, topic and partition.
+func (r *Recorder) lagMetrics() []PartitionLag {
+	keys := slices.SortedFunc(maps.Keys(r.lags), func(a, b lagKey) int {
+		return cmp.Or(strings.Compare(a.group, b.group), strings.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
+	})
+	out := []PartitionLag{}
+	for _, k := range keys {
+		l := r.lags[k]
+		out = append(out, PartitionLag{Group: k.group, Topic: k.topic, Partition: k.partition, Lag: l.series, Max: l.max})
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return out
+}
+
+// brokerUsage fills m.Brokers (by id), the brokers' disk writes in m.Bytes and the
+// summary's broker CPU figures; m.Summary.Published must be set.
+func (r *Recorder) brokerUsage(m *Metrics) {
+	s := &m.Summary
+	m.Brokers = []BrokerMetrics{}
 	var cpuSum float64
 	var cpuN int
 	var cpuBusy int64
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(r.brokers)) {
 		b := r.brokers[id]
 		bm := brokerMetrics(b, m.Intervals)
 		cpuBusy += bm.CPUBusyNs
@@ -631,12 +646,21 @@ func (r *Recorder) Finish(end time.Duration) *Metrics {
 	if s.Published > 0 {
 		s.BrokerCPUPerRecordNs = float64(cpuBusy) / float64(s.Published)
 	}
+}
 
+// requestCounts lists the request counts by API name.
+func (r *Recorder) requestCounts() []RequestCount {
+	out := []RequestCount{}
 	for _, api := range sortedKeys(r.requests) {
 		q := r.requests[api]
-		m.Requests = append(m.Requests, RequestCount{API: api, Count: q.count, PerInterval: q.per})
+		out = append(out, RequestCount{API: api, Count: q.count, PerInterval: q.per})
 	}
+	return out
+}
 
+// byteCounts fills m.Bytes but the disk writes (brokerUsage adds those).
+func (r *Recorder) byteCounts(m *Metrics) {
+	s := &m.Summary
 	m.Bytes.Batches, m.Bytes.BatchRecords = r.bytes.Batches, r.bytes.BatchRecords
 	m.Bytes.UncompressedBytes, m.Bytes.WireBytes = r.bytes.UncompressedBytes, r.bytes.WireBytes
 	if m.Bytes.WireBytes > 0 {
@@ -646,7 +670,6 @@ func (r *Recorder) Finish(end time.Duration) *Metrics {
 		m.Bytes.WireBytesPerRecord = float64(m.Bytes.WireBytes) / float64(s.Published)
 		m.Bytes.DiskBytesPerRecord = float64(m.Bytes.DiskWriteBytes) / float64(s.Published)
 	}
-	return m
 }
 
 // brokerMetrics turns a broker's per-interval deltas into usage and utilization.

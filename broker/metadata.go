@@ -8,6 +8,7 @@ package broker
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -226,10 +227,7 @@ func (b *Broker) metadataResponse(m *proto.MetadataRequest) *proto.MetadataRespo
 	resp.Brokers = ids
 	names := m.Topics
 	if names == nil {
-		for n := range b.topics {
-			names = append(names, n)
-		}
-		slices.Sort(names)
+		names = slices.Sorted(maps.Keys(b.topics))
 	}
 	for _, n := range names {
 		t, ok := b.topics[n]

@@ -2,7 +2,8 @@ package sim
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"logsim/broker/node"
@@ -373,12 +374,7 @@ func (s *Sim) Heal(id PartitionID) error {
 
 // HealAll removes every partition, oldest first.
 func (s *Sim) HealAll() {
-	ids := make([]PartitionID, 0, len(s.partitions))
-	for id := range s.partitions {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(s.partitions)) {
 		_ = s.Heal(id)
 	}
 }

@@ -1,7 +1,8 @@
 package partition
 
 import (
-	"sort"
+	"maps"
+	"slices"
 
 	"logsim/broker/proto"
 )
@@ -121,12 +122,7 @@ func (p *Producers) Rebuild(l *Log) {
 
 // IDs lists the known producer ids, sorted.
 func (p *Producers) IDs() []int64 {
-	ids := make([]int64, 0, len(p.m))
-	for id := range p.m {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids
+	return slices.Sorted(maps.Keys(p.m))
 }
 
 // Last returns a producer's epoch and newest batch, ok false if unknown.

@@ -1,6 +1,10 @@
 package proto
 
-import "strconv"
+import (
+	"maps"
+	"slices"
+	"strconv"
+)
 
 // ErrorCode is a Kafka protocol error code. Zero is NONE.
 type ErrorCode int16
@@ -139,16 +143,7 @@ func (e ErrorCode) Known() bool {
 
 // ErrorCodes lists every catalogued code in numeric order.
 func ErrorCodes() []ErrorCode {
-	out := make([]ErrorCode, 0, len(errorTable))
-	for c := range errorTable {
-		out = append(out, c)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
+	return slices.Sorted(maps.Keys(errorTable))
 }
 
 // ErrorCodeByName finds a code by its Kafka name.

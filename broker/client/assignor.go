@@ -277,7 +277,7 @@ func stickyAssign(partitions map[string]int32, ms []MemberSubscription) (map[str
 		}
 	}
 	for id := range load {
-		sortTopicPartitions(load[id])
+		slices.SortFunc(load[id], proto.TopicPartition.Compare)
 	}
 	return load, owner
 }
@@ -302,8 +302,4 @@ func stickyMoveOne(ms []MemberSubscription, load map[string][]proto.TopicPartiti
 		}
 	}
 	return false
-}
-
-func sortTopicPartitions(tps []proto.TopicPartition) {
-	sort.Slice(tps, func(i, j int) bool { return tps[i].Less(tps[j]) })
 }

@@ -453,17 +453,7 @@ func (c *Consumer) setAssignment(tps []proto.TopicPartition) {
 	for _, p := range keep {
 		c.order = append(c.order, p)
 	}
-	slices.SortFunc(c.order, func(a, b *partition) int { return compareTP(a.tp, b.tp) })
-}
-
-func compareTP(a, b proto.TopicPartition) int {
-	switch {
-	case a.Less(b):
-		return -1
-	case b.Less(a):
-		return 1
-	}
-	return 0
+	slices.SortFunc(c.order, func(a, b *partition) int { return a.tp.Compare(b.tp) })
 }
 
 func (c *Consumer) dropBuffered(p *partition) {

@@ -244,7 +244,7 @@ func (c *Consumer) handleSync(m *proto.SyncGroupResponse) {
 	c.lastHBAck = c.env.Now()
 	c.stats.Rebalances++
 	assigned := slices.Clone(m.Assignment.Partitions)
-	sortTopicPartitions(assigned)
+	slices.SortFunc(assigned, proto.TopicPartition.Compare)
 	revoked := c.changeAssignment(assigned, false)
 	if c.protocol == Cooperative && len(revoked) > 0 {
 		// Partitions that move must be revoked by us before their new owner gets

@@ -284,14 +284,7 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 	if ps == nil {
 		ps = &prodPart{}
 		p.parts[tp] = ps
-		i, _ := slices.BinarySearchFunc(p.partList, tp, func(a, b proto.TopicPartition) int {
-			if a.Less(b) {
-				return -1
-			} else if b.Less(a) {
-				return 1
-			}
-			return 0
-		})
+		i, _ := slices.BinarySearchFunc(p.partList, tp, proto.TopicPartition.Compare)
 		p.partList = slices.Insert(p.partList, i, tp)
 		p.partSt = slices.Insert(p.partSt, i, ps)
 	}

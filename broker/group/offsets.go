@@ -17,6 +17,7 @@ package group
 //   - OffsetFetch answers -1 for partitions without a committed offset.
 
 import (
+	"slices"
 	"time"
 
 	"logsim/broker/node"
@@ -92,7 +93,7 @@ func (c *Coordinator) OffsetFetch(now time.Duration, from node.ID, req *proto.Of
 		for tp := range g.offsets {
 			tps = append(tps, tp)
 		}
-		sortTPs(tps)
+		slices.SortFunc(tps, proto.TopicPartition.Compare)
 	}
 	for _, tp := range tps {
 		out := proto.OffsetFetchPartitionResponse{TopicPartition: tp, CommittedOffset: -1, CommittedLeaderEpoch: -1}
@@ -105,14 +106,6 @@ func (c *Coordinator) OffsetFetch(now time.Duration, from node.ID, req *proto.Of
 	}
 	c.reply(from, resp)
 	return c.end()
-}
-
-func sortTPs(tps []proto.TopicPartition) {
-	for i := 1; i < len(tps); i++ {
-		for j := i; j > 0 && tps[j].Less(tps[j-1]); j-- {
-			tps[j], tps[j-1] = tps[j-1], tps[j]
-		}
-	}
 }
 
 // AppendDone reports the outcome of an Append: NONE once the records are committed in

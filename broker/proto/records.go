@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -32,13 +33,15 @@ func ParseTopicPartition(s string) (TopicPartition, error) {
 	return TopicPartition{Topic: s[:i], Partition: int32(n)}, nil
 }
 
-// Less orders partitions by topic, then number, for sorted iteration.
-func (tp TopicPartition) Less(o TopicPartition) bool {
-	if tp.Topic != o.Topic {
-		return tp.Topic < o.Topic
-	}
-	return tp.Partition < o.Partition
+// Compare orders partitions by topic, then number, for sorted iteration: -1, 0 or +1
+// as tp sorts before, with or after o (slices.SortFunc takes it as
+// TopicPartition.Compare).
+func (tp TopicPartition) Compare(o TopicPartition) int {
+	return cmp.Or(strings.Compare(tp.Topic, o.Topic), cmp.Compare(tp.Partition, o.Partition))
 }
+
+// Less reports whether tp sorts before o (see Compare).
+func (tp TopicPartition) Less(o TopicPartition) bool { return tp.Compare(o) < 0 }
 
 // Acks is the producer's acks setting: AcksNone (0), AcksLeader (1) or AcksAll (-1).
 type Acks int8

@@ -2,7 +2,7 @@ package history
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 )
 
 // Validator checks the structure of a history one operation at a time: the index
@@ -103,6 +103,6 @@ func (v *Validator) Pending() []int64 {
 	for _, p := range v.pending {
 		out = append(out, p.index)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	slices.Sort(out)
 	return out
 }

@@ -239,6 +239,9 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 	r.hist.Retain()
 	r.rec = reports.NewRecorder(reports.Config{})
 	defer func() {
+		if r.sim == nil {
+			return
+		}
 		out.Fingerprint, out.SimTime, out.Events, out.LoadStart = r.sim.Fingerprint(), r.sim.Now(), r.sim.Events(), r.t0
 		end := max(r.sim.Now()-r.t0, 0)
 		out.Metrics = r.rec.Finish(end)

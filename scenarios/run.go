@@ -187,7 +187,10 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 	simErr := r.simulate(history.NewWriter(bw), out)
 	// The cluster is no longer needed: let its memory go before the check.
 	r.sim, r.cl, r.statsOf, r.reqsOf = nil, nil, nil, nil
-	err := r.hist.Flush()
+	var err error
+	if r.hist != nil {
+		err = r.hist.Flush()
+	}
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -206,7 +209,7 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 		}
 		out.Failure = fail
 		out.Reasons = append(out.Reasons, "the simulation failed: "+fail.Error())
-	} else {
+	} else if r.hist != nil {
 		res, err := checker.Check(r.hist.Retained(), checker.Options{Allow: s.Expect.Allow})
 		if err != nil {
 			return nil, fmt.Errorf("checking the run's history: %w", err)

@@ -5,7 +5,8 @@
 // and a random nemesis drawing a mix of faults from the seed), and the expansion of a
 // fault list into a sorted, deterministic timeline of start and stop actions.
 //
-// This package is pure: it never touches the simulator. Selectors are resolved when a
-// fault fires, through the Cluster interface the runner implements; the runner applies
-// each Action with a switch on its Kind.
+// Specs, selectors and timelines are pure. Applier applies a timeline to a simulation:
+// each Action at its time, selectors resolved when the fault fires through the Cluster
+// interface the runner implements, every start and stop recorded through Hooks, and
+// each stop undoing exactly what its start did.
 package faults

@@ -12,5 +12,10 @@
 // generated from the types (see Reference).
 //
 // The format is independent of the simulator's and the broker's own configuration
-// structs: the runner maps a resolved Scenario onto them.
+// structs: the runner maps a resolved Scenario onto them. Run is that runner: it builds
+// the cluster on the simulator (the hardware profile as node hardware and CPU costs,
+// the cluster and topic settings as broker and controller configuration, the clients
+// of package workloads), then runs the phases (load with faults, heal, drain with the
+// final reads), checks the history with package checker, judges liveness and the
+// expectations, and writes the output folder through package reports.
 package scenarios

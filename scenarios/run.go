@@ -890,6 +890,9 @@ func (out *Outcome) Report() *reports.Run {
 	if !out.Passed {
 		v.Status, v.Summary = "fail", strings.Join(out.Reasons, "; ")
 	}
+	if len(out.Warnings) > 0 {
+		v.Summary += "; warning: " + strings.Join(out.Warnings, "; warning: ")
+	}
 	if res := out.Check; res != nil {
 		for _, t := range res.AnomalyTypes {
 			list := res.Anomalies[t]

@@ -189,6 +189,20 @@ func (h *Harness) producer(cmd Command) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	cfg, err := h.producerConfig(cmd)
+	if err != nil {
+		return "", err
+	}
+	id, err := h.addClient(words[0], &cfg)
+	if err != nil {
+		return "", err
+	}
+	return "", h.Sim.StartNode(id)
+}
+
+// producerConfig reads the producer's settings from the arguments of the producer
+// command, over Kafka's defaults but for linger.ms=0.
+func (h *Harness) producerConfig(cmd Command) (client.ProducerConfig, error) {
 	cfg := client.DefaultProducerConfig(h.Brokers...)
 	cfg.Linger = 0
 	for _, a := range cmd.Args {
@@ -229,23 +243,13 @@ func (h *Harness) producer(cmd Command) (string, error) {
 		case "sample-rate":
 			cfg.CompressionSampleRate, err = strconv.ParseFloat(a.Value, 64)
 		default:
-			return "", fmt.Errorf("producer: unknown argument %q", a.Key)
+			return cfg, fmt.Errorf("producer: unknown argument %q", a.Key)
 		}
 		if err != nil {
-			return "", fmt.Errorf("producer %s=%s: %v", a.Key, a.Value, err)
+			return cfg, fmt.Errorf("producer %s=%s: %v", a.Key, a.Value, err)
 		}
 	}
-	if err := cfg.Validate(); err != nil {
-		return "", err
-	}
-	id, err := h.addClient(words[0], &cfg)
-	if err != nil {
-		return "", err
-	}
-	if err := h.Sim.StartNode(id); err != nil {
-		return "", err
-	}
-	return "", nil
+	return cfg, cfg.Validate()
 }
 
 func parseValues(s string) ([]int64, error) {

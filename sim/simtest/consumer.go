@@ -98,8 +98,26 @@ func (h *Harness) consumer(cmd Command) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	cc, ac, err := h.consumerConfig(words[0], cmd)
+	if err != nil {
+		return "", err
+	}
+	cn := &ConsumerNode{Name: words[0], Cfg: cc, App: ac, h: h}
+	id := firstClientID + node.ID(len(h.clients))
+	if _, err := h.Sim.AddNodeWithID(id, words[0], sim.NodeConfig{Cores: 2}, func() node.Machine { return cn }); err != nil {
+		return "", err
+	}
+	h.clients[words[0]] = id
+	h.consumers[words[0]] = cn
+	return "", h.Sim.StartNode(id)
+}
+
+// consumerConfig reads the consumer's and its application's settings from the
+// arguments of the consumer command, over the harness's defaults (short timeouts,
+// earliest reset).
+func (h *Harness) consumerConfig(name string, cmd Command) (client.ConsumerConfig, client.AppConfig, error) {
 	cc := client.DefaultConsumerConfig(cmd.Get("group", ""), h.Brokers...)
-	cc.ClientID = words[0]
+	cc.ClientID = name
 	cc.SessionTimeout, cc.HeartbeatInterval, cc.MaxPollInterval = 10*time.Second, time.Second, 30*time.Second
 	cc.AutoCommitInterval = time.Second
 	cc.AutoOffsetReset = client.ResetEarliest
@@ -118,7 +136,7 @@ func (h *Harness) consumer(cmd Command) (string, error) {
 			for _, f := range strings.Split(a.Value, ",") {
 				tp, perr := parseTP(f)
 				if perr != nil {
-					return "", perr
+					return cc, ac, perr
 				}
 				ac.Partitions = append(ac.Partitions, tp)
 			}
@@ -154,26 +172,19 @@ func (h *Harness) consumer(cmd Command) (string, error) {
 		case "kip320":
 			cc.TruncationDetection = a.Value == "true"
 		default:
-			return "", fmt.Errorf("consumer: unknown argument %q; accepted: group, topics, partitions, seek-to-beginning, mode, processing, strategy, reset, session, heartbeat, max-poll, auto-commit-interval, max-poll-records, max-partition-fetch-bytes, kip320", a.Key)
+			return cc, ac, fmt.Errorf("consumer: unknown argument %q; accepted: group, topics, partitions, seek-to-beginning, mode, processing, strategy, reset, session, heartbeat, max-poll, auto-commit-interval, max-poll-records, max-partition-fetch-bytes, kip320", a.Key)
 		}
 		if err != nil {
-			return "", fmt.Errorf("consumer %s=%s: %v", a.Key, a.Value, err)
+			return cc, ac, fmt.Errorf("consumer %s=%s: %v", a.Key, a.Value, err)
 		}
 	}
 	if err := cc.Validate(); err != nil {
-		return "", fmt.Errorf("consumer %s: %v", words[0], err)
+		return cc, ac, fmt.Errorf("consumer %s: %v", name, err)
 	}
 	if err := ac.Validate(cc); err != nil {
-		return "", fmt.Errorf("consumer %s: %v", words[0], err)
+		return cc, ac, fmt.Errorf("consumer %s: %v", name, err)
 	}
-	cn := &ConsumerNode{Name: words[0], Cfg: cc, App: ac, h: h}
-	id := firstClientID + node.ID(len(h.clients))
-	if _, err := h.Sim.AddNodeWithID(id, words[0], sim.NodeConfig{Cores: 2}, func() node.Machine { return cn }); err != nil {
-		return "", err
-	}
-	h.clients[words[0]] = id
-	h.consumers[words[0]] = cn
-	return "", h.Sim.StartNode(id)
+	return cc, ac, nil
 }
 
 // fixedDuration is a constant processing time.

@@ -61,3 +61,18 @@ func TestHistoryWritesTheSpecsLinesAndKeepsThem(t *testing.T) {
 		assert.Equal(t, fromFile[i].String(), kept[i].String(), "line %d", i)
 	}
 }
+
+func TestConsumerFaultsChangeTheProcessingTime(t *testing.T) {
+	now := 10 * time.Second
+	s := &ConsumerSpec{Now: func() time.Duration { return now }, base: FixedDelay(time.Millisecond)}
+	x := sampler{s}
+	assert.Equal(t, time.Millisecond, x.Sample(nil))
+	s.SetExtraProcessing(4 * time.Millisecond)
+	assert.Equal(t, 5*time.Millisecond, x.Sample(nil), "slow-consumer adds to every record")
+	s.StallUntil(12 * time.Second)
+	assert.Equal(t, 5*time.Millisecond+2*time.Second, x.Sample(nil), "a stalled application is stuck until the stall ends")
+	now = 13 * time.Second
+	assert.Equal(t, 5*time.Millisecond, x.Sample(nil), "a stall in the past does nothing")
+	s.SetExtraProcessing(0)
+	assert.Equal(t, time.Millisecond, x.Sample(nil))
+}

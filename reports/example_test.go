@@ -24,8 +24,8 @@ func ExampleRecorder() {
 	fmt.Print(reports.ConsoleSummary(m))
 	fmt.Printf("broker 1 CPU %.0f%%\n", 100*m.Brokers[0].CPUUtilization[0])
 	// Output:
-	// 1000 records sent, 1000.000000 records/sec (0.98 MB/sec), 0.40 ms avg latency, 0.40 ms max latency, 0.40 ms 50th, 0.40 ms 95th, 0.40 ms 99th, 0.40 ms 99.9th.
-	// 1000 records consumed, 1000.000000 records/sec (0.98 MB/sec), 0.90 ms avg end-to-end latency, 0.90 ms max, 0.90 ms 50th, 0.90 ms 95th, 0.90 ms 99th, 0.90 ms 99.9th.
+	// 1000 records sent, 1000.600360 records/sec (0.98 MB/sec), 0.40 ms avg latency, 0.40 ms max latency, 0.40 ms 50th, 0.40 ms 95th, 0.40 ms 99th, 0.40 ms 99.9th.
+	// 1000 records consumed, 1001.001001 records/sec (0.98 MB/sec), 0.90 ms avg end-to-end latency, 0.90 ms max, 0.90 ms 50th, 0.90 ms 95th, 0.90 ms 99th, 0.90 ms 99.9th.
 	// 0 publish errors, publish delay (coordinated omission) 20.2 us avg, 20.5 us 99th, 20.5 us max.
 	// broker 1 CPU 15%
 }

@@ -287,9 +287,10 @@ type FaultWindow struct {
 	StopNs  int64  `json:"stop_ns"`
 }
 
-// Summary holds the whole-run figures. Publish rates are over the intervals from the
-// first send to the last acknowledgement, consume rates over those from the first record
-// consumed to the last, so that a drain phase or a slow start does not dilute them.
+// Summary holds the whole-run figures. Publish rates are over the span from the first
+// send to the last acknowledgement (as kafka-producer-perf-test times them), consume
+// rates from the first record consumed to the last, so that a drain phase does not
+// dilute them.
 type Summary struct {
 	DurationNs       int64        `json:"duration_ns"`
 	Sent             int64        `json:"sent"`

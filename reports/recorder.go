@@ -177,8 +177,8 @@ type Recorder struct {
 	intervals []Interval
 
 	// The spans in which records were published (first send to last acknowledgement)
-	// and consumed: whole-run rates are over the intervals these touch, so a long
-	// drain or a slow start does not dilute them.
+	// and consumed: whole-run rates are over these, so a long drain or a slow start
+	// does not dilute them.
 	publishing, consuming span
 	windows               []Interval
 	ivHists               [][numLatencyKinds][]byte
@@ -555,12 +555,12 @@ func (r *Recorder) summarize(m *Metrics, end time.Duration) {
 	s.DurationNs = int64(end)
 	s.Sent, s.Published, s.PublishedBytes = r.total.sent, r.total.published, r.total.publishedBytes
 	s.PublishFailed, s.Consumed, s.ConsumedBytes = r.total.failed, r.total.consumed, r.total.consumedBytes
-	if secs := r.publishing.seconds(r.interval, end); secs > 0 {
+	if secs := r.publishing.seconds(end); secs > 0 {
 		s.PublishRate = float64(s.Published) / secs
 		s.PublishMiBps = float64(s.PublishedBytes) / secs / (1 << 20)
 		s.PublishErrorRate = float64(s.PublishFailed) / secs
 	}
-	if secs := r.consuming.seconds(r.interval, end); secs > 0 {
+	if secs := r.consuming.seconds(end); secs > 0 {
 		s.ConsumeRate = float64(s.Consumed) / secs
 		s.ConsumeMiBps = float64(s.ConsumedBytes) / secs / (1 << 20)
 	}
@@ -760,15 +760,12 @@ func (p *span) see(t time.Duration) {
 	p.last = t
 }
 
-// seconds is the length of the intervals the span touches, from the start of the
-// first one to the end of the last: a rate over it counts whole intervals, like the
-// per-interval rates, and leaves out the idle intervals before and after. With no
-// event it is the whole run.
-func (p *span) seconds(interval, end time.Duration) float64 {
-	if !p.seen || interval <= 0 {
-		return end.Seconds()
+// seconds is the span's length, as kafka-producer-perf-test times a test: from the
+// first send to the last acknowledgement. With fewer than two distinct instants it is
+// the whole run (one instant makes no rate).
+func (p *span) seconds(end time.Duration) float64 {
+	if p.seen && p.last > p.first {
+		return (p.last - p.first).Seconds()
 	}
-	from := p.first / interval * interval
-	to := (p.last/interval + 1) * interval
-	return min(to, max(end, p.last)).Seconds() - from.Seconds()
+	return end.Seconds()
 }

@@ -62,10 +62,10 @@ func TestRecorderIntervalsAndRates(t *testing.T) {
 	assert.Equal(t, int64(2), s.Published)
 	assert.Equal(t, int64(1), s.PublishFailed)
 	assert.Equal(t, int64(2), s.Consumed)
-	// Rates count the intervals with activity: every publish happened in the first
-	// second, while consumption spans all three.
-	assert.InDelta(t, 2.0, s.PublishRate, 1e-12)
-	assert.InDelta(t, 2.0/3, s.ConsumeRate, 1e-12)
+	// Rates are over the active spans: publishing from the first send (100ms) to the
+	// last send or acknowledgement (300ms), consuming from 950ms to 2500ms.
+	assert.InDelta(t, 2/0.2, s.PublishRate, 1e-9)
+	assert.InDelta(t, 2/1.55, s.ConsumeRate, 1e-9)
 	assert.Equal(t, int64(2), s.PublishLatency.Count)
 	assert.Equal(t, int64(3), s.PublishDelay.Count)
 	require.Len(t, m.Groups, 1)

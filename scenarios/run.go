@@ -256,6 +256,11 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 	if err := r.setup(); err != nil {
 		return err
 	}
+	// Utilization is measured against each broker's hardware.
+	hw := serverNode(h)
+	for _, id := range r.brokers {
+		r.rec.Broker(int32(id), reports.BrokerCapacity{Cores: hw.Cores, NICBytesPerSec: hw.NICBandwidth, DiskBytesPerSec: hw.Disk.Bandwidth})
+	}
 	r.met = &metrics{r: r.rec}
 	// Consumers start first and their groups form before the load begins, as
 	// benchmark harnesses wait for their consumers.

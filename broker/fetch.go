@@ -41,7 +41,7 @@ func (b *Broker) handleFetch(from node.ID, m *proto.FetchRequest) {
 		for i := range m.Partitions {
 			p := &m.Partitions[i]
 			r := b.replicas[p.TopicPartition]
-			if r == nil || !r.IsLeader() || b.epochError(r, p.CurrentLeaderEpoch) != proto.NONE {
+			if b.leaderError(r, p.CurrentLeaderEpoch) != proto.NONE {
 				continue
 			}
 			b.touch(r)
@@ -90,6 +90,8 @@ func (b *Broker) fetchErrorResponse(m *proto.FetchRequest, err proto.ErrorCode) 
 	return resp
 }
 
+// epochError checks a request's CurrentLeaderEpoch against r's (KIP-320): older is
+// FENCED_LEADER_EPOCH, newer UNKNOWN_LEADER_EPOCH, and -1 skips the check.
 func (b *Broker) epochError(r *replica, epoch int32) proto.ErrorCode {
 	switch {
 	case epoch < 0:
@@ -100,6 +102,15 @@ func (b *Broker) epochError(r *replica, epoch int32) proto.ErrorCode {
 		return proto.UNKNOWN_LEADER_EPOCH
 	}
 	return proto.NONE
+}
+
+// leaderError is the error for a request that must reach r's leader and carries the
+// leader epoch epoch: NOT_LEADER_OR_FOLLOWER unless r leads here, else epochError's.
+func (b *Broker) leaderError(r *replica, epoch int32) proto.ErrorCode {
+	if r == nil || !r.IsLeader() {
+		return proto.NOT_LEADER_OR_FOLLOWER
+	}
+	return b.epochError(r, epoch)
 }
 
 // readFetch reads every partition of m. failed is set when a partition has an error,
@@ -197,13 +208,7 @@ func (b *Broker) handleOffsetForLeaderEpoch(from node.ID, m *proto.OffsetForLead
 	for _, p := range m.Partitions {
 		out := proto.OffsetForLeaderEpochPartitionResponse{TopicPartition: p.TopicPartition, LeaderEpoch: -1, EndOffset: -1}
 		r := b.replicas[p.TopicPartition]
-		switch {
-		case r == nil || !r.IsLeader():
-			out.Err = proto.NOT_LEADER_OR_FOLLOWER
-		default:
-			out.Err = b.epochError(r, p.CurrentLeaderEpoch)
-		}
-		if out.Err == proto.NONE {
+		if out.Err = b.leaderError(r, p.CurrentLeaderEpoch); out.Err == proto.NONE {
 			out.LeaderEpoch, out.EndOffset = r.Log.EndOffsetForEpoch(p.LeaderEpoch)
 		}
 		resp.Partitions = append(resp.Partitions, out)

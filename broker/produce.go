@@ -260,13 +260,10 @@ func (b *Broker) handleListOffsets(from node.ID, m *proto.ListOffsetsRequest) {
 	for _, p := range m.Partitions {
 		out := proto.ListOffsetsPartitionResponse{TopicPartition: p.TopicPartition, Offset: -1, LeaderEpoch: -1}
 		r := b.replicas[p.TopicPartition]
+		out.Err = b.leaderError(r, p.CurrentLeaderEpoch)
 		switch {
-		case r == nil || !r.IsLeader():
-			out.Err = proto.NOT_LEADER_OR_FOLLOWER
-		case p.CurrentLeaderEpoch >= 0 && p.CurrentLeaderEpoch < r.State.LeaderEpoch:
-			out.Err = proto.FENCED_LEADER_EPOCH
-		case p.CurrentLeaderEpoch > r.State.LeaderEpoch:
-			out.Err = proto.UNKNOWN_LEADER_EPOCH
+		case out.Err != proto.NONE:
+			// answered with the error alone
 		case p.Timestamp == proto.EarliestTimestamp:
 			out.Offset = r.Log.LogStartOffset()
 		case r.HW < r.Log.EpochStartOffset(r.State.LeaderEpoch):

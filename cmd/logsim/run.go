@@ -30,8 +30,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	sets := fs.StringArray("set", nil, "override a value, PATH=VALUE (repeatable), such as producers.p.config.linger.ms=50")
 	trace := fs.Bool("trace", false, "write the simulator's event trace to trace.log in the output folder")
 	progress := fs.String("progress", "auto", "progress line: auto (on a terminal), always, never")
+	omb := addOMBFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: logsim run FILE [--seed N] [--out DIR] [--set PATH=VALUE]... [--trace]")
+		fmt.Fprintln(stderr, "       logsim run --omb-workload W.yaml [--omb-driver D.yaml] [flags]")
 		fmt.Fprintln(stderr, "\nRuns the scenario FILE (or the name of a shipped scenario, see logsim list): load,")
 		fmt.Fprintln(stderr, "heal and drain phases on the simulator, then the checker. Prints a summary and writes")
 		fmt.Fprintln(stderr, "the output folder. Exit status: 0 when the expectations hold, 1 when they do not")
@@ -45,7 +47,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitBadUser
 	}
-	if fs.NArg() != 1 {
+	if fs.NArg() != 1 && !omb.given() {
 		fmt.Fprintln(stderr, "logsim run: expected exactly one scenario FILE")
 		fs.Usage()
 		return exitBadUser
@@ -63,7 +65,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		allSets = append(allSets, "seed="+*seed)
 	}
 	file := fs.Arg(0)
-	s, err := loadScenario(file, allSets)
+	s, fromOMB, err := omb.scenario(fs.Args(), allSets)
+	if !fromOMB {
+		s, err = loadScenario(file, allSets)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return exitBadUser
@@ -71,6 +76,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("out", s.Name)
+	}
+	if fromOMB {
+		// The run reproduces from its resolved scenario.yaml, which carries the mapping.
+		file, *sets = filepath.Join(dir, scenarios.ScenarioFile), nil
 	}
 	opts := scenarios.RunOptions{OutDir: dir, File: file, Sets: *sets}
 	if *trace {

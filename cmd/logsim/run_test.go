@@ -54,3 +54,20 @@ func TestRunCommandBadInput(t *testing.T) {
 	code, _, _ = runRunArgs("no-such-file.yaml")
 	assert.Equal(t, exitBadUser, code)
 }
+
+func TestRunCommandRunsAnOMBWorkload(t *testing.T) {
+	omb := filepath.Join("..", "..", "scenarios", "testdata", "omb")
+	dir := t.TempDir()
+	code, out, errOut := runRunArgs("--omb-workload", filepath.Join(omb, "workload-1-topic-4-partitions-1kb.yaml"),
+		"--omb-driver", filepath.Join(omb, "kafka-latency.yaml"), "--out", dir, "--set", "duration=2s", "--set", "phases.heal=1s")
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "verdict: PASS")
+	assert.FileExists(t, filepath.Join(dir, "omb-result.json"))
+
+	code, _, errOut = runRunArgs("quickstart", "--omb-workload", filepath.Join(omb, "workload-1-topic-4-partitions-1kb.yaml"))
+	assert.Equal(t, exitBadUser, code)
+	assert.Contains(t, errOut, "not both")
+	code, _, errOut = runRunArgs("--omb-workload", filepath.Join(omb, "bad-workload.yaml"))
+	assert.Equal(t, exitBadUser, code)
+	assert.Contains(t, errOut, "did you mean partitionsPerTopic")
+}

@@ -2,9 +2,9 @@
 GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 20s
-SWEEP_SEEDS ?= 200
+SWEEP_SEEDS ?= 50
 
-.PHONY: help test bench lint fuzz build demo sweep
+.PHONY: help test bench lint fuzz build demo sweep compare
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -31,5 +31,8 @@ fuzz: ## run each fuzz target for FUZZTIME
 demo: ## run the quickstart scenario end to end; its report lands in out/quickstart
 	$(GO) run ./cmd/logsim run scenarios/quickstart.yaml --out out/quickstart
 
-sweep: ## linger.ms x compression.type on batching-compression; comparison in out/batching-compression-sweep
+sweep: ## every shipped scenario under seeds 1..SWEEP_SEEDS (long: minutes per scenario)
+	LOGSIM_SEEDS=$(SWEEP_SEEDS) $(GO) test -v -count=1 -run 'TestSeedSweep' -timeout 0 ./scenarios
+
+compare: ## linger.ms x compression.type on batching-compression; comparison in out/batching-compression-sweep
 	$(GO) run ./cmd/logsim sweep scenarios/batching-compression.yaml --out out/batching-compression-sweep

@@ -256,7 +256,9 @@ func TestSeedSweep(t *testing.T) {
 				out := runShipped(t, sc.File, "seed="+strconv.Itoa(seed))
 				if !out.Passed {
 					t.Errorf("seed %d: %s\n  reproduce: %s", seed, strings.Join(out.Reasons, "; "), out.Reproduce)
+					continue
 				}
+				t.Logf("seed %d/%d passed (fingerprint %016x)", seed, n, out.Fingerprint)
 			}
 		})
 	}

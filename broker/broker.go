@@ -2,7 +2,6 @@ package broker
 
 import (
 	"slices"
-	"sort"
 	"time"
 
 	"logsim/broker/group"
@@ -324,7 +323,7 @@ const (
 // addReplica hosts a new replica (from metadata or recovery).
 func (b *Broker) addReplica(r *replica) {
 	b.replicas[r.TP] = r
-	i := sort.Search(len(b.replicaList), func(i int) bool { return !b.replicaList[i].TP.Less(r.TP) })
+	i, _ := slices.BinarySearchFunc(b.replicaList, r.TP, func(x *replica, tp proto.TopicPartition) int { return x.TP.Compare(tp) })
 	b.replicaList = slices.Insert(b.replicaList, i, r)
 	r.maxEpochSeen = r.State.LeaderEpoch
 }

@@ -381,7 +381,7 @@ func (s *script) describe() string {
 	for tp := range gi.Offsets {
 		tps = append(tps, tp)
 	}
-	sort.Slice(tps, func(i, j int) bool { return tps[i].Less(tps[j]) })
+	slices.SortFunc(tps, proto.TopicPartition.Compare)
 	for _, tp := range tps {
 		out = append(out, fmt.Sprintf("  committed %s=%d", tp, gi.Offsets[tp].Offset))
 	}

@@ -34,14 +34,11 @@ func ParseTopicPartition(s string) (TopicPartition, error) {
 }
 
 // Compare orders partitions by topic, then number, for sorted iteration: -1, 0 or +1
-// as tp sorts before, with or after o (slices.SortFunc takes it as
-// TopicPartition.Compare).
+// as tp sorts before, with or after o (slices.SortFunc and slices.BinarySearchFunc take
+// it as TopicPartition.Compare).
 func (tp TopicPartition) Compare(o TopicPartition) int {
 	return cmp.Or(strings.Compare(tp.Topic, o.Topic), cmp.Compare(tp.Partition, o.Partition))
 }
-
-// Less reports whether tp sorts before o (see Compare).
-func (tp TopicPartition) Less(o TopicPartition) bool { return tp.Compare(o) < 0 }
 
 // Acks is the producer's acks setting: AcksNone (0), AcksLeader (1) or AcksAll (-1).
 type Acks int8

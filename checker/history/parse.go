@@ -183,15 +183,7 @@ func (s *scanner) parseMops(op *Op) error {
 		return err
 	}
 	s.mopScratch = s.mopScratch[:0]
-	for first := true; ; first = false {
-		more, err := s.more(']', first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			op.Mops = keep(&s.mopArena, s.mopScratch)
-			return nil
-		}
+	err := s.items(']', func() error {
 		if err := s.expect('[', "a micro-operation like [\"send\", key, value] or [\"poll\"]"); err != nil {
 			return err
 		}
@@ -224,7 +216,13 @@ func (s *scanner) parseMops(op *Op) error {
 			return err
 		}
 		s.mopScratch = append(s.mopScratch, m)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	op.Mops = keep(&s.mopArena, s.mopScratch)
+	return nil
 }
 
 func (s *scanner) parseSend(m *Mop) error {
@@ -264,18 +262,7 @@ func (s *scanner) parsePoll(m *Mop) error {
 		return err
 	}
 	s.krScratch = s.krScratch[:0]
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			m.Reads = keep(&s.krArena, s.krScratch)
-			if m.Reads == nil {
-				m.Reads = []KeyRecords{} // {} read nothing; distinct from an invoke's absent results
-			}
-			return nil
-		}
+	err := s.items('}', func() error {
 		key, err := s.key("a key")
 		if err != nil {
 			return err
@@ -286,28 +273,33 @@ func (s *scanner) parsePoll(m *Mop) error {
 		if err := s.expect('[', "an array of [offset, value] records"); err != nil {
 			return err
 		}
-		kr := KeyRecords{Key: key}
 		s.recScratch = s.recScratch[:0]
-		for first := true; ; first = false {
-			more, err := s.more(']', first)
-			if err != nil {
-				return err
-			}
-			if !more {
-				break
-			}
+		err = s.items(']', func() error {
 			if err := s.expect('[', "a record [offset, value]"); err != nil {
 				return err
 			}
 			var r Record
+			var err error
 			if r.Offset, r.Value, err = s.offsetValue("']' closing the record"); err != nil {
 				return err
 			}
 			s.recScratch = append(s.recScratch, r)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		kr.Records = keep(&s.recArena, s.recScratch)
-		s.krScratch = append(s.krScratch, kr)
+		s.krScratch = append(s.krScratch, KeyRecords{Key: key, Records: keep(&s.recArena, s.recScratch)})
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	m.Reads = keep(&s.krArena, s.krScratch)
+	if m.Reads == nil {
+		m.Reads = []KeyRecords{} // {} read nothing; distinct from an invoke's absent results
+	}
+	return nil
 }
 
 // offsetValue reads the rest of a pair [offset, value] whose '[' has been consumed;
@@ -330,17 +322,15 @@ func (s *scanner) keyList(what string) ([]string, error) {
 		return nil, err
 	}
 	var out []string
-	for first := true; ; first = false {
-		more, err := s.more(']', first)
-		if err != nil || !more {
-			return out, err
-		}
+	err := s.items(']', func() error {
 		k, err := s.key(what)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, k)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 func (s *scanner) offsetMap() ([]KeyOffset, error) {
@@ -348,24 +338,22 @@ func (s *scanner) offsetMap() ([]KeyOffset, error) {
 		return nil, err
 	}
 	var out []KeyOffset
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
-		if err != nil || !more {
-			return out, err
-		}
+	err := s.items('}', func() error {
 		k, err := s.key("a key")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := s.expect(':', "':' after the key"); err != nil {
-			return nil, err
+			return err
 		}
 		o, err := s.nonNegative("an offset")
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, KeyOffset{Key: k, Offset: o})
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 func (s *scanner) parseRebalance(op *Op) error {
@@ -406,14 +394,7 @@ func (s *scanner) parseReplicas(op *Op) error {
 	if err := s.expect('{', "an object {key: {\"node\": broker, ...}}"); err != nil {
 		return err
 	}
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
-		if err != nil {
-			return err
-		}
-		if !more {
-			return nil
-		}
+	return s.items('}', func() error {
 		k, err := s.key("a key")
 		if err != nil {
 			return err
@@ -447,7 +428,8 @@ func (s *scanner) parseReplicas(op *Op) error {
 			return s.errf("a truncate event needs \"offset\" for key %q", k)
 		}
 		op.Replicas = append(op.Replicas, rc)
-	}
+		return nil
+	})
 }
 
 func (s *scanner) parseFault(op *Op) error {
@@ -486,11 +468,7 @@ func (s *scanner) parseFault(op *Op) error {
 // with each member's name (and where it starts) once the ':' after it is read; field
 // must consume the member's value.
 func (s *scanner) fields(field func(name []byte, at int) error) error {
-	for first := true; ; first = false {
-		more, err := s.more('}', first)
-		if err != nil || !more {
-			return err
-		}
+	return s.items('}', func() error {
 		s.ws()
 		at := s.pos
 		name, err := s.rawString("a field name")
@@ -500,7 +478,19 @@ func (s *scanner) fields(field func(name []byte, at int) error) error {
 		if err := s.expect(':', "':' after a field name"); err != nil {
 			return err
 		}
-		if err := field(name, at); err != nil {
+		return field(name, at)
+	})
+}
+
+// items reads the elements of a JSON array or object whose opening byte has been
+// consumed, up to the closing byte close, calling item to read each one.
+func (s *scanner) items(close byte, item func() error) error {
+	for first := true; ; first = false {
+		more, err := s.more(close, first)
+		if err != nil || !more {
+			return err
+		}
+		if err := item(); err != nil {
 			return err
 		}
 	}

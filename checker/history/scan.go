@@ -400,32 +400,18 @@ func (s *scanner) skip(depth int) error {
 		return nil
 	case c == '[':
 		s.pos++
-		for first := true; ; first = false {
-			more, err := s.more(']', first)
-			if err != nil || !more {
-				return err
-			}
-			if err := s.skip(depth + 1); err != nil {
-				return err
-			}
-		}
+		return s.items(']', func() error { return s.skip(depth + 1) })
 	case c == '{':
 		s.pos++
-		for first := true; ; first = false {
-			more, err := s.more('}', first)
-			if err != nil || !more {
-				return err
-			}
+		return s.items('}', func() error {
 			if _, err := s.rawString("a field name"); err != nil {
 				return err
 			}
 			if err := s.expect(':', "':'"); err != nil {
 				return err
 			}
-			if err := s.skip(depth + 1); err != nil {
-				return err
-			}
-		}
+			return s.skip(depth + 1)
+		})
 	}
 	return s.errf("expected a JSON value, found %s", s.describe())
 }

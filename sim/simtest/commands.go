@@ -148,10 +148,27 @@ func (h *Harness) createTopic(cmd Command) (string, error) {
 	if r.Err != proto.NONE {
 		return fmt.Sprintf("%s: %s", r.Err, r.Message), nil
 	}
-	// Wait until every partition's leader knows it leads.
+	if err := h.awaitLeaders(t.Name, parts); err != nil {
+		return "", err
+	}
+	var out []string
+	for p := 0; p < parts; p++ {
+		tp := proto.TopicPartition{Topic: t.Name, Partition: int32(p)}
+		st, _ := h.controller().State().Partition(tp)
+		out = append(out, fmt.Sprintf("%s: leader=b%d epoch=%d replicas=%s isr=%s", tp, st.Leader, st.LeaderEpoch, fmtIDs(st.Replicas), fmtIDs(st.ISR)))
+	}
+	if ev := h.drainEvents(); ev != "" {
+		out = append(out, ev)
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+// awaitLeaders runs the simulation until the leader of every partition of topic knows
+// it leads, for at most 10 s of virtual time.
+func (h *Harness) awaitLeaders(topic string, parts int) error {
 	ok, err := h.Sim.RunUntil(h.Sim.Now()+10*time.Second, func() bool {
 		for p := 0; p < parts; p++ {
-			tp := proto.TopicPartition{Topic: t.Name, Partition: int32(p)}
+			tp := proto.TopicPartition{Topic: topic, Partition: int32(p)}
 			leader, _, ok := h.controller().Leader(tp)
 			if !ok || leader < 0 {
 				return false
@@ -166,22 +183,10 @@ func (h *Harness) createTopic(cmd Command) (string, error) {
 		}
 		return true
 	})
-	if err != nil {
-		return "", err
+	if err == nil && !ok {
+		err = fmt.Errorf("partitions of %s got no leader within 10s", topic)
 	}
-	if !ok {
-		return "", fmt.Errorf("partitions of %s got no leader within 10s", t.Name)
-	}
-	var out []string
-	for p := 0; p < parts; p++ {
-		tp := proto.TopicPartition{Topic: t.Name, Partition: int32(p)}
-		st, _ := h.controller().State().Partition(tp)
-		out = append(out, fmt.Sprintf("%s: leader=b%d epoch=%d replicas=%s isr=%s", tp, st.Leader, st.LeaderEpoch, fmtIDs(st.Replicas), fmtIDs(st.ISR)))
-	}
-	if ev := h.drainEvents(); ev != "" {
-		out = append(out, ev)
-	}
-	return strings.Join(out, "\n"), nil
+	return err
 }
 
 func (h *Harness) producer(cmd Command) (string, error) {

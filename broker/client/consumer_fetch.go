@@ -53,39 +53,56 @@ func (c *Consumer) stepPositions() {
 		}
 	}
 	if len(committed) > 0 && c.coord != node.None {
-		req := &proto.OffsetFetchRequest{Correlation: c.nextCorr(), GroupID: c.cfg.GroupID}
-		for _, p := range committed {
-			req.Partitions = append(req.Partitions, p.tp)
-			p.busy = true
-		}
-		r := c.send(c.coord, reqOffsetFetch, req, req.Correlation, c.cfg.RequestTimeout)
-		r.parts = committed
+		c.sendOffsetFetch(committed)
 	}
 	slices.Sort(leaders)
 	for _, to := range leaders {
 		if ps := resets[to]; len(ps) > 0 {
-			req := &proto.ListOffsetsRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID}
-			for _, p := range ps {
-				ts := proto.LatestTimestamp
-				if c.cfg.AutoOffsetReset == ResetEarliest || p.failErr == "earliest" {
-					ts = proto.EarliestTimestamp
-				}
-				req.Partitions = append(req.Partitions, proto.ListOffsetsPartition{TopicPartition: p.tp, CurrentLeaderEpoch: c.epochFor(p), Timestamp: ts})
-				p.busy = true
-			}
-			r := c.send(to, reqListOffsets, req, req.Correlation, c.cfg.RequestTimeout)
-			r.parts = ps
+			c.sendListOffsets(to, ps)
 		}
 		if ps := checks[to]; len(ps) > 0 {
-			req := &proto.OffsetForLeaderEpochRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID}
-			for _, p := range ps {
-				req.Partitions = append(req.Partitions, proto.OffsetForLeaderEpochPartition{TopicPartition: p.tp, CurrentLeaderEpoch: p.leaderEpoch, LeaderEpoch: p.positionEpoch})
-				p.busy = true
-			}
-			r := c.send(to, reqEpoch, req, req.Correlation, c.cfg.RequestTimeout)
-			r.parts = ps
+			c.sendValidations(to, ps)
 		}
 	}
+}
+
+// sendOffsetFetch asks the coordinator for the committed offsets of ps.
+func (c *Consumer) sendOffsetFetch(ps []*partition) {
+	req := &proto.OffsetFetchRequest{Correlation: c.nextCorr(), GroupID: c.cfg.GroupID}
+	for _, p := range ps {
+		req.Partitions = append(req.Partitions, p.tp)
+		p.busy = true
+	}
+	r := c.send(c.coord, reqOffsetFetch, req, req.Correlation, c.cfg.RequestTimeout)
+	r.parts = ps
+}
+
+// sendListOffsets asks leader to for the earliest or latest offsets of ps
+// (auto.offset.reset).
+func (c *Consumer) sendListOffsets(to node.ID, ps []*partition) {
+	req := &proto.ListOffsetsRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID}
+	for _, p := range ps {
+		ts := proto.LatestTimestamp
+		if c.cfg.AutoOffsetReset == ResetEarliest || p.failErr == "earliest" {
+			ts = proto.EarliestTimestamp
+		}
+		req.Partitions = append(req.Partitions, proto.ListOffsetsPartition{TopicPartition: p.tp, CurrentLeaderEpoch: c.epochFor(p), Timestamp: ts})
+		p.busy = true
+	}
+	r := c.send(to, reqListOffsets, req, req.Correlation, c.cfg.RequestTimeout)
+	r.parts = ps
+}
+
+// sendValidations asks leader to where the epochs of ps's positions end
+// (OffsetForLeaderEpoch, KIP-320), to detect a truncation below a position.
+func (c *Consumer) sendValidations(to node.ID, ps []*partition) {
+	req := &proto.OffsetForLeaderEpochRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID}
+	for _, p := range ps {
+		req.Partitions = append(req.Partitions, proto.OffsetForLeaderEpochPartition{TopicPartition: p.tp, CurrentLeaderEpoch: p.leaderEpoch, LeaderEpoch: p.positionEpoch})
+		p.busy = true
+	}
+	r := c.send(to, reqEpoch, req, req.Correlation, c.cfg.RequestTimeout)
+	r.parts = ps
 }
 
 // epochFor is the leader epoch a request carries: the known one with KIP-320, -1

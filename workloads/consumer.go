@@ -87,7 +87,7 @@ type ConsumerHost struct {
 
 type commitCall struct {
 	proc int64
-	offs []proto.OffsetCommitPartition
+	offs []history.KeyOffset
 }
 
 // NewConsumerHost returns the Machine of spec's client node; call it from the node's
@@ -236,7 +236,7 @@ func (c *ConsumerHost) onEvent(ev client.ConsumerEvent) {
 		}
 	case client.EventCommitInvoke:
 		p := c.takeProc()
-		offs := slices.Clone(ev.Offsets)
+		offs := h.KeyOffsets(ev.Offsets)
 		c.commits[ev.ID] = commitCall{proc: p, offs: offs}
 		h.CommitInvoke(p, group, offs)
 	case client.EventCommit:

@@ -24,6 +24,8 @@ type History struct {
 	ops      int64
 
 	op    history.Op
+	keys  map[proto.TopicPartition]string // history keys, formatted once per partition
+	order []proto.TopicPartition
 	mops  []history.Mop
 	reads []history.KeyRecords
 	recs  []history.Record
@@ -134,6 +136,19 @@ func (h *History) write() {
 // Key is the history key of a partition: TOPIC/P.
 func Key(tp proto.TopicPartition) string { return tp.String() }
 
+// key is Key, formatted once per partition: the strings are shared by every line.
+func (h *History) key(tp proto.TopicPartition) string {
+	k, ok := h.keys[tp]
+	if !ok {
+		if h.keys == nil {
+			h.keys = map[proto.TopicPartition]string{}
+		}
+		k = Key(tp)
+		h.keys[tp] = k
+	}
+	return k
+}
+
 // SendInvoke records the invocation of a one-record send.
 func (h *History) SendInvoke(proc int64, key string, value int64) {
 	op := h.reset(proc, history.Invoke, history.FSend)
@@ -174,20 +189,20 @@ func (h *History) PollDone(proc int64, group string, recs []client.ConsumerRecor
 	if t == history.OK {
 		// Group by key in order of first appearance; records keep their order per key.
 		h.recs = h.recs[:0]
-		var order []proto.TopicPartition
+		h.order = h.order[:0]
 		for i := range recs {
-			if !containsTP(order, recs[i].TP) {
-				order = append(order, recs[i].TP)
+			if !containsTP(h.order, recs[i].TP) {
+				h.order = append(h.order, recs[i].TP)
 			}
 		}
-		for _, tp := range order {
+		for _, tp := range h.order {
 			start := len(h.recs)
 			for i := range recs {
 				if recs[i].TP == tp {
 					h.recs = append(h.recs, history.Record{Offset: recs[i].Offset, Value: history.Int(recs[i].Value)})
 				}
 			}
-			h.reads = append(h.reads, history.KeyRecords{Key: Key(tp), Records: h.recs[start:len(h.recs):len(h.recs)]})
+			h.reads = append(h.reads, history.KeyRecords{Key: h.key(tp), Records: h.recs[start:len(h.recs):len(h.recs)]})
 		}
 	}
 	h.mops = append(h.mops[:0], history.Poll(h.reads...))
@@ -204,25 +219,28 @@ func containsTP(s []proto.TopicPartition, tp proto.TopicPartition) bool {
 	return false
 }
 
-func keyOffsets(offs []proto.OffsetCommitPartition) []history.KeyOffset {
+// KeyOffsets converts a commit's offsets to the history's form, once for both of the
+// commit's lines (the lines share the slice, which nothing modifies).
+func (h *History) KeyOffsets(offs []proto.OffsetCommitPartition) []history.KeyOffset {
 	out := make([]history.KeyOffset, len(offs))
 	for i, o := range offs {
-		out[i] = history.KeyOffset{Key: Key(o.TopicPartition), Offset: o.CommittedOffset}
+		out[i] = history.KeyOffset{Key: h.key(o.TopicPartition), Offset: o.CommittedOffset}
 	}
 	return out
 }
 
-// CommitInvoke records the invocation of an offset commit.
-func (h *History) CommitInvoke(proc int64, group string, offs []proto.OffsetCommitPartition) {
+// CommitInvoke records the invocation of an offset commit of offs (from KeyOffsets).
+func (h *History) CommitInvoke(proc int64, group string, offs []history.KeyOffset) {
 	op := h.reset(proc, history.Invoke, history.FCommit)
-	op.Group, op.Offsets = group, keyOffsets(offs)
+	op.Group, op.Offsets = group, offs
 	h.write()
 }
 
-// CommitDone records a commit's completion (OK, Fail or Info).
-func (h *History) CommitDone(proc int64, t history.Type, group string, offs []proto.OffsetCommitPartition, errName string) {
+// CommitDone records a commit's completion (OK, Fail or Info) of offs (from
+// KeyOffsets).
+func (h *History) CommitDone(proc int64, t history.Type, group string, offs []history.KeyOffset, errName string) {
 	op := h.reset(proc, t, history.FCommit)
-	op.Group, op.Offsets, op.Error = group, keyOffsets(offs), errName
+	op.Group, op.Offsets, op.Error = group, offs, errName
 	h.write()
 }
 
@@ -230,7 +248,7 @@ func (h *History) CommitDone(proc int64, t history.Type, group string, offs []pr
 func (h *History) Assign(proc int64, tps []proto.TopicPartition, seekToBeginning bool) {
 	keys := make([]string, len(tps))
 	for i, tp := range tps {
-		keys[i] = Key(tp)
+		keys[i] = h.key(tp)
 	}
 	for _, t := range []history.Type{history.Invoke, history.OK} {
 		op := h.reset(proc, t, history.FAssign)
@@ -252,7 +270,7 @@ func (h *History) Subscribe(proc int64, group string, topics []string) {
 func (h *History) Rebalance(group string, proc int64, generation int32, tps []proto.TopicPartition) {
 	keys := make([]string, len(tps))
 	for i, tp := range tps {
-		keys[i] = Key(tp)
+		keys[i] = h.key(tp)
 	}
 	op := h.reset(history.NoProcess, history.Event, history.FRebalance)
 	op.Rebalance = &history.Rebalance{Group: group, Process: proc, Generation: int64(generation), Assigned: keys}
@@ -262,21 +280,21 @@ func (h *History) Rebalance(group string, proc int64, generation int32, tps []pr
 // Leader records that broker node became the leader of tp in epoch.
 func (h *History) Leader(tp proto.TopicPartition, node, epoch int32) {
 	op := h.reset(history.NoProcess, history.Event, history.FLeader)
-	op.Replicas = []history.ReplicaChange{{Key: Key(tp), Node: int64(node), Offset: history.NoOffset, Epoch: int64(epoch)}}
+	op.Replicas = []history.ReplicaChange{{Key: h.key(tp), Node: int64(node), Offset: history.NoOffset, Epoch: int64(epoch)}}
 	h.write()
 }
 
 // Truncate records that broker node's replica of tp truncated its log to offset.
 func (h *History) Truncate(tp proto.TopicPartition, node, epoch int32, offset int64) {
 	op := h.reset(history.NoProcess, history.Event, history.FTruncate)
-	op.Replicas = []history.ReplicaChange{{Key: Key(tp), Node: int64(node), Offset: offset, Epoch: int64(epoch)}}
+	op.Replicas = []history.ReplicaChange{{Key: h.key(tp), Node: int64(node), Offset: offset, Epoch: int64(epoch)}}
 	h.write()
 }
 
 // LogStart records that retention moved the log start offset of tp to offset.
 func (h *History) LogStart(tp proto.TopicPartition, offset int64) {
 	op := h.reset(history.NoProcess, history.Event, history.FLogStart)
-	op.Offsets = []history.KeyOffset{{Key: Key(tp), Offset: offset}}
+	op.Offsets = []history.KeyOffset{{Key: h.key(tp), Offset: offset}}
 	h.write()
 }
 

@@ -34,8 +34,9 @@ func TestHistoryWritesTheSpecsLinesAndKeepsThem(t *testing.T) {
 	h.LogStart(b, 3)
 	h.Fault("cut", "start", "partition: broker-1 | broker-0")
 	h.Rebalance("g", c, 3, []proto.TopicPartition{b})
-	h.CommitInvoke(c, "g", []proto.OffsetCommitPartition{{TopicPartition: b, CommittedOffset: 2}})
-	h.CommitDone(c, history.Info, "g", []proto.OffsetCommitPartition{{TopicPartition: b, CommittedOffset: 2}}, "REQUEST_TIMED_OUT")
+	offs := h.KeyOffsets([]proto.OffsetCommitPartition{{TopicPartition: b, CommittedOffset: 2}})
+	h.CommitInvoke(c, "g", offs)
+	h.CommitDone(c, history.Info, "g", offs, "REQUEST_TIMED_OUT")
 	require.NoError(t, h.Flush())
 	assert.EqualValues(t, 13, h.Lines())
 

@@ -93,6 +93,9 @@ type ProducerHost struct {
 	env      node.Env
 	producer *client.Producer
 	free     []int64
+	// idle holds completed pendingSends for reuse: with its callback bound once, a
+	// record costs no allocation of its own on the send path.
+	idle     []*pendingSend
 	timer    node.TimerID
 	timerSet bool
 	stopped  bool
@@ -257,9 +260,12 @@ func (p *ProducerHost) stickyPartition(size int) int32 {
 	return s.sticky
 }
 
-// pendingSend is one record between its send and its completion.
+// pendingSend is one record between its send and its completion. Each is reused once
+// its callback ran (a callback runs exactly once), with doneFn bound at creation.
 type pendingSend struct {
 	host     *ProducerHost
+	doneFn   func(client.Result)
+	active   bool // between send and callback: a second callback is a client bug
 	proc     int64
 	value    int64
 	sent     time.Duration
@@ -288,17 +294,29 @@ func (p *ProducerHost) send(intended, now time.Duration) {
 	if s.tpLabels[part] == "" {
 		s.tpLabels[part] = Key(tp)
 	}
-	ps := &pendingSend{host: p, proc: proc, value: s.Values.Next(), sent: now, size: int32(size), tp: tp, keyLabel: s.tpLabels[part]}
+	var ps *pendingSend
+	if n := len(p.idle); n > 0 {
+		ps, p.idle = p.idle[n-1], p.idle[:n-1]
+	} else {
+		ps = &pendingSend{host: p}
+		ps.doneFn = ps.done
+	}
+	ps.active = true
+	ps.proc, ps.value, ps.sent, ps.size, ps.tp, ps.keyLabel = proc, s.Values.Next(), now, int32(size), tp, s.tpLabels[part]
 	s.sent++
 	s.History.SendInvoke(proc, ps.keyLabel, ps.value)
 	s.Metrics.PublishSent(now, intended, size)
-	p.producer.Send(client.Record{Topic: s.Topic, Partition: part, Key: key, Value: ps.value, Size: int32(size)}, ps.done)
+	p.producer.Send(client.Record{Topic: s.Topic, Partition: part, Key: key, Value: ps.value, Size: int32(size)}, ps.doneFn)
 }
 
 func (ps *pendingSend) done(r client.Result) {
 	p := ps.host
 	s := p.spec
 	now := s.Now()
+	if !ps.active {
+		panic(fmt.Sprintf("workloads: %s: record %d completed twice", s.Name, ps.value))
+	}
+	ps.active = false
 	if r.TP != ps.tp && r.TP.Topic != "" {
 		panic(fmt.Sprintf("workloads: %s: record %d sent to %s completed for %s", s.Name, ps.value, ps.tp, r.TP))
 	}
@@ -317,4 +335,5 @@ func (ps *pendingSend) done(r client.Result) {
 		s.History.SendDone(ps.proc, history.Info, ps.keyLabel, history.NoOffset, ps.value, r.Err)
 		s.Metrics.PublishFailed(now, ps.sent, int(ps.size))
 	}
+	p.idle = append(p.idle, ps)
 }

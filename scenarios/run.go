@@ -160,9 +160,11 @@ type runner struct {
 // be carried out (files); a simulation that failed is an Outcome with Failure set.
 func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 	out := &Outcome{Scenario: s, Reproduce: Reproduce(opts.File, s.Seed, opts.Sets)}
-	// The history streams to history.jsonl and is kept in memory for the checker.
-	var sink io.Writer = io.Discard
+	// The history streams to history.jsonl and is kept in memory for the checker;
+	// without an output folder it is only kept, never encoded.
 	var f *os.File
+	var bw *bufio.Writer
+	var w *history.Writer
 	if opts.OutDir != "" {
 		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 			return nil, err
@@ -178,20 +180,20 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 		if f, err = os.Create(filepath.Join(opts.OutDir, HistoryFile)); err != nil {
 			return nil, err
 		}
-		sink = f
+		bw = bufio.NewWriterSize(f, 1<<20)
+		w = history.NewWriter(bw)
 	}
-	bw := bufio.NewWriterSize(sink, 1<<20)
 	r := &runner{s: s, opts: opts, cons: map[node.ID]*workloads.ConsumerSpec{},
 		stats: map[node.ID]client.ProducerStats{}, statsOf: map[node.ID]*client.Producer{},
 		reqs: map[node.ID][]int64{}, reqsOf: map[node.ID]*broker.Broker{}}
-	simErr := r.simulate(history.NewWriter(bw), out)
+	simErr := r.simulate(w, out)
 	// The cluster is no longer needed: let its memory go before the check.
 	r.sim, r.cl, r.statsOf, r.reqsOf = nil, nil, nil, nil
 	var err error
 	if r.hist != nil {
 		err = r.hist.Flush()
 	}
-	if err == nil {
+	if err == nil && bw != nil {
 		err = bw.Flush()
 	}
 	if f != nil {

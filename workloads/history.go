@@ -19,6 +19,7 @@ import (
 // failed run with a reproduction command.
 type History struct {
 	w        *history.Writer
+	val      history.Validator // without a Writer: the checks the Writer would make
 	now      func() time.Duration
 	nextProc int64
 	ops      int64
@@ -99,7 +100,9 @@ func (h *History) keepReads(reads []history.KeyRecords) []history.KeyRecords {
 	return h.readSlab[start:len(h.readSlab):len(h.readSlab)]
 }
 
-// NewHistory returns a History writing to w, stamping lines with now.
+// NewHistory returns a History writing to w, stamping lines with now. With w nil the
+// lines are validated as a Writer would, numbered, and not encoded at all: for a run
+// that only keeps them (Retain) for the checker.
 func NewHistory(w *history.Writer, now func() time.Duration) *History {
 	return &History{w: w, now: now}
 }
@@ -116,7 +119,12 @@ func (h *History) NewProcess() int64 {
 func (h *History) Lines() int64 { return h.ops }
 
 // Flush writes buffered lines.
-func (h *History) Flush() error { return h.w.Flush() }
+func (h *History) Flush() error {
+	if h.w == nil {
+		return nil
+	}
+	return h.w.Flush()
+}
 
 func (h *History) reset(proc int64, t history.Type, f string) *history.Op {
 	h.op = history.Op{Time: int64(h.now()), Process: proc, Type: t, F: f}
@@ -124,7 +132,14 @@ func (h *History) reset(proc int64, t history.Type, f string) *history.Op {
 }
 
 func (h *History) write() {
-	if err := h.w.Append(&h.op); err != nil {
+	var err error
+	if h.w != nil {
+		err = h.w.Append(&h.op)
+	} else {
+		h.op.Index = h.ops
+		err = h.val.Check(&h.op)
+	}
+	if err != nil {
 		panic(fmt.Sprintf("workloads: history: %v (line: %s)", err, h.op.String()))
 	}
 	h.ops++

@@ -13,16 +13,12 @@ import (
 	"logsim/checker/history"
 )
 
-func TestHistoryWritesTheSpecsLinesAndKeepsThem(t *testing.T) {
-	var buf bytes.Buffer
-	now := time.Duration(0)
-	h := NewHistory(history.NewWriter(&buf), func() time.Duration { return now })
-	h.Retain()
-	h.Reserve(16)
+// recordSample records one line of each kind, advancing *now once.
+func recordSample(h *History, now *time.Duration) {
 	a, b := proto.TopicPartition{Topic: "orders", Partition: 0}, proto.TopicPartition{Topic: "orders", Partition: 1}
 	p := h.NewProcess()
 	h.SendInvoke(p, Key(a), 7)
-	now = time.Millisecond
+	*now = time.Millisecond
 	h.SendDone(p, history.OK, Key(a), 0, 7, "")
 	c := h.NewProcess()
 	h.Assign(c, []proto.TopicPartition{a, b}, true)
@@ -37,6 +33,15 @@ func TestHistoryWritesTheSpecsLinesAndKeepsThem(t *testing.T) {
 	offs := h.KeyOffsets([]proto.OffsetCommitPartition{{TopicPartition: b, CommittedOffset: 2}})
 	h.CommitInvoke(c, "g", offs)
 	h.CommitDone(c, history.Info, "g", offs, "REQUEST_TIMED_OUT")
+}
+
+func TestHistoryWritesTheSpecsLinesAndKeepsThem(t *testing.T) {
+	var buf bytes.Buffer
+	now := time.Duration(0)
+	h := NewHistory(history.NewWriter(&buf), func() time.Duration { return now })
+	h.Retain()
+	h.Reserve(16)
+	recordSample(h, &now)
 	require.NoError(t, h.Flush())
 	assert.EqualValues(t, 13, h.Lines())
 
@@ -61,6 +66,40 @@ func TestHistoryWritesTheSpecsLinesAndKeepsThem(t *testing.T) {
 	for i := range kept {
 		assert.Equal(t, fromFile[i].String(), kept[i].String(), "line %d", i)
 	}
+}
+
+// TestHistoryWithoutWriterKeepsTheSameLines: without a Writer the lines are numbered
+// and validated as a Writer would, and kept, but not encoded.
+func TestHistoryWithoutWriterKeepsTheSameLines(t *testing.T) {
+	var buf bytes.Buffer
+	now := time.Duration(0)
+	withFile := NewHistory(history.NewWriter(&buf), func() time.Duration { return now })
+	withFile.Retain()
+	recordSample(withFile, &now)
+	now = 0
+	keepOnly := NewHistory(nil, func() time.Duration { return now })
+	keepOnly.Retain()
+	recordSample(keepOnly, &now)
+	require.NoError(t, keepOnly.Flush())
+	assert.EqualValues(t, withFile.Lines(), keepOnly.Lines())
+	want, got := withFile.Retained(), keepOnly.Retained()
+	require.Len(t, got, len(want))
+	for i := range want {
+		assert.Equal(t, want[i].String(), got[i].String(), "line %d", i)
+	}
+
+	// A line the Writer would reject is still a harness bug.
+	var msg any
+	func() {
+		defer func() { msg = recover() }()
+		h := NewHistory(nil, func() time.Duration { return 0 })
+		p := h.NewProcess()
+		h.SendInvoke(p, "orders/0", 7)
+		h.SendInvoke(p, "orders/0", 8)
+	}()
+	require.IsType(t, "", msg, "a second invoke on a busy process must panic")
+	assert.Contains(t, msg, "workloads: history: ")
+	assert.Contains(t, msg, `(line: {"index":1,"time":0,"process":0,"type":"invoke","f":"send"`)
 }
 
 func TestConsumerFaultsChangeTheProcessingTime(t *testing.T) {

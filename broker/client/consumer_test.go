@@ -312,3 +312,19 @@ func TestEventsPairAsTheHistoryNeeds(t *testing.T) {
 	assert.Empty(t, state["c2"].commits, "c2's commits all completed")
 	assert.Len(t, w.processedValues(), 30)
 }
+
+func TestSeekRereadsFromTheOffset(t *testing.T) {
+	w := newWorld(t)
+	w.broker.createTopic("orders", 1)
+	w.broker.produce(tp("orders", 0), 10) // offsets 0..9
+	cc := testConsumerConfig("")
+	cc.EnableAutoCommit = false
+	c := w.addConsumer("c1", cc, AppConfig{Partitions: []proto.TopicPartition{tp("orders", 0)}, SeekToBeginning: true})
+	w.run(3 * time.Second)
+	require.Len(t, w.lines("c1 processed orders/0@"), 10, "trace:\n%v", w.trace)
+	c.app.Consumer().Seek(tp("orders", 0), 4)
+	w.run(6 * time.Second)
+	assert.Len(t, w.lines("c1 processed orders/0@"), 16, "offsets 4..9 again; trace:\n%v", w.trace)
+	assert.Len(t, w.lines("c1 processed orders/0@3="), 1, "nothing before the sought offset again")
+	assert.Len(t, w.lines("c1 processed orders/0@4="), 2)
+}

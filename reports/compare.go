@@ -232,6 +232,9 @@ func (c *Comparison) WriteCSV(w io.Writer) error {
 // WriteJSON writes the comparison as JSON.
 func (c *Comparison) WriteJSON(w io.Writer) error { return writeJSON(w, c) }
 
+// glyphShapes tell configurations apart once the palette's colours repeat.
+var glyphShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}}
+
 // codecParam finds the swept compression parameter, if any.
 func (c *Comparison) codecParam() string {
 	for _, p := range c.Params {
@@ -268,34 +271,24 @@ func (c *Comparison) Plots() ([]Plot, error) {
 		return nil, err
 	}
 
-	// Throughput against p99: one point per configuration, labelled.
+	// Throughput against p99: one point per configuration, told apart by colour and
+	// shape in the legend (text beside the points overlaps as soon as two
+	// configurations perform alike, which is the common case).
 	p = newPlot("Throughput against p99 publish latency", "p99 publish latency (ms)", "publish rate (msg/s)")
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.TickerFunc(latencyTicker)
-	var xys plotter.XYs
-	var names []string
-	for _, r := range c.Rows {
-		xys = append(xys, plotter.XY{X: max(float64(r.PublishP99Ns)/1e6, minPlotMs), Y: r.PublishRate})
-		names = append(names, r.Label)
-	}
-	if len(xys) > 0 {
-		sc, err := plotter.NewScatter(xys)
+	p.Legend.Top, p.Legend.Left = false, false // the points sit near the top
+	for i, r := range c.Rows {
+		xy := plotter.XYs{{X: max(float64(r.PublishP99Ns)/1e6, minPlotMs), Y: r.PublishRate}}
+		sc, err := plotter.NewScatter(xy)
 		if err != nil {
 			return nil, err
 		}
-		sc.GlyphStyle.Color = seriesColor(0)
-		sc.GlyphStyle.Radius = vg.Points(3)
-		sc.GlyphStyle.Shape = draw.CircleGlyph{}
+		sc.GlyphStyle.Color = seriesColor(i)
+		sc.GlyphStyle.Radius = vg.Points(3.5)
+		sc.GlyphStyle.Shape = glyphShapes[(i/len(palette))%len(glyphShapes)]
 		p.Add(sc)
-		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: names})
-		if err != nil {
-			return nil, err
-		}
-		for i := range lb.TextStyle {
-			lb.TextStyle[i].Font = p.Legend.TextStyle.Font
-		}
-		lb.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(2)}
-		p.Add(lb)
+		p.Legend.Add(r.Label, sc)
 	}
 	if c.P99LimitNs > 0 {
 		lim := float64(c.P99LimitNs) / 1e6
@@ -313,7 +306,7 @@ func (c *Comparison) Plots() ([]Plot, error) {
 	}
 	ensureRange(&p.X, minPlotMs, 1)
 	p.X.Min /= 1.5
-	p.X.Max *= 2.5 // room for the point labels
+	p.X.Max *= 2.5 // room for the legend
 	p.Y.Min = 0
 	headroom(p, 1.2)
 	if err := add("compare-throughput-vs-p99", p); err != nil {

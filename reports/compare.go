@@ -533,35 +533,6 @@ func WriteComparison(dir string, runs []Labeled, p99Limit time.Duration) ([]stri
 	return writeFiles(dir, files)
 }
 
-// LabelOf names a configuration by its swept parameters: "linger.ms=5
-// compression.type=lz4", using the last element of each dotted path when that stays
-// unambiguous within params.
-func LabelOf(params []Param) string {
-	short := make([]string, len(params))
-	seen := map[string]int{}
-	for i, p := range params {
-		name := p.Path
-		if j := strings.LastIndex(name, "."); j >= 0 {
-			// Keep Kafka's dotted property names whole ("linger.ms"): drop only the
-			// scenario path in front of them ("producer.").
-			if k := strings.Index(name, "."); k >= 0 && k < j {
-				name = name[k+1:]
-			}
-		}
-		short[i] = name
-		seen[name]++
-	}
-	parts := make([]string, len(params))
-	for i, p := range params {
-		name := short[i]
-		if seen[name] > 1 {
-			name = p.Path
-		}
-		parts[i] = name + "=" + p.Value
-	}
-	return strings.Join(parts, " ")
-}
-
 // ReadRuns reads the result.json of each output folder (or file) for a comparison,
 // as `logsim report DIR...` does. Labels are the runs' names, with the path added
 // where two runs share a name; Dir is the path as given. The first unreadable result

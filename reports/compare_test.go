@@ -110,14 +110,6 @@ func TestComparisonSmallGrid(t *testing.T) {
 	}
 }
 
-func TestLabelOf(t *testing.T) {
-	assert.Equal(t, "linger.ms=5 compression.type=lz4", LabelOf([]Param{{"producer.linger.ms", "5"}, {"producer.compression.type", "lz4"}}))
-	assert.Equal(t, "acks=all", LabelOf([]Param{{"acks", "all"}}))
-	assert.Equal(t, "producer.batch.size=1 consumer.batch.size=2",
-		LabelOf([]Param{{"producer.batch.size", "1"}, {"consumer.batch.size", "2"}}), "ambiguous short names keep the full path")
-	assert.Equal(t, "", LabelOf(nil))
-}
-
 func TestReadRuns(t *testing.T) {
 	base := t.TempDir()
 	run := synthRun(synthSpec{Duration: 3 * time.Second, Rate: 100, Size: 100, Partition: 1, Seed: 9, NoFaults: true})

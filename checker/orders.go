@@ -315,8 +315,32 @@ func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 
 // realtimeSendOrder finds, per partition, an ok send that began after another ok send
 // to the same partition had completed, yet got a lower offset, with no truncation of
-// the partition in between.
+// the partition in between. A pair is also excused when the earlier record's offset
+// was truncated away at any later time: a leader that was cut off keeps assigning
+// offsets its successor reuses, and learns so (and truncates) only when it rejoins,
+// after the later send. That record is a lost write, reported as such.
 func (a *analysis) realtimeSendOrder() {
+	type cut struct {
+		pos    int32
+		offset int64
+	}
+	cuts := make([][]cut, len(a.keys)) // truncations per key, in history order
+	for i := range a.ops {
+		if op := &a.ops[i]; op.Type == history.Event && op.F == history.FTruncate {
+			for _, rc := range op.Replicas {
+				id := a.keyID[rc.Key]
+				cuts[id] = append(cuts[id], cut{pos: int32(i), offset: rc.Offset})
+			}
+		}
+	}
+	truncatedLater := func(key, after int32, offset int64) bool {
+		for _, c := range cuts[key] {
+			if c.pos > after && c.offset <= offset {
+				return true
+			}
+		}
+		return false
+	}
 	type ack struct {
 		offset int64
 		pos    int32
@@ -367,7 +391,7 @@ func (a *analysis) realtimeSendOrder() {
 			}
 			id := a.keyID[m.Key]
 			for _, s := range snap {
-				if s.key != id || s.offset <= m.Offset || s.trunc != truncs[id] || reported[id] {
+				if s.key != id || s.offset <= m.Offset || s.trunc != truncs[id] || reported[id] || truncatedLater(id, s.pos, s.offset) {
 					continue
 				}
 				reported[id] = true

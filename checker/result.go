@@ -41,8 +41,9 @@ const (
 	TypeGroupLoss = "group-loss"
 	// TypeRealtimeSendOrder: within a partition, an acknowledged send that completed
 	// before another send began got the higher offset, with no truncation of that
-	// partition in between (Jepsen allows this as G0-realtime; a single-leader log
-	// must not do it).
+	// partition in between and none later that removed the earlier record (that is a
+	// lost write instead). Jepsen allows this as G0-realtime; a single-leader log must
+	// not do it.
 	TypeRealtimeSendOrder = "realtime-send-order"
 	// TypeExpiredUnconsumed: records that were sent and never read, but lie below the
 	// key's log start offset from a log-start event: retention deleted them by policy.

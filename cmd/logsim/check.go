@@ -6,8 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/spf13/pflag"
-
 	"logsim/checker"
 )
 
@@ -19,8 +17,11 @@ func init() {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("check", stderr,
+		"Usage: logsim check [--json] [--allow TYPE]... [--timeout D] [--ww-deps] [--out DIR] HISTORY",
+		"\nJudges HISTORY (JSON Lines, see the history specification; a .edn file is read as a",
+		"Jepsen Kafka history). Exit status: 0 valid, 1 invalid, 2 unreadable.",
+	)
 	asJSON := fs.Bool("json", false, "print the result object of the history specification as JSON")
 	allow := fs.StringArray("allow", nil, "anomaly type that does not make the history invalid (repeatable); types: "+strings.Join(checker.AllTypes(), ", "))
 	timeout := fs.Duration("timeout", checker.DefaultOptions().Timeout, "time limit of the porcupine linearizability check; on expiry the verdict is \"unknown\" (0: no limit)")
@@ -31,18 +32,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	maxInstances := fs.Int("max-instances", checker.DefaultMaxInstances, "instances kept per anomaly type (all are counted in stats.anomaly_counts; negative: no bound)")
 	porcupineMax := fs.Int("porcupine-max-ops", checker.DefaultPorcupineMaxOps, "largest partition history given to porcupine; larger partitions are decided by an equivalent direct algorithm (negative: no bound)")
 	timings := fs.Bool("timings", false, "record each analysis's duration in stats.analysis_ms (the result is then no longer the same on every run)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: logsim check [--json] [--allow TYPE]... [--timeout D] [--ww-deps] [--out DIR] HISTORY")
-		fmt.Fprintln(stderr, "\nJudges HISTORY (JSON Lines, see the history specification; a .edn file is read as a")
-		fmt.Fprintln(stderr, "Jepsen Kafka history). Exit status: 0 valid, 1 invalid, 2 unreadable.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return exitOK
-		}
-		return exitBadUser
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "logsim check: expected exactly one HISTORY file")

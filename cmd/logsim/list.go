@@ -5,8 +5,6 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/spf13/pflag"
-
 	"logsim/scenarios"
 )
 
@@ -18,21 +16,14 @@ func init() {
 }
 
 func runList(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("list", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("list", stderr,
+		"Usage: logsim list [--hardware]",
+		"\nLists the scenarios shipped with logsim, one per line: name and description.",
+		"Run one with logsim run NAME; copy it with logsim validate --print NAME.",
+	)
 	hardware := fs.Bool("hardware", false, "list the shipped hardware profiles instead")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: logsim list [--hardware]")
-		fmt.Fprintln(stderr, "\nLists the scenarios shipped with logsim, one per line: name and description.")
-		fmt.Fprintln(stderr, "Run one with logsim run NAME; copy it with logsim validate --print NAME.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return exitOK
-		}
-		return exitBadUser
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "logsim list: unexpected argument %q\n", fs.Arg(0))

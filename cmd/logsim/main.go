@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	"github.com/spf13/pflag"
 )
 
 // Exit statuses shared by every command.
@@ -67,4 +69,34 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w, "\nRun `logsim <command> --help` for a command's flags.")
+}
+
+// newFlags makes a command's flag set. usage is the help text: a synopsis line and a
+// description, printed with the flags' defaults on --help or a flag mistake.
+func newFlags(name string, stderr io.Writer, usage ...string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		for _, line := range usage {
+			fmt.Fprintln(stderr, line)
+		}
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses a command's arguments. When ok is false the command is over and
+// returns code: 0 after --help, 2 after a flag mistake, which it reports (pflag stays
+// silent in ContinueOnError mode) with the accepted flags.
+func parseFlags(fs *pflag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if err == pflag.ErrHelp {
+			return exitOK, false
+		}
+		fmt.Fprintf(fs.Output(), "logsim %s: %v\n\n", fs.Name(), err)
+		fs.Usage()
+		return exitBadUser, false
+	}
+	return 0, true
 }

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"logsim/reports"
 )
 
@@ -26,25 +24,18 @@ func init() {
 const comparisonFile = "comparison.json"
 
 func runReport(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("report", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("report", stderr,
+		"Usage: logsim report DIR... [--out DIR] [--p99 LIMIT]",
+		"\nWith one run folder (or its result.json), rebuilds the run's report files from",
+		"result.json: omb-result.json, .hlog and .hgrm files, plots, summary.md and",
+		"report.html. With several folders, or a sweep's folder, writes a comparison of the",
+		"runs: comparison.md, .csv and .json, overlay plots and index.html. A sweep's folder",
+		"stands for all of its configurations. Exit status: 0 on success, 2 on bad input.",
+	)
 	out := fs.String("out", "", "output folder (one run: default the run's own folder; a comparison: default out/comparison, or the sweep's own folder)")
 	p99 := fs.String("p99", "", "for a comparison: the p99 publish latency bound of \"which configurations reach the highest throughput within it\", such as 20ms")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: logsim report DIR... [--out DIR] [--p99 LIMIT]")
-		fmt.Fprintln(stderr, "\nWith one run folder (or its result.json), rebuilds the run's report files from")
-		fmt.Fprintln(stderr, "result.json: omb-result.json, .hlog and .hgrm files, plots, summary.md and")
-		fmt.Fprintln(stderr, "report.html. With several folders, or a sweep's folder, writes a comparison of the")
-		fmt.Fprintln(stderr, "runs: comparison.md, .csv and .json, overlay plots and index.html. A sweep's folder")
-		fmt.Fprintln(stderr, "stands for all of its configurations. Exit status: 0 on success, 2 on bad input.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return exitOK
-		}
-		return exitBadUser
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "logsim report: expected at least one output folder")

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"logsim/reports"
 	"logsim/scenarios"
 )
@@ -23,29 +21,22 @@ func init() {
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("run", stderr,
+		"Usage: logsim run FILE [--seed N] [--out DIR] [--set PATH=VALUE]... [--trace]",
+		"       logsim run --omb-workload W.yaml [--omb-driver D.yaml] [flags]",
+		"\nRuns the scenario FILE (or the name of a shipped scenario, see logsim list): load,",
+		"heal and drain phases on the simulator, then the checker. Prints a summary and writes",
+		"the output folder. Exit status: 0 when the expectations hold, 1 when they do not",
+		"(the reproduction command is printed), 2 on bad input.",
+	)
 	seed := fs.String("seed", "", "the seed (overrides the scenario's)")
 	out := fs.String("out", "", "output folder for the resolved scenario, history.jsonl, result.json and the reports (default out/NAME)")
 	sets := fs.StringArray("set", nil, "override a value, PATH=VALUE (repeatable), such as producers.p.config.linger.ms=50")
 	trace := fs.Bool("trace", false, "write the simulator's event trace to trace.log in the output folder")
 	progress := fs.String("progress", "auto", "progress line: auto (on a terminal), always, never")
 	omb := addOMBFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: logsim run FILE [--seed N] [--out DIR] [--set PATH=VALUE]... [--trace]")
-		fmt.Fprintln(stderr, "       logsim run --omb-workload W.yaml [--omb-driver D.yaml] [flags]")
-		fmt.Fprintln(stderr, "\nRuns the scenario FILE (or the name of a shipped scenario, see logsim list): load,")
-		fmt.Fprintln(stderr, "heal and drain phases on the simulator, then the checker. Prints a summary and writes")
-		fmt.Fprintln(stderr, "the output folder. Exit status: 0 when the expectations hold, 1 when they do not")
-		fmt.Fprintln(stderr, "(the reproduction command is printed), 2 on bad input.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return exitOK
-		}
-		return exitBadUser
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() != 1 && !omb.given() {
 		fmt.Fprintln(stderr, "logsim run: expected exactly one scenario FILE")

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"logsim/reports"
 	"logsim/scenarios"
 )
@@ -33,8 +31,16 @@ type sweepResult struct {
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("sweep", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("sweep", stderr,
+		"Usage: logsim sweep FILE [--param PATH=V1,V2,...]... [--out DIR] [--parallel N] [--p99 LIMIT] [--set PATH=VALUE]...",
+		"\nRuns every combination of the scenario's sweep: section and the --param values, each",
+		"its own deterministic simulation, several at once. Writes each configuration's run",
+		"folder under DIR/<configuration>/ and the comparison in DIR: comparison.md, .csv and",
+		".json, overlay plots and index.html; prints the configurations with the highest",
+		"throughput within the p99 bound. Exit status: 0 when every configuration ran (whether",
+		"or not it met its expectations: see the verdict column), 1 when one could not be",
+		"run or its simulation failed, 2 on bad input.",
+	)
 	params := fs.StringArray("param", nil, "sweep a setting, PATH=V1,V2,... (repeatable; PATH as --set takes it); adds to or replaces the file's sweep section")
 	sets := fs.StringArray("set", nil, "override a value in every configuration, PATH=VALUE (repeatable)")
 	seed := fs.String("seed", "", "the seed of every configuration (overrides the scenario's)")
@@ -42,23 +48,8 @@ func runSweep(args []string, stdout, stderr io.Writer) int {
 	parallel := fs.Int("parallel", runtime.NumCPU(), "configurations simulated at once")
 	p99 := fs.String("p99", "", "the p99 publish latency bound of the question \"which configurations reach the highest throughput within it\", such as 20ms (default: the scenario's expect latency.max produce.p99)")
 	progress := fs.String("progress", "auto", "progress: auto (a bar on a terminal, plain lines otherwise), always (the bar), never")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: logsim sweep FILE [--param PATH=V1,V2,...]... [--out DIR] [--parallel N] [--p99 LIMIT] [--set PATH=VALUE]...")
-		fmt.Fprintln(stderr, "\nRuns every combination of the scenario's sweep: section and the --param values, each")
-		fmt.Fprintln(stderr, "its own deterministic simulation, several at once. Writes each configuration's run")
-		fmt.Fprintln(stderr, "folder under DIR/<configuration>/ and the comparison in DIR: comparison.md, .csv and")
-		fmt.Fprintln(stderr, ".json, overlay plots and index.html; prints the configurations with the highest")
-		fmt.Fprintln(stderr, "throughput within the p99 bound. Exit status: 0 when every configuration ran (whether")
-		fmt.Fprintln(stderr, "or not it met its expectations: see the verdict column), 1 when one could not be")
-		fmt.Fprintln(stderr, "run or its simulation failed, 2 on bad input.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return exitOK
-		}
-		return exitBadUser
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "logsim sweep: expected exactly one scenario FILE")

@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/spf13/pflag"
-
 	"logsim/scenarios"
 )
 
@@ -19,23 +17,16 @@ func init() {
 }
 
 func runValidate(args []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet("validate", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("validate", stderr,
+		"Usage: logsim validate [--set PATH=VALUE]... [--print] FILE...",
+		"\nLoads each scenario FILE (or the name of a shipped scenario, see logsim list) strictly,",
+		"fills Kafka's defaults and checks it. Every error is printed with its file, line and",
+		"column. Exit status: 0 when every file is valid, 2 otherwise.",
+	)
 	sets := fs.StringArray("set", nil, "override a value before validation, PATH=VALUE (repeatable), such as producers.p.config.linger.ms=50")
 	printResolved := fs.Bool("print", false, "print each valid scenario fully resolved (every default and the seed) as YAML")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: logsim validate [--set PATH=VALUE]... [--print] FILE...")
-		fmt.Fprintln(stderr, "\nLoads each scenario FILE (or the name of a shipped scenario, see logsim list) strictly,")
-		fmt.Fprintln(stderr, "fills Kafka's defaults and checks it. Every error is printed with its file, line and")
-		fmt.Fprintln(stderr, "column. Exit status: 0 when every file is valid, 2 otherwise.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if err == pflag.ErrHelp {
-			return exitOK
-		}
-		return exitBadUser
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(stderr, "logsim validate: expected one or more scenario files")

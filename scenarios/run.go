@@ -187,12 +187,17 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 		stats: map[node.ID]client.ProducerStats{}, statsOf: map[node.ID]*client.Producer{},
 		reqs: map[node.ID][]int64{}, reqsOf: map[node.ID]*broker.Broker{}}
 	simErr := r.simulate(w, out)
-	// The cluster is no longer needed: let its memory go before the check.
-	r.sim, r.cl, r.statsOf, r.reqsOf = nil, nil, nil, nil
 	var err error
+	var kept []history.Op
 	if r.hist != nil {
 		err = r.hist.Flush()
+		kept = r.hist.Retained()
 	}
+	// The cluster is no longer needed: let its memory go before the check. The
+	// History, the client specs and the metrics hold the simulator's clock (and so
+	// the whole simulation), so they go too; judge and warn need only the scenario.
+	hasHist := r.hist != nil
+	r = &runner{s: s}
 	if err == nil && bw != nil {
 		err = bw.Flush()
 	}
@@ -211,8 +216,8 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 		}
 		out.Failure = fail
 		out.Reasons = append(out.Reasons, "the simulation failed: "+fail.Error())
-	} else if r.hist != nil {
-		res, err := checker.Check(r.hist.Retained(), checker.Options{Allow: s.Expect.Allow})
+	} else if hasHist {
+		res, err := checker.Check(kept, checker.Options{Allow: s.Expect.Allow})
 		if err != nil {
 			return nil, fmt.Errorf("checking the run's history: %w", err)
 		}

@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"slices"
 	"strconv"
 )
 
@@ -64,6 +65,9 @@ func Payload(kind PayloadKind, id int64, size int, dst []byte) []byte {
 				dst = append(dst, ' ')
 			}
 		}
+	case PayloadZeros:
+		dst = slices.Grow(dst, size)[:start+size]
+		clear(dst[start:])
 	case PayloadJSON:
 		for n := 0; len(dst)-start < size; n++ {
 			x := r.next()

@@ -16,11 +16,15 @@ func batch(kind PayloadKind, c Compression, n int) *RecordBatch {
 }
 
 func TestPayloadIsPure(t *testing.T) {
-	for _, k := range []PayloadKind{PayloadRandom, PayloadText, PayloadJSON} {
+	for _, k := range []PayloadKind{PayloadRandom, PayloadText, PayloadJSON, PayloadZeros} {
 		a := Payload(k, 7, 1000, nil)
 		b := Payload(k, 7, 1000, make([]byte, 3))
 		require.Len(t, a, 1000)
 		assert.Equal(t, a, b[3:], k.String())
+		if k == PayloadZeros {
+			assert.Equal(t, make([]byte, 1000), a)
+			continue
+		}
 		assert.NotEqual(t, a, Payload(k, 8, 1000, nil), k.String())
 	}
 }
@@ -28,7 +32,7 @@ func TestPayloadIsPure(t *testing.T) {
 func TestCompressionRoundTripsAndRatios(t *testing.T) {
 	var k Codecs
 	for _, c := range []Compression{CompressionGzip, CompressionSnappy, CompressionLZ4, CompressionZstd} {
-		for _, kind := range []PayloadKind{PayloadRandom, PayloadText, PayloadJSON} {
+		for _, kind := range []PayloadKind{PayloadRandom, PayloadText, PayloadJSON, PayloadZeros} {
 			raw := EncodeRecords(batch(kind, c, 16), nil)
 			out, err := k.Compress(c, raw, nil)
 			require.NoError(t, err)

@@ -122,9 +122,12 @@ const (
 	// PayloadJSON is JSON objects with repeated field names: gzip and zstd compress it
 	// about 7x, lz4 and snappy about 4x.
 	PayloadJSON
+	// PayloadZeros is all zero bytes: the best case of every codec, as benchmarks
+	// with an empty payload file send.
+	PayloadZeros
 )
 
-var payloadNames = [...]string{"random", "text", "json"}
+var payloadNames = [...]string{"random", "text", "json", "zeros"}
 
 // String names the kind.
 func (k PayloadKind) String() string {
@@ -134,14 +137,14 @@ func (k PayloadKind) String() string {
 	return "invalid(" + strconv.Itoa(int(k)) + ")"
 }
 
-// ParsePayloadKind reads random, text or json.
+// ParsePayloadKind reads random, text, json or zeros.
 func ParsePayloadKind(s string) (PayloadKind, error) {
 	for i, n := range payloadNames {
 		if n == s {
 			return PayloadKind(i), nil
 		}
 	}
-	return 0, fmt.Errorf("payload %q: want one of random, text, json", s)
+	return 0, fmt.Errorf("payload %q: want one of random, text, json, zeros", s)
 }
 
 // Record is one record's descriptor: its bytes are a pure function of (payload kind,

@@ -199,9 +199,7 @@ func TestFaultEventsInHistory(t *testing.T) {
 // TestUnsupportedSettingsAreRejected: settings the runner cannot simulate yet are
 // validation errors that say so.
 func TestUnsupportedSettingsAreRejected(t *testing.T) {
-	msg := loadErr(t, minimal, "producers.p.payload=zeros")
-	assert.Contains(t, msg, "payload zeros is not supported yet")
-	msg = loadErr(t, minimal, "consumers.c.commit=async", "consumers.c.config.enable.auto.commit=false")
+	msg := loadErr(t, minimal, "consumers.c.commit=async", "consumers.c.config.enable.auto.commit=false")
 	assert.Contains(t, msg, "commit async (commitAsync) is not supported yet")
 	msg = loadErr(t, minimal, "consumers.c.config.partition.assignment.strategy=sticky")
 	assert.Contains(t, msg, "eager sticky assignor is not supported yet")

@@ -24,11 +24,6 @@ func (e *Expect) invalidating() []string {
 // runnable rejects what the file format accepts but the runner cannot simulate yet,
 // naming what is missing, so that a run never starts with a setting it would ignore.
 func (v *validator) runnable(s *Scenario) {
-	for i, pr := range s.Producers {
-		if pr.Payload == "zeros" {
-			v.bad(child(elem("producers", i), "payload"), "payload zeros is not supported yet (the brokers' payload generator has random, json and log); accepted: random, json, log")
-		}
-	}
 	for i, co := range s.Consumers {
 		p := elem("consumers", i)
 		if co.Commit == CommitAsync {

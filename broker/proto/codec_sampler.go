@@ -14,10 +14,16 @@ type Sampler struct {
 	codecs Codecs
 	raw    []byte
 	out    []byte
-	seen   [5][3]uint64  // batches seen per codec and payload kind
-	sumIn  [5][3]float64 // raw bytes of sampled batches
-	sumOut [5][3]float64 // compressed bytes of sampled batches
+	seen   [numCodecs][numPayloads]uint64  // batches seen per codec and payload kind
+	sumIn  [numCodecs][numPayloads]float64 // raw bytes of sampled batches
+	sumOut [numCodecs][numPayloads]float64 // compressed bytes of sampled batches
 }
+
+// The sizes of the Sampler's tables: one row per codec, one column per payload kind.
+const (
+	numCodecs   = len(compressionNames)
+	numPayloads = len(payloadNames)
+)
 
 // WarmUp is how many batches of each codec and payload kind a Sampler compresses for
 // real before it starts sampling, so that the ratio is measured before it is used.

@@ -67,3 +67,14 @@ func TestSamplerCarriesTheRatio(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, o.RawBytes, o.RecordsBytes)
 }
+
+func TestSamplerSizesEveryCodecAndPayload(t *testing.T) {
+	s := NewSampler(1)
+	for c := range Compression(len(compressionNames)) {
+		for k := range PayloadKind(len(payloadNames)) {
+			o, err := s.Size(batch(k, c, 4))
+			require.NoError(t, err, "%s %s", c, k)
+			assert.Positive(t, o.RecordsBytes, "%s %s", c, k)
+		}
+	}
+}

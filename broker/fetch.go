@@ -54,12 +54,14 @@ func (b *Broker) handleFetch(from node.ID, m *proto.FetchRequest) {
 			}
 		}
 	}
-	resp, bytes, failed := b.readFetch(m)
-	if failed || bytes >= int(m.MinBytes) || m.MaxWait <= 0 {
-		b.sendFetch(from, resp)
-		return
+	if m.MaxWait <= 0 || m.MinBytes <= 0 || !b.fetchIdle(m) {
+		resp, bytes, failed := b.readFetch(m)
+		if failed || bytes >= int(m.MinBytes) || m.MaxWait <= 0 {
+			b.sendFetch(from, resp)
+			return
+		}
 	}
-	pf := &parkedFetch{id: b.nextCorrelation(), from: from, req: m}
+	pf := &parkedFetch{id: b.nextCorrelation(), from: from, req: m, replicas: make([]*replica, 0, len(m.Partitions))}
 	for i := range m.Partitions {
 		if r := b.replicas[m.Partitions[i].TopicPartition]; r != nil {
 			r.fetchWaiters = append(r.fetchWaiters, pf)
@@ -111,6 +113,27 @@ func (b *Broker) leaderError(r *replica, epoch int32) proto.ErrorCode {
 		return proto.NOT_LEADER_OR_FOLLOWER
 	}
 	return b.epochError(r, epoch)
+}
+
+// fetchIdle reports whether readFetch would find no error and nothing to read in any
+// partition of m: every fetch offset is at its limit (the HW, or for a follower the log
+// end). Such a fetch is parked without building a response.
+func (b *Broker) fetchIdle(m *proto.FetchRequest) bool {
+	for i := range m.Partitions {
+		p := &m.Partitions[i]
+		r := b.replicas[p.TopicPartition]
+		if r == nil || !r.IsLeader() || b.epochError(r, p.CurrentLeaderEpoch) != proto.NONE {
+			return false
+		}
+		limit := r.HW
+		if m.ReplicaID >= 0 {
+			limit = r.Log.LogEndOffset()
+		}
+		if p.FetchOffset < limit || p.FetchOffset < r.Log.LogStartOffset() || p.FetchOffset > r.Log.LogEndOffset() {
+			return false
+		}
+	}
+	return true
 }
 
 // readFetch reads every partition of m. failed is set when a partition has an error,
@@ -171,7 +194,7 @@ func (b *Broker) wakeFetchers(r *replica, hwMoved bool) {
 		return
 	}
 	for _, pf := range slices.Clone(r.fetchWaiters) {
-		if pf.req.ReplicaID < 0 && !hwMoved {
+		if pf.req.ReplicaID < 0 && !hwMoved || pf.req.MinBytes > 0 && b.fetchIdle(pf.req) {
 			continue
 		}
 		resp, bytes, failed := b.readFetch(pf.req)

@@ -97,7 +97,8 @@ func (b *Broker) maybeFetch(f *fetcher) {
 		}
 		if req == nil {
 			req = &proto.FetchRequest{Correlation: b.nextCorrelation(), ReplicaID: b.id, BrokerEpoch: b.brokerEpoch,
-				MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: b.cfg.ReplicaFetchMinBytes, MaxBytes: b.cfg.ReplicaFetchResponseMaxBytes}
+				MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: b.cfg.ReplicaFetchMinBytes, MaxBytes: b.cfg.ReplicaFetchResponseMaxBytes,
+				Partitions: make([]proto.FetchPartition, 0, len(f.partitions))}
 		}
 		req.Partitions = append(req.Partitions, proto.FetchPartition{TopicPartition: r.TP, CurrentLeaderEpoch: r.State.LeaderEpoch,
 			FetchOffset: r.Log.LogEndOffset(), LastFetchedEpoch: r.Log.LatestEpoch(), LogStartOffset: r.Log.LogStartOffset(),

@@ -379,8 +379,12 @@ func (c *Consumer) emit(ev ConsumerEvent) {
 
 // Subscribe sets the topics to consume with group management. It needs a group id.
 func (c *Consumer) Subscribe(topics []string) {
-	consumerAssertf(c.cfg.GroupID != "", "Subscribe without group.id")
-	consumerAssertf(c.mode != modeAssign, "Subscribe after Assign")
+	if !(c.cfg.GroupID != "") {
+		consumerAssertf(false, "Subscribe without group.id")
+	}
+	if !(c.mode != modeAssign) {
+		consumerAssertf(false, "Subscribe after Assign")
+	}
 	c.mode = modeSubscribe
 	c.topics = slices.Clone(topics)
 	slices.Sort(c.topics)
@@ -398,7 +402,9 @@ func (c *Consumer) Subscribe(topics []string) {
 // Assign takes partitions by hand (no group management). Positions come from the
 // group's committed offsets if there is a group id, else from auto.offset.reset.
 func (c *Consumer) Assign(tps []proto.TopicPartition) {
-	consumerAssertf(c.mode != modeSubscribe, "Assign after Subscribe")
+	if !(c.mode != modeSubscribe) {
+		consumerAssertf(false, "Assign after Subscribe")
+	}
 	c.mode = modeAssign
 	c.setAssignment(tps)
 	for _, tp := range tps {
@@ -472,8 +478,12 @@ func (c *Consumer) dropBuffered(p *partition) {
 // Poll returns buffered records at once, or waits up to timeout for some; done gets
 // the result. Only one poll may be outstanding.
 func (c *Consumer) Poll(timeout time.Duration, done func(PollResult)) {
-	consumerAssertf(c.poll == nil, "Poll while a poll is outstanding")
-	consumerAssertf(!c.closed, "Poll after Close")
+	if !(c.poll == nil) {
+		consumerAssertf(false, "Poll while a poll is outstanding")
+	}
+	if !(!c.closed) {
+		consumerAssertf(false, "Poll after Close")
+	}
 	now := c.env.Now()
 	c.pollSeq++
 	c.stats.Polls++
@@ -924,23 +934,37 @@ func consumerAssertf(cond bool, format string, args ...any) {
 
 // checkInvariants verifies the consumer's bookkeeping after each event it handled.
 func (c *Consumer) checkInvariants() {
-	consumerAssertf(len(c.order) == len(c.parts), "%d partitions in order, %d assigned", len(c.order), len(c.parts))
+	if !(len(c.order) == len(c.parts)) {
+		consumerAssertf(false, "%d partitions in order, %d assigned", len(c.order), len(c.parts))
+	}
 	buffered := 0
 	for _, p := range c.order {
-		consumerAssertf(c.parts[p.tp] == p, "%s: order and assignment disagree", p.tp)
-		consumerAssertf(p.state != partFetchable || p.position >= 0, "%s: fetchable at position %d", p.tp, p.position)
+		if !(c.parts[p.tp] == p) {
+			consumerAssertf(false, "%s: order and assignment disagree", p.tp)
+		}
+		if !(p.state != partFetchable || p.position >= 0) {
+			consumerAssertf(false, "%s: fetchable at position %d", p.tp, p.position)
+		}
 		if p.buffered {
 			buffered++
 		}
 	}
 	for _, cf := range c.buffer {
-		consumerAssertf(cf.p.buffered && c.parts[cf.p.tp] == cf.p, "%s: buffered data of a partition not assigned or not marked", cf.p.tp)
+		if !(cf.p.buffered && c.parts[cf.p.tp] == cf.p) {
+			consumerAssertf(false, "%s: buffered data of a partition not assigned or not marked", cf.p.tp)
+		}
 	}
-	consumerAssertf(buffered == len(c.buffer), "%d partitions marked buffered, %d completed fetches", buffered, len(c.buffer))
-	consumerAssertf(c.mode == modeSubscribe || c.state == unjoined, "group state %d outside subscribe mode", c.state)
+	if !(buffered == len(c.buffer)) {
+		consumerAssertf(false, "%d partitions marked buffered, %d completed fetches", buffered, len(c.buffer))
+	}
+	if !(c.mode == modeSubscribe || c.state == unjoined) {
+		consumerAssertf(false, "group state %d outside subscribe mode", c.state)
+	}
 	for to, corr := range c.fetchTo {
 		r := c.inflight[corr]
-		consumerAssertf(r != nil && r.kind == reqFetch && r.to == to, "fetch to %d (corr %d) not in flight", to, corr)
+		if !(r != nil && r.kind == reqFetch && r.to == to) {
+			consumerAssertf(false, "fetch to %d (corr %d) not in flight", to, corr)
+		}
 	}
 }
 

@@ -298,7 +298,7 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 		n := p.cfg.BatchSize/size + 1
 		p.batchSeq++
 		b = &prodBatch{tp: tp, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1, pid: proto.NoProducerID, order: p.batchSeq,
-			recs: make([]proto.Record, 0, n), dones: make([]func(Result), 0, n)}
+			recs: make([]proto.Record, 0, min(n, 4)), dones: make([]func(Result), 0, min(n, 4))}
 		ps.queue = append(ps.queue, b)
 		p.armExpiry(b.deadline)
 		p.arm(now + p.cfg.Linger)

@@ -568,7 +568,9 @@ func (s *State) AlterPartition(req *proto.AlterPartitionRequest) (proto.ErrorCod
 
 // Apply replays a persisted record (controller restart).
 func (s *State) Apply(r Record) {
-	assertf(r.Offset == s.Offset+1, "replaying record %d after %d", r.Offset, s.Offset)
+	if !(r.Offset == s.Offset+1) {
+		assertf(false, "replaying record %d after %d", r.Offset, s.Offset)
+	}
 	s.Offset = r.Offset
 	switch {
 	case r.Broker != nil:
@@ -583,7 +585,9 @@ func (s *State) Apply(r Record) {
 		s.topics[r.Topic.Name] = &Topic{Name: r.Topic.Name, Configs: r.Topic.Configs}
 	case r.Partition != nil:
 		t := s.topics[r.Partition.Topic]
-		assertf(t != nil, "partition record for unknown topic %s", r.Partition.Topic)
+		if !(t != nil) {
+			assertf(false, "partition record for unknown topic %s", r.Partition.Topic)
+		}
 		c := clonePartition(r.Partition)
 		if int(c.Partition) == len(t.Partitions) {
 			t.Partitions = append(t.Partitions, &c)
@@ -629,12 +633,20 @@ func Delta(prev int64, recs []Record) *proto.UpdateMetadataRequest {
 func (s *State) CheckInvariants() {
 	s.eachPartition(func(p *proto.PartitionState) {
 		for _, id := range p.ISR {
-			assertf(slices.Contains(p.Replicas, id), "%s: ISR %v not within replicas %v", p.TopicPartition, p.ISR, p.Replicas)
-			assertf(!slices.Contains(p.ELR, id), "%s: %d in both ISR %v and ELR %v", p.TopicPartition, id, p.ISR, p.ELR)
+			if !(slices.Contains(p.Replicas, id)) {
+				assertf(false, "%s: ISR %v not within replicas %v", p.TopicPartition, p.ISR, p.Replicas)
+			}
+			if !(!slices.Contains(p.ELR, id)) {
+				assertf(false, "%s: %d in both ISR %v and ELR %v", p.TopicPartition, id, p.ISR, p.ELR)
+			}
 		}
 		if p.Leader != proto.NoLeader {
-			assertf(slices.Contains(p.ISR, p.Leader), "%s: leader %d not in ISR %v", p.TopicPartition, p.Leader, p.ISR)
+			if !(slices.Contains(p.ISR, p.Leader)) {
+				assertf(false, "%s: leader %d not in ISR %v", p.TopicPartition, p.Leader, p.ISR)
+			}
 		}
-		assertf(len(p.ISR) > 0 || s.cfg.EligibleLeaderReplicasEnable, "%s: empty ISR", p.TopicPartition)
+		if !(len(p.ISR) > 0 || s.cfg.EligibleLeaderReplicasEnable) {
+			assertf(false, "%s: empty ISR", p.TopicPartition)
+		}
 	})
 }

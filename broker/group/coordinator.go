@@ -201,7 +201,9 @@ func (c *Coordinator) append(partition int32, p *pendingAppend, recs []proto.Rec
 // fresh session, so members that kept running carry on; members that died expire.
 // Records that do not decode are skipped and counted in the result.
 func (c *Coordinator) Load(p int32, records []proto.Record, now time.Duration) (skipped int) {
-	assertf(p >= 0 && p < c.cfg.OffsetsTopicNumPartitions, "Load of partition %d of %d", p, c.cfg.OffsetsTopicNumPartitions)
+	if !(p >= 0 && p < c.cfg.OffsetsTopicNumPartitions) {
+		assertf(false, "Load of partition %d of %d", p, c.cfg.OffsetsTopicNumPartitions)
+	}
 	c.dropPartition(p)
 	c.loaded[p] = true
 	for _, r := range records {
@@ -408,20 +410,34 @@ func (c *Coordinator) Groups() []string {
 // checkInvariants verifies every group after each call.
 func (c *Coordinator) checkInvariants() {
 	for id, g := range c.groups {
-		assertf(g.id == id && c.loaded[g.partition], "group %q in unloaded partition %d", id, g.partition)
+		if !(g.id == id && c.loaded[g.partition]) {
+			assertf(false, "group %q in unloaded partition %d", id, g.partition)
+		}
 		switch g.state {
 		case Empty:
-			assertf(len(g.members) == 0, "group %q Empty with %d members", id, len(g.members))
+			if !(len(g.members) == 0) {
+				assertf(false, "group %q Empty with %d members", id, len(g.members))
+			}
 		case Stable, CompletingRebalance:
-			assertf(len(g.members) > 0, "group %q %v without members", id, g.state)
-			assertf(g.member(g.leader) != nil, "group %q %v: leader %q is not a member", id, g.state, g.leader)
+			if !(len(g.members) > 0) {
+				assertf(false, "group %q %v without members", id, g.state)
+			}
+			if !(g.member(g.leader) != nil) {
+				assertf(false, "group %q %v: leader %q is not a member", id, g.state, g.leader)
+			}
 		}
-		seen := map[string]bool{}
-		for _, m := range g.members {
-			assertf(!seen[m.id], "group %q: member %q twice", id, m.id)
-			seen[m.id] = true
-			assertf(m.join == nil || g.state == PreparingRebalance, "group %q: parked join of %q in %v", id, m.id, g.state)
-			assertf(m.sync == nil || g.state == CompletingRebalance, "group %q: parked sync of %q in %v", id, m.id, g.state)
+		for i, m := range g.members {
+			for _, o := range g.members[:i] {
+				if o.id == m.id {
+					assertf(false, "group %q: member %q twice", id, m.id)
+				}
+			}
+			if !(m.join == nil || g.state == PreparingRebalance) {
+				assertf(false, "group %q: parked join of %q in %v", id, m.id, g.state)
+			}
+			if !(m.sync == nil || g.state == CompletingRebalance) {
+				assertf(false, "group %q: parked sync of %q in %v", id, m.id, g.state)
+			}
 		}
 	}
 }

@@ -102,7 +102,9 @@ func (c *Coordinator) joinKnown(g *group, m *member, now time.Duration, from nod
 		c.prepareRebalance(g, now, "member "+m.id+" rejoined")
 		c.tryCompleteJoin(g, now)
 	default:
-		assertf(false, "group %q: known member %q in state %v", g.id, m.id, g.state)
+		if !(false) {
+			assertf(false, "group %q: known member %q in state %v", g.id, m.id, g.state)
+		}
 	}
 }
 
@@ -301,7 +303,9 @@ func (g *group) selectProtocol() string {
 			candidates = append(candidates, p.Name)
 		}
 	}
-	assertf(len(candidates) > 0, "group %q: no common protocol", g.id)
+	if !(len(candidates) > 0) {
+		assertf(false, "group %q: no common protocol", g.id)
+	}
 	best, bestVotes := candidates[0], -1
 	for _, cand := range candidates {
 		votes := 0
@@ -487,7 +491,9 @@ func (c *Coordinator) LeaveGroup(now time.Duration, from node.ID, req *proto.Lea
 // removeMember takes a member out (left, or its session expired) and rebalances.
 func (c *Coordinator) removeMember(g *group, id string, now time.Duration, why string) {
 	m := g.member(id)
-	assertf(m != nil, "group %q: remove of unknown member %q", g.id, id)
+	if !(m != nil) {
+		assertf(false, "group %q: remove of unknown member %q", g.id, id)
+	}
 	c.answerParked(g, m, proto.UNKNOWN_MEMBER_ID)
 	for i, x := range g.members {
 		if x == m {

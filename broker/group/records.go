@@ -26,7 +26,9 @@ import (
 // computes it: abs(groupID.hashCode()) % partitions, with Java's String.hashCode over
 // UTF-16 code units and Kafka's Utils.abs (which maps MinInt32 to 0).
 func PartitionFor(groupID string, partitions int32) int32 {
-	assertf(partitions > 0, "PartitionFor(%q, %d): no partitions", groupID, partitions)
+	if !(partitions > 0) {
+		assertf(false, "PartitionFor(%q, %d): no partitions", groupID, partitions)
+	}
 	h := javaStringHashCode(groupID)
 	if h == -1<<31 {
 		h = 0
@@ -104,14 +106,19 @@ type Record struct {
 
 // EncodeOffsetCommit makes the record of a commit.
 func EncodeOffsetCommit(groupID string, tp proto.TopicPartition, c Committed) proto.Record {
-	var sb strings.Builder
-	sb.WriteString("offset ")
-	sb.WriteString(strconv.Quote(groupID))
-	sb.WriteByte(' ')
-	sb.WriteString(strconv.Quote(tp.Topic))
-	fmt.Fprintf(&sb, " %d %d %d", tp.Partition, c.Offset, c.LeaderEpoch)
+	b := make([]byte, 0, 24+len(groupID)+len(tp.Topic)+3*20)
+	b = append(b, "offset "...)
+	b = strconv.AppendQuote(b, groupID)
+	b = append(b, ' ')
+	b = strconv.AppendQuote(b, tp.Topic)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(tp.Partition), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, c.Offset, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(c.LeaderEpoch), 10)
 	// Kafka's OffsetCommitValue v3: offset, leader epoch, metadata, commit time.
-	return proto.Record{Key: sb.String(), Size: 8 + 4 + 2 + 8 + 2, Timestamp: c.CommitTime}
+	return proto.Record{Key: string(b), Size: 8 + 4 + 2 + 8 + 2, Timestamp: c.CommitTime}
 }
 
 // EncodeGroupMetadata makes the record of a group's state.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"logsim/sim"
 )
 
 //go:embed hardware/*.yaml
@@ -125,7 +127,7 @@ func (l LatencyDist) Sample(r *rand.Rand) time.Duration {
 	case "uniform":
 		return uniform(l.Min, l.Max)
 	case "exponential":
-		d := max(l.Min, time.Duration(r.ExpFloat64()*float64(l.Mean)))
+		d := max(l.Min, time.Duration(sim.ExpFloat64(r)*float64(l.Mean)))
 		if l.Max > 0 {
 			d = min(d, l.Max)
 		}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"logsim/sim"
 )
 
 // SizeSyntax lists the accepted forms of a message size distribution.
@@ -45,9 +47,9 @@ func (d dist) sample(r *rand.Rand, integer bool) float64 {
 		}
 		v = d.a + r.Float64()*(d.b-d.a)
 	case distExponential:
-		v = r.ExpFloat64() * d.a
+		v = sim.ExpFloat64(r) * d.a
 	case distLognormal:
-		v = d.a * math.Exp(d.b*r.NormFloat64())
+		v = d.a * sim.Exp(d.b*sim.NormFloat64(r))
 	}
 	if d.max > 0 && v > d.max {
 		v = d.max
@@ -78,7 +80,7 @@ func (d dist) mean() float64 {
 	case distUniform:
 		return (d.a + d.b) / 2
 	case distLognormal:
-		return d.a * math.Exp(d.b*d.b/2)
+		return d.a * sim.Exp(d.b*d.b/2)
 	}
 	return d.a
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+
+	"logsim/sim"
 )
 
 // KeysSyntax lists the accepted forms of a key distribution.
@@ -186,11 +188,11 @@ func (z *zipf) sample(r *rand.Rand) int64 {
 }
 
 // h is the unnormalized density x^-s.
-func (z *zipf) h(x float64) float64 { return math.Exp(-z.s * math.Log(x)) }
+func (z *zipf) h(x float64) float64 { return sim.Exp(-z.s * sim.Ln(x)) }
 
 // hIntegral is an antiderivative of h: (x^(1-s) - 1) / (1-s), and log(x) at s = 1.
 func (z *zipf) hIntegral(x float64) float64 {
-	lx := math.Log(x)
+	lx := sim.Ln(x)
 	return expm1Over((1-z.s)*lx) * lx
 }
 
@@ -200,10 +202,12 @@ func (z *zipf) hIntegralInverse(x float64) float64 {
 	if t < -1 {
 		t = -1 // rounding can push t just below the domain of log1p
 	}
-	return math.Exp(log1pOver(t) * x)
+	return sim.Exp(log1pOver(t) * x)
 }
 
-// expm1Over is (e^x - 1)/x, continuous at 0.
+// expm1Over is (e^x - 1)/x, continuous at 0. (math.Expm1 and math.Log1p are pure Go
+// on every platform, unlike math.Exp and math.Log, so they give the same bits
+// everywhere; the rest goes through sim's portable functions.)
 func expm1Over(x float64) float64 {
 	if math.Abs(x) > 1e-8 {
 		return math.Expm1(x) / x

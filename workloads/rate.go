@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"logsim/sim"
 )
 
 // RateSyntax lists the accepted forms of a producer rate, for documentation and errors.
@@ -378,7 +380,7 @@ func (a *Arrivals) Next() (time.Duration, bool) {
 		return 0, false
 	}
 	if a.poisson {
-		a.target += a.rng.ExpFloat64()
+		a.target += sim.ExpFloat64(a.rng)
 	} else {
 		a.target++
 	}

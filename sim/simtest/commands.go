@@ -44,68 +44,86 @@ import (
 //	stop-consumer NAME           close the consumer: commit (auto-commit) and LeaveGroup
 //	unconsumed TOPIC             acknowledged values no consumer processed
 func (h *Harness) Run(cmd Command) (string, error) {
-	switch cmd.Name {
-	case "create-topic":
-		return h.createTopic(cmd)
-	case "producer":
-		return h.producer(cmd)
-	case "produce":
-		return h.produce(cmd)
-	case "results":
-		return h.results(cmd)
-	case "run":
-		d, err := time.ParseDuration(cmd.Get("for", "0s"))
-		if err != nil {
-			return "", fmt.Errorf("run for=%s: want a duration", cmd.Get("for", ""))
+	for _, c := range harnessCommands {
+		if c.name == cmd.Name {
+			return c.do(h, cmd)
 		}
-		out, err := h.run(d)
-		return strings.TrimSpace(fmt.Sprintf("t=%v\n%s", h.Sim.Now(), out)), err
-	case "step":
-		n, err := intArg(cmd, "n", 1)
-		if err != nil {
-			return "", err
-		}
-		h.trace.capture, h.trace.buf = true, h.trace.buf[:0]
-		_, err = h.Sim.RunEvents(n)
-		h.trace.capture = false
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimSpace(string(h.trace.buf) + "\n" + h.drainEvents()), nil
-	case "crash", "power-fail", "restart", "pause", "resume":
-		return h.lifecycle(cmd)
-	case "partition":
-		return h.partition(cmd)
-	case "isolate":
-		return h.isolate(cmd)
-	case "heal":
-		h.Sim.HealAll()
-		h.parts = nil
-		return "", nil
-	case "clog", "unclog", "reset-connection":
-		return h.link(cmd)
-	case "disk-full":
-		return h.diskFull(cmd)
-	case "print-log":
-		return h.printLog(cmd)
-	case "print-isr":
-		return h.printISR(cmd)
-	case "consume":
-		return h.consume(cmd)
-	case "events":
-		return h.drainEvents(), nil
-	case "consumer":
-		return h.consumer(cmd)
-	case "consumed":
-		return h.consumed(cmd)
-	case "print-group":
-		return h.printGroup(cmd)
-	case "stop-consumer":
-		return h.stopConsumer(cmd)
-	case "unconsumed":
-		return h.unconsumed(cmd)
 	}
-	return "", fmt.Errorf("unknown command %q; accepted: create-topic, producer, produce, results, run, step, crash, power-fail, restart, pause, resume, partition, isolate, heal, clog, unclog, reset-connection, print-log, print-isr, consume, events, consumer, consumed, print-group, stop-consumer, unconsumed", cmd.Name)
+	return "", fmt.Errorf("unknown command %q; accepted: %s", cmd.Name, strings.Join(commandNames(), ", "))
+}
+
+// harnessCommands is the command language, in the order the error message lists it.
+var harnessCommands = []struct {
+	name string
+	do   func(*Harness, Command) (string, error)
+}{
+	{"create-topic", (*Harness).createTopic},
+	{"producer", (*Harness).producer},
+	{"produce", (*Harness).produce},
+	{"results", (*Harness).results},
+	{"run", (*Harness).runFor},
+	{"step", (*Harness).step},
+	{"crash", (*Harness).lifecycle},
+	{"power-fail", (*Harness).lifecycle},
+	{"restart", (*Harness).lifecycle},
+	{"pause", (*Harness).lifecycle},
+	{"resume", (*Harness).lifecycle},
+	{"partition", (*Harness).partition},
+	{"isolate", (*Harness).isolate},
+	{"heal", (*Harness).heal},
+	{"clog", (*Harness).link},
+	{"unclog", (*Harness).link},
+	{"reset-connection", (*Harness).link},
+	{"disk-full", (*Harness).diskFull},
+	{"print-log", (*Harness).printLog},
+	{"print-isr", (*Harness).printISR},
+	{"consume", (*Harness).consume},
+	{"events", func(h *Harness, _ Command) (string, error) { return h.drainEvents(), nil }},
+	{"consumer", (*Harness).consumer},
+	{"consumed", (*Harness).consumed},
+	{"print-group", (*Harness).printGroup},
+	{"stop-consumer", (*Harness).stopConsumer},
+	{"unconsumed", (*Harness).unconsumed},
+}
+
+func commandNames() []string {
+	names := make([]string, len(harnessCommands))
+	for i, c := range harnessCommands {
+		names[i] = c.name
+	}
+	return names
+}
+
+// runFor runs the simulation for=DURATION and prints what happened.
+func (h *Harness) runFor(cmd Command) (string, error) {
+	d, err := time.ParseDuration(cmd.Get("for", "0s"))
+	if err != nil {
+		return "", fmt.Errorf("run for=%s: want a duration", cmd.Get("for", ""))
+	}
+	out, err := h.run(d)
+	return strings.TrimSpace(fmt.Sprintf("t=%v\n%s", h.Sim.Now(), out)), err
+}
+
+// step dispatches n=N events and prints their trace lines.
+func (h *Harness) step(cmd Command) (string, error) {
+	n, err := intArg(cmd, "n", 1)
+	if err != nil {
+		return "", err
+	}
+	h.trace.capture, h.trace.buf = true, h.trace.buf[:0]
+	_, err = h.Sim.RunEvents(n)
+	h.trace.capture = false
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(h.trace.buf) + "\n" + h.drainEvents()), nil
+}
+
+// heal ends every network fault.
+func (h *Harness) heal(Command) (string, error) {
+	h.Sim.HealAll()
+	h.parts = nil
+	return "", nil
 }
 
 func (h *Harness) createTopic(cmd Command) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"logsim/sim/simtest"
@@ -25,5 +26,16 @@ func TestScripts(t *testing.T) {
 				require.NoError(t, os.WriteFile(f, []byte(out), 0o644))
 			}
 		})
+	}
+}
+
+// TestUnknownCommandListsTheLanguage: a typo names every command the harness accepts.
+func TestUnknownCommandListsTheLanguage(t *testing.T) {
+	h, err := simtest.NewHarness(simtest.Command{Name: "cluster"})
+	require.NoError(t, err)
+	_, err = h.Run(simtest.Command{Name: "crahs"})
+	require.Error(t, err)
+	for _, name := range []string{"create-topic", "crash", "disk-full", "heal", "unconsumed"} {
+		assert.Contains(t, err.Error(), name)
 	}
 }

@@ -210,8 +210,21 @@ func TestUnsupportedSettingsAreRejected(t *testing.T) {
 // BenchmarkQuickstart runs the shipped quickstart scenario whole, checker included,
 // and reports simulated records per wall-clock second and the ratio of simulated to
 // wall-clock time.
-func BenchmarkQuickstart(b *testing.B) {
-	s, err := LoadShipped("quickstart.yaml")
+func BenchmarkQuickstart(b *testing.B) { benchScenario(b, "quickstart.yaml") }
+
+// BenchmarkScenario runs any shipped scenario the same way: LOGSIM_BENCH_SCENARIO
+// names it (quickstart by default) and LOGSIM_BENCH_SET holds space-separated
+// PATH=VALUE overrides, as --set takes them, for measuring other loads.
+func BenchmarkScenario(b *testing.B) {
+	name := os.Getenv("LOGSIM_BENCH_SCENARIO")
+	if name == "" {
+		name = "quickstart"
+	}
+	benchScenario(b, name+".yaml", strings.Fields(os.Getenv("LOGSIM_BENCH_SET"))...)
+}
+
+func benchScenario(b *testing.B, file string, sets ...string) {
+	s, err := LoadShipped(file, sets...)
 	require.NoError(b, err)
 	var records int64
 	var simTime time.Duration

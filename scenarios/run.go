@@ -139,6 +139,7 @@ type runner struct {
 	opts     RunOptions
 	sim      *sim.Sim
 	hist     *workloads.History
+	kept     *opCollector
 	rec      *reports.Recorder
 	met      *metrics
 	cl       *cluster
@@ -191,7 +192,7 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 	var kept []history.Op
 	if r.hist != nil {
 		err = r.hist.Flush()
-		kept = r.hist.Retained()
+		kept = r.kept.ops
 	}
 	// The cluster is no longer needed: let its memory go before the check. The
 	// History, the client specs and the metrics hold the simulator's clock (and so
@@ -246,7 +247,8 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 		return err
 	}
 	r.hist = workloads.NewHistory(w, r.sim.Now)
-	r.hist.Retain()
+	r.kept = &opCollector{}
+	r.hist.Feed(r.kept)
 	r.rec = reports.NewRecorder(reports.Config{})
 	defer func() {
 		if r.sim == nil {
@@ -278,16 +280,6 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 	r.t0 = r.sim.Now()
 	r.met.t0 = r.t0
 	r.startProducers()
-	// Two lines per send, and the polls and commits of every consumer entry and of the
-	// final reads: quickstart writes 3.15 lines per record with one group (a poll and
-	// a commit, two lines each, per 3.5 records). Reserving about that many keeps the
-	// retained history from being copied as it grows.
-	expected := 0.0
-	for i := range s.Producers {
-		expected += s.Producers[i].Rate.Expected(s.Duration + s.Phases.Heal)
-	}
-	perRecord := 2.1 + 1.2*float64(len(s.Consumers))
-	r.hist.Reserve(int(min(expected*perRecord, 1<<27)) + 4096)
 	loadEnd := r.t0 + s.Duration
 	healEnd := loadEnd + s.Phases.Heal
 	drainEnd := healEnd + s.Phases.Drain
@@ -952,4 +944,21 @@ func (out *Outcome) Report() *reports.Run {
 		omb.ConsumersPerTopic /= n
 	}
 	return &reports.Run{Name: s.Name, Seed: int64(s.Seed), Reproduce: out.Reproduce, Scenario: scen, Verdict: v, OMB: omb, Metrics: out.Metrics}
+}
+
+// opCollector keeps a deep copy of every line it is fed.
+type opCollector struct{ ops []history.Op }
+
+func (c *opCollector) Add(op *history.Op) error {
+	cp := *op
+	cp.Mops = slices.Clone(op.Mops)
+	for i := range cp.Mops {
+		m := &cp.Mops[i]
+		m.Reads = slices.Clone(m.Reads)
+		for j := range m.Reads {
+			m.Reads[j].Records = slices.Clone(m.Reads[j].Records)
+		}
+	}
+	c.ops = append(c.ops, cp)
+	return nil
 }

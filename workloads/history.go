@@ -20,6 +20,7 @@ import (
 type History struct {
 	w        *history.Writer
 	val      history.Validator // without a Writer: the checks the Writer would make
+	sink     Sink
 	now      func() time.Duration
 	nextProc int64
 	ops      int64
@@ -30,79 +31,21 @@ type History struct {
 	mops  []history.Mop
 	reads []history.KeyRecords
 	recs  []history.Record
-
-	// With Retain, every line is also kept in memory for the checker, its slices
-	// carved out of slabs so that a line costs few allocations.
-	retain   bool
-	kept     []history.Op
-	mopSlab  []history.Mop
-	readSlab []history.KeyRecords
-	recSlab  []history.Record
 }
 
-// Retain makes the History keep every line in memory as well as writing it, so that
-// the checker can judge the run without reading the file back.
-func (h *History) Retain() { h.retain = true }
-
-// Reserve makes room for about n retained lines, so that keeping them does not copy
-// the whole history each time it outgrows its slice.
-func (h *History) Reserve(n int) {
-	if h.retain && n > cap(h.kept) {
-		kept := make([]history.Op, len(h.kept), n)
-		copy(kept, h.kept)
-		h.kept = kept
-	}
+// Sink receives every line as it is written: the checker's Builder, which judges the
+// run as it goes instead of holding the whole history in memory. The History reuses
+// the Op and its slices once Add returns, so a Sink copies what it keeps.
+type Sink interface {
+	Add(op *history.Op) error
 }
 
-// Retained returns the lines kept since Retain and forgets them.
-func (h *History) Retained() []history.Op {
-	out := h.kept
-	h.kept, h.mopSlab, h.readSlab, h.recSlab = nil, nil, nil, nil
-	return out
-}
-
-const slab = 4096
-
-func (h *History) keep() {
-	op := h.op
-	if n := len(op.Mops); n > 0 {
-		if cap(h.mopSlab)-len(h.mopSlab) < n {
-			h.mopSlab = make([]history.Mop, 0, max(slab, n))
-		}
-		start := len(h.mopSlab)
-		for _, m := range op.Mops {
-			if len(m.Reads) > 0 {
-				m.Reads = h.keepReads(m.Reads)
-			}
-			h.mopSlab = append(h.mopSlab, m)
-		}
-		op.Mops = h.mopSlab[start:len(h.mopSlab):len(h.mopSlab)]
-	}
-	h.kept = append(h.kept, op)
-}
-
-func (h *History) keepReads(reads []history.KeyRecords) []history.KeyRecords {
-	n := len(reads)
-	if cap(h.readSlab)-len(h.readSlab) < n {
-		h.readSlab = make([]history.KeyRecords, 0, max(slab, n))
-	}
-	start := len(h.readSlab)
-	for _, kr := range reads {
-		m := len(kr.Records)
-		if cap(h.recSlab)-len(h.recSlab) < m {
-			h.recSlab = make([]history.Record, 0, max(8*slab, m))
-		}
-		rs := len(h.recSlab)
-		h.recSlab = append(h.recSlab, kr.Records...)
-		kr.Records = h.recSlab[rs:len(h.recSlab):len(h.recSlab)]
-		h.readSlab = append(h.readSlab, kr)
-	}
-	return h.readSlab[start:len(h.readSlab):len(h.readSlab)]
-}
+// Feed makes the History hand every line, numbered, to s as well as writing it.
+func (h *History) Feed(s Sink) { h.sink = s }
 
 // NewHistory returns a History writing to w, stamping lines with now. With w nil the
 // lines are validated as a Writer would, numbered, and not encoded at all: for a run
-// that only keeps them (Retain) for the checker.
+// that only feeds them to the checker (Feed).
 func NewHistory(w *history.Writer, now func() time.Duration) *History {
 	return &History{w: w, now: now}
 }
@@ -143,8 +86,10 @@ func (h *History) write() {
 		panic(fmt.Sprintf("workloads: history: %v (line: %s)", err, h.op.String()))
 	}
 	h.ops++
-	if h.retain {
-		h.keep()
+	if h.sink != nil {
+		if err := h.sink.Add(&h.op); err != nil {
+			panic(fmt.Sprintf("workloads: history: %v (line: %s)", err, h.op.String()))
+		}
 	}
 }
 

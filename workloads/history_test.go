@@ -35,12 +35,20 @@ func recordSample(h *History, now *time.Duration) {
 	h.CommitDone(c, history.Info, "g", offs, "REQUEST_TIMED_OUT")
 }
 
-func TestHistoryWritesTheSpecsLinesAndKeepsThem(t *testing.T) {
+// lineSink keeps the JSON line of every op it is fed.
+type lineSink []string
+
+func (s *lineSink) Add(op *history.Op) error {
+	*s = append(*s, op.String())
+	return nil
+}
+
+func TestHistoryWritesTheSpecsLinesAndFeedsThem(t *testing.T) {
 	var buf bytes.Buffer
 	now := time.Duration(0)
 	h := NewHistory(history.NewWriter(&buf), func() time.Duration { return now })
-	h.Retain()
-	h.Reserve(16)
+	var kept lineSink
+	h.Feed(&kept)
 	recordSample(h, &now)
 	require.NoError(t, h.Flush())
 	assert.EqualValues(t, 13, h.Lines())
@@ -58,35 +66,31 @@ func TestHistoryWritesTheSpecsLinesAndKeepsThem(t *testing.T) {
 	assert.Contains(t, string(lines[10]), `"f":"rebalance","value":{"group":"g","process":1,"generation":3,"assigned":["orders/1"]}`)
 	assert.Contains(t, string(lines[12]), `"type":"info","f":"commit","error":"REQUEST_TIMED_OUT","group":"g","value":{"orders/1":2}`)
 
-	// The kept lines are the file's lines.
-	kept := h.Retained()
+	// The lines fed are the file's lines.
 	fromFile, err := history.ReadAll(bytes.NewReader(buf.Bytes()), "h")
 	require.NoError(t, err)
 	require.Len(t, kept, len(fromFile))
 	for i := range kept {
-		assert.Equal(t, fromFile[i].String(), kept[i].String(), "line %d", i)
+		assert.Equal(t, fromFile[i].String(), kept[i], "line %d", i)
 	}
 }
 
-// TestHistoryWithoutWriterKeepsTheSameLines: without a Writer the lines are numbered
-// and validated as a Writer would, and kept, but not encoded.
-func TestHistoryWithoutWriterKeepsTheSameLines(t *testing.T) {
+// TestHistoryWithoutWriterFeedsTheSameLines: without a Writer the lines are numbered
+// and validated as a Writer would, and fed, but not encoded.
+func TestHistoryWithoutWriterFeedsTheSameLines(t *testing.T) {
 	var buf bytes.Buffer
 	now := time.Duration(0)
 	withFile := NewHistory(history.NewWriter(&buf), func() time.Duration { return now })
-	withFile.Retain()
+	var want, got lineSink
+	withFile.Feed(&want)
 	recordSample(withFile, &now)
 	now = 0
-	keepOnly := NewHistory(nil, func() time.Duration { return now })
-	keepOnly.Retain()
-	recordSample(keepOnly, &now)
-	require.NoError(t, keepOnly.Flush())
-	assert.EqualValues(t, withFile.Lines(), keepOnly.Lines())
-	want, got := withFile.Retained(), keepOnly.Retained()
-	require.Len(t, got, len(want))
-	for i := range want {
-		assert.Equal(t, want[i].String(), got[i].String(), "line %d", i)
-	}
+	feedOnly := NewHistory(nil, func() time.Duration { return now })
+	feedOnly.Feed(&got)
+	recordSample(feedOnly, &now)
+	require.NoError(t, feedOnly.Flush())
+	assert.EqualValues(t, withFile.Lines(), feedOnly.Lines())
+	assert.Equal(t, []string(want), []string(got))
 
 	// A line the Writer would reject is still a harness bug.
 	var msg any

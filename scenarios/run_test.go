@@ -217,6 +217,9 @@ func BenchmarkQuickstart(b *testing.B) { benchScenario(b, "quickstart.yaml") }
 // PATH=VALUE overrides, as --set takes them, for measuring other loads.
 func BenchmarkScenario(b *testing.B) {
 	name := os.Getenv("LOGSIM_BENCH_SCENARIO")
+	if name == "" && os.Getenv("LOGSIM_BENCH_SET") == "" {
+		b.Skip("set LOGSIM_BENCH_SCENARIO and/or LOGSIM_BENCH_SET to measure another load")
+	}
 	if name == "" {
 		name = "quickstart"
 	}

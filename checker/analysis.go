@@ -2,7 +2,6 @@ package checker
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -153,24 +152,32 @@ func (k *keyState) idx(id int32) int32 {
 	return k.info[id].vo
 }
 
-// analysis is the state shared by the analyses of one history.
+// analysis is the state shared by the analyses of one history, filed by a Builder.
 type analysis struct {
-	ops      []history.Op
-	opts     Options
-	invokeOf []int32 // position of the invoke of each completion, or noPos
-	complOf  []int32 // position of the completion of each invoke, or noPos
-	keys     []*keyState
-	keyID    map[string]int32
-	res      *Result
-	faults   []int32 // positions of fault events
+	lineTable
+	opts   Options
+	keys   []*keyState
+	keyID  map[string]int32
+	res    *Result
+	faults []int32 // positions of fault events
 	// maxInstances bounds the instances kept per anomaly type.
 	maxInstances int
 	dense        denseValues
-	// Every send micro-operation and every record returned by a poll, with its key
-	// and value ids resolved once, in history order: the analyses iterate these
-	// instead of looking values up again.
-	sendRecs, readRecs   []rec
-	sendStart, readStart []int32 // per position: start in sendRecs/readRecs; entry n is the end
+	// recs holds every send micro-operation and every record returned by a poll, with
+	// its key and value ids resolved once, in history order (lineTable.recStart says
+	// which are whose): the analyses iterate these instead of looking values up again.
+	recs     []rec
+	txnSends map[int32]int32 // txn lines: how many of their records are sends
+	// rare holds deep copies of the lines whose details some analysis needs beyond
+	// their records: assign, subscribe and harness events.
+	rare map[int32]*history.Op
+	// Consumer groups of completion lines (groupPos ascending, groupID into
+	// groupNames), and the offsets of commit completions (kos[koStart[i]:] for the
+	// line at koPos[i]): few lines have them.
+	groupPos, groupID []int32
+	groupNames        []string
+	koPos, koStart    []int32
+	kos               []keyOff
 }
 
 // rec is one sent or read record with interned key and value.
@@ -179,8 +186,28 @@ type rec struct {
 	off      int64 // offset, or NoOffset
 }
 
-func (a *analysis) sendsOf(pos int32) []rec { return a.sendRecs[a.sendStart[pos]:a.sendStart[pos+1]] }
-func (a *analysis) readsOf(pos int32) []rec { return a.readRecs[a.readStart[pos]:a.readStart[pos+1]] }
+// sendsOf returns the send records of the line at pos.
+func (a *analysis) sendsOf(pos int32) []rec {
+	switch a.fc(pos) {
+	case fSend:
+		return a.recs[a.recStart[pos]:a.recStart[pos+1]]
+	case fTxn:
+		s := a.recStart[pos]
+		return a.recs[s : s+a.txnSends[pos]]
+	}
+	return nil
+}
+
+// readsOf returns the records the line at pos read (polls and txns).
+func (a *analysis) readsOf(pos int32) []rec {
+	switch a.fc(pos) {
+	case fPoll:
+		return a.recs[a.recStart[pos]:a.recStart[pos+1]]
+	case fTxn:
+		return a.recs[a.recStart[pos]+a.txnSends[pos] : a.recStart[pos+1]]
+	}
+	return nil
+}
 
 func (a *analysis) key(name string) *keyState {
 	_, k := a.keyAndID(name)
@@ -216,78 +243,6 @@ func (a *analysis) add(t string, an *Anomaly) {
 		return
 	}
 	a.res.Anomalies[t] = append(list, an)
-}
-
-// Check judges a history. The history must be structurally valid (as the Reader and
-// Writer of package history ensure); otherwise Check returns the first structural
-// error.
-func Check(ops []history.Op, opts Options) (*Result, error) {
-	// Positions and record indices are int32, which keeps the analyses' memory small.
-	records := 0
-	for i := range ops {
-		for j := range ops[i].Mops {
-			records++
-			for _, kr := range ops[i].Mops[j].Reads {
-				records += len(kr.Records)
-			}
-		}
-	}
-	if len(ops) >= math.MaxInt32 || records >= math.MaxInt32 {
-		return nil, fmt.Errorf("checker: a history of %d operations and %d records is larger than the %d the checker handles", len(ops), records, math.MaxInt32-1)
-	}
-	var val history.Validator
-	val.SparseIndex = true
-	for i := range ops {
-		if err := val.Check(&ops[i]); err != nil {
-			return nil, fmt.Errorf("checker: operation at index %d: %w", ops[i].Index, err)
-		}
-	}
-	a := &analysis{
-		ops:   ops,
-		opts:  opts,
-		keyID: make(map[string]int32),
-		res:   &Result{Anomalies: map[string][]*Anomaly{}, Linearizable: LinSkipped},
-	}
-	a.maxInstances = opts.MaxInstances
-	if a.maxInstances == 0 {
-		a.maxInstances = DefaultMaxInstances
-	} else if a.maxInstances < 0 {
-		a.maxInstances = int(^uint(0) >> 1)
-	}
-	a.res.Stats.AnomalyCounts = map[string]int{}
-	a.res.Stats.Pending = len(val.Pending())
-	if opts.Timings {
-		a.res.Stats.AnalysisMillis = map[string]int64{}
-	}
-	timed := func(name string, fn func()) {
-		start := time.Now()
-		fn()
-		if opts.Timings {
-			a.res.Stats.AnalysisMillis[name] = time.Since(start).Milliseconds()
-		}
-	}
-	timed("index", a.index)
-	timed("version-orders", a.versionOrders)
-	a.parallel([]job{
-		{"values", (*analysis).valueAnomalies},
-		{"process-order", (*analysis).processOrder},
-		{"realtime-send-order", (*analysis).realtimeSendOrder},
-		{"groups", (*analysis).groups},
-		{"cycles", (*analysis).cycles},
-		{"realtime-lag", (*analysis).worstRealtimeLag},
-	})
-	if opts.Linearizability {
-		timed("linearizability", a.linearizability)
-	}
-	allowed := map[string]bool{}
-	for _, t := range DefaultAllowed(opts.WWDeps) {
-		allowed[t] = true
-	}
-	for _, t := range opts.Allow {
-		allowed[t] = true
-	}
-	a.res.finish(allowed)
-	return a.res, nil
 }
 
 // job is one analysis that only reads the shared state built by index and
@@ -340,108 +295,6 @@ func (a *analysis) parallel(jobs []job) {
 	}
 }
 
-// index pairs invokes with completions, interns keys and values, records who wrote
-// and who read each value, and files harness events per key.
-func (a *analysis) index() {
-	n := len(a.ops)
-	a.invokeOf = make([]int32, n)
-	a.complOf = make([]int32, n)
-	a.sendStart = make([]int32, n+1)
-	a.readStart = make([]int32, n+1)
-	nSends, nReads := 0, 0
-	for i := range a.ops {
-		for j := range a.ops[i].Mops {
-			m := &a.ops[i].Mops[j]
-			if m.Kind == history.MopSend {
-				nSends++
-			}
-			for _, kr := range m.Reads {
-				nReads += len(kr.Records)
-			}
-		}
-	}
-	// Room for values up to a few times the operations (logsim's value ids).
-	a.dense.slot = make([]int64, 4*len(a.ops)+1024)
-	a.sendRecs = make([]rec, 0, nSends)
-	a.readRecs = make([]rec, 0, nReads)
-	pending := map[int64]int32{}
-	st := &a.res.Stats
-	st.Sends = map[string]int{}
-	st.Polls = map[string]int{}
-	for i := range a.ops {
-		op := &a.ops[i]
-		pos := int32(i)
-		a.invokeOf[i], a.complOf[i] = noPos, noPos
-		a.sendStart[i], a.readStart[i] = int32(len(a.sendRecs)), int32(len(a.readRecs))
-		switch op.Type {
-		case history.Event:
-			st.Events++
-			a.indexEvent(op, pos)
-			continue
-		case history.Invoke:
-			pending[op.Process] = pos
-		default:
-			inv := pending[op.Process]
-			delete(pending, op.Process)
-			a.invokeOf[i] = inv
-			a.complOf[inv] = pos
-			st.Ops++
-			switch op.F {
-			case history.FSend:
-				st.Sends[op.Type.String()]++
-			case history.FPoll:
-				st.Polls[op.Type.String()]++
-			}
-		}
-		// Every key named anywhere is registered here, so that the analyses after
-		// index only read the key table (and may run in parallel).
-		if op.F == history.FAssign {
-			for _, k := range op.Keys {
-				a.key(k)
-			}
-		}
-		for _, ko := range op.Offsets {
-			a.key(ko.Key)
-		}
-		for j := range op.Mops {
-			m := &op.Mops[j]
-			if m.Kind == history.MopSend {
-				kid, k := a.keyAndID(m.Key)
-				vid := k.value(m.Value)
-				a.sendRecs = append(a.sendRecs, rec{key: kid, val: vid, off: m.Offset})
-				vi := &k.info[vid]
-				if op.Type != history.Invoke || vi.writer == noPos {
-					vi.writer = pos
-				}
-				if op.Type.IsCompletion() && m.Offset >= 0 {
-					vi.sendOffset = m.Offset
-				}
-				continue
-			}
-			if op.Type == history.Invoke {
-				continue
-			}
-			for _, kr := range m.Reads {
-				kid, k := a.keyAndID(kr.Key)
-				st.RecordsRead += len(kr.Records)
-				for _, r := range kr.Records {
-					vid := k.value(r.Value)
-					a.readRecs = append(a.readRecs, rec{key: kid, val: vid, off: r.Offset})
-					vi := &k.info[vid]
-					if vi.firstReader == noPos {
-						vi.firstReader = pos
-					}
-					if op.Type == history.OK {
-						vi.okRead = true
-					}
-				}
-			}
-		}
-	}
-	a.sendStart[n], a.readStart[n] = int32(len(a.sendRecs)), int32(len(a.readRecs))
-	st.Keys = len(a.keys)
-}
-
 func (a *analysis) indexEvent(op *history.Op, pos int32) {
 	if op.Rebalance != nil {
 		for _, k := range op.Rebalance.Assigned {
@@ -474,7 +327,7 @@ func (a *analysis) indexEvent(op *history.Op, pos int32) {
 // mustHaveCommitted is Jepsen's must-have-committed?: the writer completed ok, or
 // completed info and one of its sent values was read by an ok operation.
 func (a *analysis) mustHaveCommitted(pos int32) bool {
-	op := &a.ops[pos]
+	op := a.op(pos)
 	switch op.Type {
 	case history.OK:
 		return true
@@ -491,8 +344,8 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 // versionOrders folds every poll, and the sends of writers that must have committed,
 // into a per-key log of offsets to values, and derives dense indices.
 func (a *analysis) versionOrders() {
-	for i := range a.ops {
-		op := &a.ops[i]
+	for i := range a.n() {
+		op := a.op(i)
 		if op.Type == history.Invoke || op.Type == history.Event {
 			continue
 		}
@@ -587,21 +440,21 @@ func (a *analysis) valueAnomalies() {
 				r := vi.firstReader
 				off := a.readOffset(r, k.name, vi.v)
 				a.add(TypeUnexpectedValue, &Anomaly{
-					Key: k.name, Value: ptr(vi.v), Offset: optOffset(off), Reader: ptr(a.ops[r].Index),
+					Key: k.name, Value: ptr(vi.v), Offset: optOffset(off), Reader: ptr(a.opIndex(r)),
 					Explanation: fmt.Sprintf("%s returned value %s from %s%s, but no operation ever sent that value to that key.",
 						a.describe(r), vi.v, k.name, atOffset(off)),
 				})
 				continue
 			}
-			if a.ops[vi.writer].Type == history.Fail {
+			if a.typ(vi.writer) == history.Fail {
 				// G1a: every ok read of a value whose send definitely failed.
 				a.g1a(k, vi)
 			}
 		}
 	}
-	for i := range a.ops {
-		op := &a.ops[i]
-		if op.Type == history.Invoke || op.Type == history.Event || op.F != history.FTxn {
+	for i := range a.n() {
+		op := a.op(i)
+		if op.Type == history.Invoke || op.Type == history.Event || op.F != fTxn {
 			continue
 		}
 		sends := a.sendsOf(int32(i))
@@ -623,9 +476,9 @@ func (a *analysis) valueAnomalies() {
 }
 
 func (a *analysis) g1a(k *keyState, vi *valInfo) {
-	for i := vi.firstReader; i < int32(len(a.ops)); i++ {
-		op := &a.ops[i]
-		if op.Type != history.OK || (op.F != history.FPoll && op.F != history.FTxn) {
+	for i := vi.firstReader; i < a.n(); i++ {
+		op := a.op(i)
+		if op.Type != history.OK || (op.F != fPoll && op.F != fTxn) {
 			continue
 		}
 		kid, vid := a.keyID[k.name], k.lookup(vi.v)
@@ -633,7 +486,7 @@ func (a *analysis) g1a(k *keyState, vi *valInfo) {
 			continue
 		}
 		a.add(TypeG1a, &Anomaly{
-			Key: k.name, Value: ptr(vi.v), Writer: ptr(a.ops[vi.writer].Index), Reader: ptr(op.Index),
+			Key: k.name, Value: ptr(vi.v), Writer: ptr(a.opIndex(vi.writer)), Reader: ptr(op.Index),
 			Explanation: fmt.Sprintf("%s returned value %s from %s, but the send of that value definitely failed (%s): an aborted read.",
 				a.describe(i), vi.v, k.name, a.describe(vi.writer)),
 		})
@@ -678,11 +531,11 @@ func (a *analysis) lostWrites(k *keyState) {
 		}
 		an := &Anomaly{
 			Key: k.name, Value: ptr(vi.v), Index: ptr(int(vi.first)), MaxReadIndex: ptr(int(bound)),
-			Writer: ptr(a.ops[vi.writer].Index),
+			Writer: ptr(a.opIndex(vi.writer)),
 		}
 		maxReadText := ""
 		if maxRead != noPos {
-			an.MaxRead = ptr(a.ops[maxRead].Index)
+			an.MaxRead = ptr(a.opIndex(maxRead))
 			maxReadText = fmt.Sprintf(" (e.g. %s read offset %d)", a.describe(maxRead), k.offsets[bound])
 		}
 		an.Explanation = fmt.Sprintf("Value %s was acknowledged at offset %d of %s by %s, but no poll ever returned it, although polls read past it%s: an acknowledged write was lost.",
@@ -717,7 +570,7 @@ func (a *analysis) unseen(k *keyState) {
 	var lastTime int64
 	for id := range k.info {
 		vi := &k.info[id]
-		if vi.okRead || vi.writer == noPos || a.ops[vi.writer].Type != history.OK {
+		if vi.okRead || vi.writer == noPos || a.typ(vi.writer) != history.OK {
 			continue
 		}
 		if vi.sendOffset >= 0 && vi.sendOffset < logStart {
@@ -725,7 +578,7 @@ func (a *analysis) unseen(k *keyState) {
 			continue
 		}
 		unseen = append(unseen, vi.v)
-		lastTime = max(lastTime, a.ops[vi.writer].Time)
+		lastTime = max(lastTime, a.time(vi.writer))
 	}
 	if len(unseen) == 0 {
 		return
@@ -756,19 +609,11 @@ func (a *analysis) readOffset(pos int32, key string, v history.Value) int64 {
 
 // describe names an operation for people: what it was, who did it, where and when.
 func (a *analysis) describe(pos int32) string {
-	op := &a.ops[pos]
-	verb := op.F
-	switch op.F {
-	case history.FSend:
-		verb = "send"
-	case history.FPoll:
-		verb = "poll"
-	case history.FTxn:
-		verb = "txn"
-	}
+	op := a.op(pos)
+	verb := op.F.String()
 	t := op.Time
-	if inv := a.invokeOf[pos]; inv != noPos {
-		t = a.ops[inv].Time
+	if inv := a.invokeOf(pos); inv != noPos {
+		t = a.time(inv)
 		return fmt.Sprintf("process %d's %s (index %d, invoked at %s, %s at %s)", op.Process, verb, op.Index, fmtTime(t), op.Type, fmtTime(op.Time))
 	}
 	return fmt.Sprintf("process %d's %s (index %d, %s at %s)", op.Process, verb, op.Index, op.Type, fmtTime(t))

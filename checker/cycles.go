@@ -78,19 +78,19 @@ func (v vertexMap) get(pos int32) (int32, bool) {
 
 func (a *analysis) buildGraph() *depGraph {
 	g := &depGraph{}
-	vertex := make(vertexMap, len(a.ops))
+	vertex := make(vertexMap, a.n())
 	for i := range vertex {
 		vertex[i] = -1
 	}
 	isVertex := func(pos int32) bool {
-		op := &a.ops[pos]
-		if op.F != history.FSend && op.F != history.FPoll && op.F != history.FTxn {
+		op := a.op(pos)
+		if op.F != fSend && op.F != fPoll && op.F != fTxn {
 			return false
 		}
 		return op.Type == history.OK || (op.Type == history.Info && a.mustHaveCommitted(pos))
 	}
-	for i := range a.ops {
-		if a.ops[i].Type.IsCompletion() && isVertex(int32(i)) {
+	for i := range a.n() {
+		if a.typ(i).IsCompletion() && isVertex(int32(i)) {
 			vertex[i] = int32(len(g.nodeOp))
 			g.nodeOp = append(g.nodeOp, int32(i))
 		}
@@ -130,12 +130,12 @@ func (a *analysis) buildGraph() *depGraph {
 	lastOf := map[int64]int32{}
 	var completed []int32
 	barrier := int32(-1)
-	for i := range a.ops {
+	for i := range a.n() {
 		pos := int32(i)
-		op := &a.ops[i]
+		op := a.op(i)
 		switch {
 		case op.Type == history.Invoke:
-			c := a.complOf[i]
+			c := a.complOf(i)
 			if c == noPos {
 				continue
 			}
@@ -296,7 +296,7 @@ func (a *analysis) cycles() {
 // after its writer was invoked, following the cycle gives inv(W1) < cmp(R1) <
 // inv(W2) < ... < inv(W1), which is impossible. (Without ww edges: see WWDeps.)
 func (a *analysis) acyclicByTime() bool {
-	for i := range a.ops {
+	for i := range a.n() {
 		pos := int32(i)
 		reads := a.readsOf(pos)
 		if len(reads) == 0 {
@@ -311,8 +311,8 @@ func (a *analysis) acyclicByTime() bool {
 				continue
 			}
 			inv := w
-			if a.ops[w].Type != history.Invoke {
-				inv = a.invokeOf[w]
+			if a.typ(w) != history.Invoke {
+				inv = a.invokeOf(w)
 			}
 			if inv > pos {
 				return false // read from the future: build the graph and find the cycle
@@ -418,8 +418,8 @@ func (a *analysis) reportCycle(g *depGraph, name string, path []int32) {
 	// (never at a barrier), which makes reports deterministic.
 	best, bestIdx := -1, int64(0)
 	for i, ei := range path {
-		if p := g.nodeOp[g.edges[ei].from]; p != noPos && (best < 0 || a.ops[p].Index < bestIdx) {
-			best, bestIdx = i, a.ops[p].Index
+		if p := g.nodeOp[g.edges[ei].from]; p != noPos && (best < 0 || a.opIndex(p) < bestIdx) {
+			best, bestIdx = i, a.opIndex(p)
 		}
 	}
 	path = append(append([]int32(nil), path[best:]...), path[:best]...)
@@ -427,7 +427,7 @@ func (a *analysis) reportCycle(g *depGraph, name string, path []int32) {
 	var steps []Step
 	var text []string
 	from := g.nodeOp[g.edges[path[0]].from]
-	cycle = append(cycle, a.ops[from].Index)
+	cycle = append(cycle, a.opIndex(from))
 	for i := 0; i < len(path); i++ {
 		e := g.edges[path[i]]
 		typ := e.typ
@@ -454,7 +454,7 @@ func (a *analysis) reportCycle(g *depGraph, name string, path []int32) {
 			text = append(text, fmt.Sprintf("%s completed before %s began", fromDesc, toDesc))
 		}
 		steps = append(steps, st)
-		cycle = append(cycle, a.ops[to].Index)
+		cycle = append(cycle, a.opIndex(to))
 		from = to
 		i = j
 	}

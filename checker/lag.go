@@ -32,8 +32,8 @@ func (a *analysis) worstRealtimeLag() {
 			frontier[kid] = append(f, step{time: t, off: off})
 		}
 	}
-	for i := range a.ops {
-		op := &a.ops[i]
+	for i := range a.n() {
+		op := a.op(i)
 		if !op.Type.IsCompletion() {
 			continue
 		}
@@ -70,16 +70,17 @@ func (a *analysis) worstRealtimeLag() {
 		}
 		return append(ps, keyPos{kid, off})
 	}
-	for i := range a.ops {
-		op := &a.ops[i]
+	for i := range a.n() {
+		op := a.op(i)
 		if op.Type != history.OK {
 			continue
 		}
 		switch op.F {
-		case history.FAssign:
+		case fAssign:
+			keys := a.rare[i].Keys
 			prev := positions[op.Process]
-			next := make([]keyPos, 0, len(op.Keys))
-			for _, k := range op.Keys {
+			next := make([]keyPos, 0, len(keys))
+			for _, k := range keys {
 				kp := keyPos{kid: a.keyID[k], off: -1}
 				for _, p := range prev {
 					if p.kid == kp.kid {
@@ -89,9 +90,9 @@ func (a *analysis) worstRealtimeLag() {
 				next = append(next, kp)
 			}
 			positions[op.Process] = next
-		case history.FSubscribe:
+		case fSubscribe:
 			positions[op.Process] = nil
-		case history.FPoll, history.FTxn:
+		case fPoll, fTxn:
 			ps := positions[op.Process]
 			reads := a.readsOf(int32(i))
 			for lo := 0; lo < len(reads); {
@@ -103,13 +104,13 @@ func (a *analysis) worstRealtimeLag() {
 				ps = raise(ps, reads[lo].key, top)
 				lo = hi
 			}
-			if op.F == history.FTxn {
+			if op.F == fTxn {
 				for _, r := range a.sendsOf(int32(i)) {
 					ps = raise(ps, r.key, r.off)
 				}
 			}
 			positions[op.Process] = ps
-			invoked := a.ops[a.invokeOf[i]].Time
+			invoked := a.time(a.invokeOf(i))
 			for _, p := range ps {
 				// Records below the log start are gone: a consumer there is not behind them.
 				o := max(p.off, a.keys[p.kid].logStartAt(int32(i))-1)

@@ -175,7 +175,7 @@ func linModel() porcupine.Model {
 // checked are in memory.
 type linPlan struct {
 	positions map[int32][]int32 // per key, positions of send invokes
-	// pollRecs holds, per key, runs of readRecs (start, end) of that key's records in
+	// pollRecs holds, per key, runs of recs (start, end) of that key's records in
 	// ok polls, with the poll's position: polls read many keys, and each key's history
 	// needs only its own records.
 	pollRecs map[int32][]linRun
@@ -184,39 +184,40 @@ type linPlan struct {
 	txns     int
 }
 
-// linRun is a run of one poll's records of one key: readRecs[lo:hi].
+// linRun is a run of one poll's records of one key: recs[lo:hi].
 type linRun struct {
 	pos, lo, hi int32
 }
 
 func (a *analysis) linPlan() *linPlan {
 	pl := &linPlan{positions: map[int32][]int32{}, pollRecs: map[int32][]linRun{}, skipKeys: map[int32]bool{}, clients: map[int64]int{}}
-	for i := range a.ops {
-		op := &a.ops[i]
+	for i := range a.n() {
+		op := a.op(i)
 		pos := int32(i)
 		switch {
 		case op.Type == history.Event:
 			continue
-		case op.F == history.FTxn && op.Type == history.Invoke:
+		case op.F == fTxn && op.Type == history.Invoke:
 			pl.txns++
 			for _, r := range a.sendsOf(pos) {
 				pl.skipKeys[r.key] = true
 			}
 			continue
-		case op.F == history.FSend && op.Type == history.Invoke:
-		case op.F == history.FPoll && op.Type == history.OK:
+		case op.F == fSend && op.Type == history.Invoke:
+		case op.F == fPoll && op.Type == history.OK:
 		default:
 			continue
 		}
 		if _, ok := pl.clients[op.Process]; !ok {
 			pl.clients[op.Process] = len(pl.clients)
 		}
-		if op.F == history.FPoll {
-			start := a.readStart[pos]
-			for lo := start; lo < a.readStart[pos+1]; {
-				kid := a.readRecs[lo].key
+		if op.F == fPoll {
+			// A poll line's records are all reads.
+			end := a.recStart[pos+1]
+			for lo := a.recStart[pos]; lo < end; {
+				kid := a.recs[lo].key
 				hi := lo + 1
-				for hi < a.readStart[pos+1] && a.readRecs[hi].key == kid {
+				for hi < end && a.recs[hi].key == kid {
 					hi++
 				}
 				pl.pollRecs[kid] = append(pl.pollRecs[kid], linRun{pos: pos, lo: lo, hi: hi})
@@ -261,14 +262,14 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 	}
 	appended := map[int64]appendAt{}
 	for _, pos := range pl.positions[kid] {
-		op := &a.ops[pos]
+		op := a.op(pos)
 
 		// A send: its completion says how it ended; a pending one is unknown.
-		c := a.complOf[pos]
-		if c != noPos && a.ops[c].Type == history.Fail {
+		c := a.complOf(pos)
+		if c != noPos && a.typ(c) == history.Fail {
 			continue // definitely not appended: dropped (a poll of it fails the check)
 		}
-		ok := c != noPos && a.ops[c].Type == history.OK
+		ok := c != noPos && a.typ(c) == history.OK
 		sends := a.sendsOf(pos)
 		if c != noPos {
 			sends = a.sendsOf(c)
@@ -282,7 +283,7 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 			returnAt := int64(math.MaxInt64)
 			cid := pl.clients[op.Process]
 			if ok {
-				returnAt = a.ops[c].Time
+				returnAt = a.time(c)
 			}
 			if off < 0 || !ok {
 				// Settle from what was read: the record took effect at the offset a poll
@@ -302,7 +303,7 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 				}
 				if !ok {
 					cnt.settled++
-					returnAt = max(a.ops[vi.firstReader].Time, op.Time)
+					returnAt = max(a.time(vi.firstReader), op.Time)
 					cid = nextClient // a settled send may overlap its process's later ops
 					nextClient++
 				}
@@ -316,7 +317,7 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 			// Operations are named by their completion's index (the invoke's if pending).
 			index := op.Index
 			if c != noPos {
-				index = a.ops[c].Index
+				index = a.opIndex(c)
 			}
 			out = append(out, porcupine.Operation{ClientId: cid, Input: in, Call: op.Time, Return: returnAt, Metadata: index})
 			if prev, dup := appended[off]; !dup || prev.ret > returnAt {
@@ -334,8 +335,8 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 	for i := 0; i < len(runs); {
 		// One poll may hold several runs of this key (several poll micro-operations).
 		pos := runs[i].pos
-		op := &a.ops[pos]
-		call := a.ops[a.invokeOf[pos]].Time
+		op := a.op(pos)
+		call := a.time(a.invokeOf(pos))
 		in := newInput()
 		*in = linInput{read: true, key: k}
 		// A poll that returned contiguous records of the partition, each appended
@@ -343,7 +344,7 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 		// wherever it is placed in any linearization of the sends: it needs no search.
 		trivial := true
 		for ; i < len(runs) && runs[i].pos == pos; i++ {
-			for _, r := range a.readRecs[runs[i].lo:runs[i].hi] {
+			for _, r := range a.recs[runs[i].lo:runs[i].hi] {
 				if r.off < 0 {
 					continue
 				}
@@ -536,14 +537,14 @@ func (a *analysis) annotations(key string) []porcupine.Annotation {
 	open := map[string]int32{}
 	var names []string
 	end := int64(0)
-	if len(a.ops) > 0 {
-		end = a.ops[len(a.ops)-1].Time
+	if n := a.n(); n > 0 {
+		end = a.time(n - 1)
 	}
-	for i := range a.ops {
-		op := &a.ops[i]
-		if op.Type != history.Event {
+	for i := range a.n() {
+		if a.typ(i) != history.Event {
 			continue
 		}
+		op := a.rare[i]
 		switch op.F {
 		case history.FFault:
 			f := op.Fault
@@ -555,7 +556,7 @@ func (a *analysis) annotations(key string) []porcupine.Annotation {
 				continue
 			}
 			if s, ok := open[f.Name]; ok {
-				out = append(out, faultAnnotation(&a.ops[s], op.Time))
+				out = append(out, faultAnnotation(a.rare[s], op.Time))
 				delete(open, f.Name)
 			}
 		case history.FLeader, history.FTruncate:
@@ -579,7 +580,7 @@ func (a *analysis) annotations(key string) []porcupine.Annotation {
 	}
 	for _, n := range names {
 		if s, ok := open[n]; ok {
-			out = append(out, faultAnnotation(&a.ops[s], end))
+			out = append(out, faultAnnotation(a.rare[s], end))
 		}
 	}
 	return out

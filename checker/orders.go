@@ -89,11 +89,11 @@ func (a *analysis) processOrder() {
 		return ps
 	}
 	var reads, sends []keyVals
-	for i := range a.ops {
-		op := &a.ops[i]
+	for i := range a.n() {
+		op := a.op(i)
 		pos := int32(i)
 		if op.Type == history.Event {
-			if op.F == history.FRebalance && op.Rebalance != nil {
+			if op := a.rare[pos]; op.F == history.FRebalance && op.Rebalance != nil {
 				ps := proc(op.Rebalance.Process)
 				next := map[int32]bool{}
 				for _, k := range op.Rebalance.Assigned {
@@ -127,13 +127,14 @@ func (a *analysis) processOrder() {
 		}
 		ps.outstanding = false
 		switch op.F {
-		case history.FCrash:
+		case fCrash:
 			procs[op.Process] = newProcState()
 			continue
-		case history.FAssign, history.FSubscribe:
+		case fAssign, fSubscribe:
 			if op.Type == history.Fail {
 				continue
 			}
+			op := a.rare[pos]
 			a.keepKeys(ps.reads, op)
 			a.keepKeys(ps.sends, op)
 			if op.SeekToBeginning {
@@ -147,7 +148,7 @@ func (a *analysis) processOrder() {
 				}
 			}
 			continue
-		case history.FSend, history.FPoll, history.FTxn:
+		case fSend, fPoll, fTxn:
 		default:
 			continue
 		}
@@ -215,7 +216,7 @@ func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
 	case k.truncatedBetween(last.pos, pos):
 		excuse = "truncated"
 	}
-	ops := []int64{a.ops[last.pos].Index, a.ops[pos].Index}
+	ops := []int64{a.opIndex(last.pos), a.opIndex(pos)}
 	if delta > 1 {
 		if k.offsets[i2-1] < k.logStartAt(pos) {
 			// Retention deleted every skipped record: the consumer could not read them.
@@ -226,14 +227,14 @@ func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
 		a.add(TypePollSkip, &Anomaly{
 			Key: k.name, Delta: ptr(delta), Skipped: skipped, Ops: ops, Excused: excuse,
 			Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), skipping %s known to exist (values %s)%s.",
-				a.ops[pos].Process, k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), plural(delta-1, "record"), joinLimited(skipped, 8), excuseText(excuse)),
+				a.process(pos), k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), plural(delta-1, "record"), joinLimited(skipped, 8), excuseText(excuse)),
 		})
 		return
 	}
 	a.add(TypeNonmonotonicPoll, &Anomaly{
 		Key: k.name, Values: []history.Value{k.info[v].v, k.info[v2].v}, Delta: ptr(delta), Ops: ops, Excused: excuse,
 		Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), going back %s without a new assignment%s.",
-			a.ops[pos].Process, k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), plural(1-delta, "record"), excuseText(excuse)),
+			a.process(pos), k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), plural(1-delta, "record"), excuseText(excuse)),
 	})
 }
 
@@ -264,9 +265,9 @@ func (a *analysis) sendOrder(ps *procState, pos int32, kv keyVals) {
 	}
 	a.add(TypeNonmonotonicSend, &Anomaly{
 		Key: k.name, Values: []history.Value{k.info[v].v, k.info[v2].v}, Delta: ptr(int(i2 - i)),
-		Ops: []int64{a.ops[last.pos].Index, a.ops[pos].Index},
+		Ops: []int64{a.opIndex(last.pos), a.opIndex(pos)},
 		Explanation: fmt.Sprintf("Process %d sent value %s to %s (%s), which landed at offset %d, then sent value %s (%s), which landed earlier, at offset %d: one producer's records were reordered.",
-			a.ops[pos].Process, k.info[v].v, k.name, a.describe(last.pos), k.offsets[i], k.info[v2].v, a.describe(pos), k.offsets[i2]),
+			a.process(pos), k.info[v].v, k.name, a.describe(last.pos), k.offsets[i], k.info[v2].v, a.describe(pos), k.offsets[i2]),
 	})
 }
 
@@ -298,7 +299,7 @@ func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 				text = fmt.Sprintf("Within %s, consecutive reads of %s returned values %s (offset %d) and %s (offset %d), skipping %s known to exist (values %s).",
 					a.describe(pos), k.name, values[0], k.offsets[i], values[1], k.offsets[i2], plural(delta-1, "record"), joinLimited(skipped, 8))
 			}
-			a.add(t, &Anomaly{Key: k.name, Values: values, Delta: ptr(delta), Skipped: skipped, Op: ptr(a.ops[pos].Index), Explanation: text})
+			a.add(t, &Anomaly{Key: k.name, Values: values, Delta: ptr(delta), Skipped: skipped, Op: ptr(a.opIndex(pos)), Explanation: text})
 			continue
 		}
 		t := TypeIntNonmonotonicSend
@@ -306,7 +307,7 @@ func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 			t = TypeIntNonmonotonicPoll
 		}
 		a.add(t, &Anomaly{
-			Key: k.name, Values: values, Delta: ptr(delta), Op: ptr(a.ops[pos].Index),
+			Key: k.name, Values: values, Delta: ptr(delta), Op: ptr(a.opIndex(pos)),
 			Explanation: fmt.Sprintf("Within %s, consecutive %s of %s went backwards: value %s is at offset %d but the next, %s, is at offset %d.",
 				a.describe(pos), what, k.name, values[0], k.offsets[i], values[1], k.offsets[i2]),
 		})
@@ -325,9 +326,9 @@ func (a *analysis) realtimeSendOrder() {
 		offset int64
 	}
 	cuts := make([][]cut, len(a.keys)) // truncations per key, in history order
-	for i := range a.ops {
-		if op := &a.ops[i]; op.Type == history.Event && op.F == history.FTruncate {
-			for _, rc := range op.Replicas {
+	for i := range a.n() {
+		if a.typ(i) == history.Event && a.fc(i) == fTruncate {
+			for _, rc := range a.rare[i].Replicas {
 				id := a.keyID[rc.Key]
 				cuts[id] = append(cuts[id], cut{pos: int32(i), offset: rc.Offset})
 			}
@@ -353,20 +354,20 @@ func (a *analysis) realtimeSendOrder() {
 	}
 	truncs := make([]int, len(a.keys))
 	snaps := map[int64][]keyAck{} // process -> snapshot at invoke
-	for i := range a.ops {
-		op := &a.ops[i]
+	for i := range a.n() {
+		op := a.op(i)
 		pos := int32(i)
 		switch {
 		case op.Type == history.Event:
-			if op.F == history.FTruncate {
-				for _, rc := range op.Replicas {
+			if op.F == fTruncate {
+				for _, rc := range a.rare[pos].Replicas {
 					id := a.keyID[rc.Key]
 					truncs[id]++
 					maxAck[id] = ack{offset: -1}
 				}
 			}
 			continue
-		case op.F != history.FSend && op.F != history.FTxn:
+		case op.F != fSend && op.F != fTxn:
 			continue
 		case op.Type == history.Invoke:
 			var snap []keyAck
@@ -385,24 +386,26 @@ func (a *analysis) realtimeSendOrder() {
 			continue
 		}
 		reported := map[int32]bool{}
-		op.Sends(func(m *history.Mop) {
-			if m.Offset < 0 {
-				return
+		for _, r := range a.sendsOf(pos) {
+			if r.off < 0 {
+				continue
 			}
-			id := a.keyID[m.Key]
+			id := r.key
 			for _, s := range snap {
-				if s.key != id || s.offset <= m.Offset || s.trunc != truncs[id] || reported[id] || truncatedLater(id, s.pos, s.offset) {
+				if s.key != id || s.offset <= r.off || s.trunc != truncs[id] || reported[id] || truncatedLater(id, s.pos, s.offset) {
 					continue
 				}
 				reported[id] = true
+				k := a.keys[id]
+				v := k.info[r.val].v
 				a.add(TypeRealtimeSendOrder, &Anomaly{
-					Key: m.Key, Values: []history.Value{s.v, m.Value}, Offsets: []int64{s.offset, m.Offset},
-					Ops: []int64{a.ops[s.pos].Index, op.Index},
+					Key: k.name, Values: []history.Value{s.v, v}, Offsets: []int64{s.offset, r.off},
+					Ops: []int64{a.opIndex(s.pos), op.Index},
 					Explanation: fmt.Sprintf("Value %s was acknowledged at offset %d of %s (%s) before value %s was sent (%s), yet %s got the lower offset %d: acknowledged sends to one partition were reordered in real time.",
-						s.v, s.offset, m.Key, a.describe(s.pos), m.Value, a.describe(pos), m.Value, m.Offset),
+						s.v, s.offset, k.name, a.describe(s.pos), v, a.describe(pos), v, r.off),
 				})
 			}
-		})
+		}
 		for _, r := range a.sendsOf(pos) {
 			if r.off > maxAck[r.key].offset {
 				maxAck[r.key] = ack{offset: r.off, pos: pos, v: a.keys[r.key].info[r.val].v, trunc: truncs[r.key]}
@@ -435,38 +438,44 @@ func (a *analysis) groups() {
 	procGroup := map[int64]string{}
 	recv := map[gk]map[int64]int32{}
 	commits := map[gk]*commitState{}
-	for i := range a.ops {
-		op := &a.ops[i]
+	next := 0 // the next entry of groupPos: lines come in order
+	for i := range a.n() {
+		op := a.op(i)
 		if op.Type == history.Event || op.Type == history.Invoke {
 			continue
 		}
-		g := op.Group
+		opGroup := ""
+		if next < len(a.groupPos) && a.groupPos[next] == i {
+			opGroup = a.groupNames[a.groupID[next]]
+			next++
+		}
+		g := opGroup
 		if g == "" {
 			g = procGroup[op.Process]
 		}
 		switch op.F {
-		case history.FSubscribe:
-			if op.Type != history.Fail && op.Group != "" {
-				procGroup[op.Process] = op.Group
+		case fSubscribe:
+			if op.Type != history.Fail && opGroup != "" {
+				procGroup[op.Process] = opGroup
 			}
-		case history.FAssign, history.FCrash:
+		case fAssign, fCrash:
 			if op.Type != history.Fail {
 				delete(procGroup, op.Process)
 			}
-		case history.FCommit:
+		case fCommit:
 			if op.Type != history.OK || g == "" {
 				continue
 			}
-			for _, ko := range op.Offsets {
-				id := a.key(ko.Key).id(a)
+			for _, ko := range a.offsetsOf(i) {
+				id := ko.key
 				c := commits[gk{g, id}]
 				if c == nil {
-					c = &commitState{first: ko.Offset}
+					c = &commitState{first: ko.off}
 					commits[gk{g, id}] = c
 				}
-				c.last, c.pos = ko.Offset, int32(i)
+				c.last, c.pos = ko.off, int32(i)
 			}
-		case history.FPoll, history.FTxn:
+		case fPoll, fTxn:
 			if op.Type != history.OK || g == "" {
 				continue
 			}
@@ -532,7 +541,7 @@ func (a *analysis) groups() {
 			offs, vals = offs[:maxSkippedListed], vals[:maxSkippedListed]
 		}
 		a.add(TypeGroupLoss, &Anomaly{
-			Group: g.group, Key: k.name, Count: ptr(n), Offsets: offs, Values: vals, Op: ptr(a.ops[c.pos].Index),
+			Group: g.group, Key: k.name, Count: ptr(n), Offsets: offs, Values: vals, Op: ptr(a.opIndex(c.pos)),
 			Explanation: fmt.Sprintf("Consumer group %q committed offset %d of %s (%s), but no member of the group ever received %s below it (offsets %s; values %s): the group skipped them.",
 				g.group, c.last, k.name, a.describe(c.pos), plural(n, "record"), joinLimited(offs, 8), joinLimited(vals, 8)),
 		})

@@ -1,0 +1,512 @@
+package checker
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"logsim/checker/edn"
+	"logsim/checker/history"
+)
+
+// fCode is an operation or event name (history.Op.F) as a small number, so that
+// the checker keeps one byte per history line instead of a string.
+type fCode uint8
+
+// Operation and event names, in the order of history.ClientFs and history.EventFs.
+const (
+	fSend fCode = iota
+	fPoll
+	fTxn
+	fAssign
+	fSubscribe
+	fCommit
+	fCrash
+	fRebalance
+	fLogStart
+	fTruncate
+	fLeader
+	fFault
+	numFCodes
+)
+
+var fNames = [numFCodes]string{
+	fSend: history.FSend, fPoll: history.FPoll, fTxn: history.FTxn, fAssign: history.FAssign,
+	fSubscribe: history.FSubscribe, fCommit: history.FCommit, fCrash: history.FCrash,
+	fRebalance: history.FRebalance, fLogStart: history.FLogStart, fTruncate: history.FTruncate,
+	fLeader: history.FLeader, fFault: history.FFault,
+}
+
+// String returns the name as written in histories.
+func (f fCode) String() string { return fNames[f] }
+
+// fCodeOf returns the code of a name the Validator accepted.
+func fCodeOf(name string) fCode {
+	for i, n := range fNames {
+		if n == name {
+			return fCode(i)
+		}
+	}
+	panic(fmt.Sprintf("checker: operation name %q passed validation but has no code", name))
+}
+
+// opInfo is one history line as the analyses see it: everything but its values,
+// which live in the record arrays (recs) and, for rare lines, in analysis.rare.
+type opInfo struct {
+	Index   int64
+	Time    int64
+	Process int64
+	Type    history.Type
+	F       fCode
+}
+
+// lineTable is the history in compact, pointer-free parallel slices, one entry per
+// line (position), so that a history of millions of records stays small and cheap
+// for the garbage collector to scan.
+type lineTable struct {
+	times []int64
+	procs []int32 // process id, an index into procVals
+	tfs   []uint8 // type << 4 | f
+	// pairs links an invoke with its completion: the completion's position for an
+	// invoke, the invoke's for a completion, noPos when there is none (pending
+	// invokes, events).
+	pairs []int32
+	// recStart[pos] is where the line's records begin in analysis.recs; the entry
+	// after the last line is the end. A send line has only sends, a poll line only
+	// reads, a txn line sends then reads (txnSends says how many sends).
+	recStart []int32
+	// indices holds each line's index; nil while every index equals its position
+	// (logsim's histories), which saves 8 bytes a line.
+	indices  []int64
+	procVals []int64 // process id -> process
+}
+
+func (t *lineTable) n() int32 { return int32(len(t.times)) }
+
+// typ returns the line's type.
+func (t *lineTable) typ(pos int32) history.Type { return history.Type(t.tfs[pos] >> 4) }
+
+// fc returns the line's name.
+func (t *lineTable) fc(pos int32) fCode { return fCode(t.tfs[pos] & 0xf) }
+
+// time returns the line's time.
+func (t *lineTable) time(pos int32) int64 { return t.times[pos] }
+
+// process returns the line's process.
+func (t *lineTable) process(pos int32) int64 { return t.procVals[t.procs[pos]] }
+
+// opIndex returns the line's index in the history.
+func (t *lineTable) opIndex(pos int32) int64 {
+	if t.indices == nil {
+		return int64(pos)
+	}
+	return t.indices[pos]
+}
+
+// invokeOf returns the position of the invoke of a completion, or noPos.
+func (t *lineTable) invokeOf(pos int32) int32 {
+	if t.typ(pos).IsCompletion() {
+		return t.pairs[pos]
+	}
+	return noPos
+}
+
+// complOf returns the position of the completion of an invoke, or noPos.
+func (t *lineTable) complOf(pos int32) int32 {
+	if t.typ(pos) == history.Invoke {
+		return t.pairs[pos]
+	}
+	return noPos
+}
+
+// op returns the line at pos.
+func (t *lineTable) op(pos int32) opInfo {
+	tf := t.tfs[pos]
+	return opInfo{Index: t.opIndex(pos), Time: t.times[pos], Process: t.procVals[t.procs[pos]], Type: history.Type(tf >> 4), F: fCode(tf & 0xf)}
+}
+
+// keyOff is one key's offset of a commit line.
+type keyOff struct {
+	key int32
+	off int64
+}
+
+// Builder checks a history streamed to it one operation at a time: Add validates and
+// files each operation, Result runs the analyses. It keeps a few compact numbers per
+// line and per record rather than the operations, so that histories of millions of
+// records fit in little memory; Check is a Builder fed from a slice.
+type Builder struct {
+	a   *analysis
+	val history.Validator
+	// pendingOf holds the invoke position outstanding for each process id (noPos
+	// when none), to pair completions without a map lookup.
+	pendingOf []int32
+	procDense []int32 // process+1 -> process id + 1, for small non-negative processes
+	procIDs   map[int64]int32
+	groupIDs  map[string]int32
+	sends     [history.Event + 1]int // send completions by type
+	polls     [history.Event + 1]int
+	err       error
+	res       *Result
+	done      bool
+}
+
+// maxDenseProcess bounds the processes looked up through procDense.
+const maxDenseProcess = 1 << 16
+
+// NewBuilder returns a Builder that checks with opts.
+func NewBuilder(opts Options) *Builder {
+	a := &analysis{
+		opts:     opts,
+		keyID:    make(map[string]int32),
+		rare:     make(map[int32]*history.Op),
+		txnSends: make(map[int32]int32),
+		res:      &Result{Anomalies: map[string][]*Anomaly{}, Linearizable: LinSkipped},
+	}
+	a.res.Stats.AnomalyCounts = map[string]int{}
+	a.recStart = append(a.recStart, 0)
+	return &Builder{a: a, val: history.Validator{SparseIndex: true}, procIDs: map[int64]int32{}, groupIDs: map[string]int32{}}
+}
+
+// errAfterResult is returned by Add once Result has run.
+var errAfterResult = errors.New("checker: Add after Result")
+
+// Add validates op as the next operation of the history and files what the analyses
+// need. It copies what it keeps: the caller may reuse op and its slices afterwards.
+// The first error (a structural problem, reported with the operation's index) is
+// returned again by every later Add and by Result.
+func (b *Builder) Add(op *history.Op) error {
+	if b.err != nil {
+		return b.err
+	}
+	if b.done {
+		return errAfterResult
+	}
+	if err := b.val.Check(op); err != nil {
+		b.err = fmt.Errorf("checker: operation at index %d: %w", op.Index, err)
+		return b.err
+	}
+	a := b.a
+	// Positions and record indices are int32, which keeps the analyses' memory small.
+	records := len(a.recs)
+	for j := range op.Mops {
+		records++
+		for _, kr := range op.Mops[j].Reads {
+			records += len(kr.Records)
+		}
+	}
+	if a.n() >= math.MaxInt32-1 || records >= math.MaxInt32-1 {
+		b.err = fmt.Errorf("checker: the history reaches %d operations and %d records at index %d, more than the %d the checker handles", a.n()+1, records, op.Index, math.MaxInt32-2)
+		return b.err
+	}
+	pos := a.n()
+	f := fCodeOf(op.F)
+	pid := b.procID(op.Process)
+	if a.indices == nil && op.Index != int64(pos) {
+		a.indices = make([]int64, pos, max(2*int(pos), 1024))
+		for i := range a.indices {
+			a.indices[i] = int64(i)
+		}
+	}
+	if a.indices != nil {
+		a.indices = append(a.indices, op.Index)
+	}
+	a.times = append(a.times, op.Time)
+	a.procs = append(a.procs, pid)
+	a.tfs = append(a.tfs, uint8(op.Type)<<4|uint8(f))
+	a.pairs = append(a.pairs, noPos)
+	st := &a.res.Stats
+	switch op.Type {
+	case history.Event:
+		st.Events++
+		a.rare[pos] = copyRare(op)
+		a.indexEvent(op, pos)
+		a.recStart = append(a.recStart, int32(len(a.recs)))
+		return nil
+	case history.Invoke:
+		b.pendingOf[pid] = pos
+	default:
+		inv := b.pendingOf[pid]
+		b.pendingOf[pid] = noPos
+		a.pairs[pos] = inv
+		a.pairs[inv] = pos
+		st.Ops++
+		switch f {
+		case fSend:
+			b.sends[op.Type]++
+		case fPoll:
+			b.polls[op.Type]++
+		}
+	}
+	if op.Group != "" && op.Type != history.Invoke {
+		id, ok := b.groupIDs[op.Group]
+		if !ok {
+			id = int32(len(a.groupNames))
+			b.groupIDs[op.Group] = id
+			a.groupNames = append(a.groupNames, op.Group)
+		}
+		a.groupPos = append(a.groupPos, pos)
+		a.groupID = append(a.groupID, id)
+	}
+	switch f {
+	case fAssign, fSubscribe:
+		a.rare[pos] = copyRare(op)
+	}
+	// Every key named anywhere is registered here, in history order, so that the
+	// analyses only read the key table (and may run in parallel).
+	if f == fAssign {
+		for _, k := range op.Keys {
+			a.key(k)
+		}
+	}
+	for _, ko := range op.Offsets {
+		kid, _ := a.keyAndID(ko.Key)
+		if f == fCommit && op.Type != history.Invoke {
+			if n := len(a.koPos); n == 0 || a.koPos[n-1] != pos {
+				a.koPos = append(a.koPos, pos)
+				a.koStart = append(a.koStart, int32(len(a.kos)))
+			}
+			a.kos = append(a.kos, keyOff{key: kid, off: ko.Offset})
+		}
+	}
+	if len(op.Mops) > 0 {
+		a.indexMops(op, pos)
+	}
+	a.recStart = append(a.recStart, int32(len(a.recs)))
+	return nil
+}
+
+// procID interns a process.
+func (b *Builder) procID(p int64) int32 {
+	if p >= -1 && p < maxDenseProcess-1 {
+		if int(p+1) < len(b.procDense) && b.procDense[p+1] != 0 {
+			return b.procDense[p+1] - 1
+		}
+	} else if id, ok := b.procIDs[p]; ok {
+		return id
+	}
+	a := b.a
+	id := int32(len(a.procVals))
+	a.procVals = append(a.procVals, p)
+	b.pendingOf = append(b.pendingOf, noPos)
+	if p >= -1 && p < maxDenseProcess-1 {
+		for int(p+1) >= len(b.procDense) {
+			b.procDense = append(b.procDense, make([]int32, max(64, len(b.procDense)))...)
+		}
+		b.procDense[p+1] = id + 1
+	} else {
+		b.procIDs[p] = id
+	}
+	return id
+}
+
+// indexMops files the records of a send, poll or txn line: interned keys and values,
+// who wrote and who read each value.
+func (a *analysis) indexMops(op *history.Op, pos int32) {
+	st := &a.res.Stats
+	nSends := 0
+	for j := range op.Mops {
+		m := &op.Mops[j]
+		if m.Kind == history.MopSend {
+			nSends++
+			kid, k := a.keyAndID(m.Key)
+			vid := k.value(m.Value)
+			a.recs = append(a.recs, rec{key: kid, val: vid, off: m.Offset})
+			vi := &k.info[vid]
+			if op.Type != history.Invoke || vi.writer == noPos {
+				vi.writer = pos
+			}
+			if op.Type.IsCompletion() && m.Offset >= 0 {
+				vi.sendOffset = m.Offset
+			}
+			continue
+		}
+		if op.Type == history.Invoke {
+			continue
+		}
+		for _, kr := range m.Reads {
+			kid, k := a.keyAndID(kr.Key)
+			st.RecordsRead += len(kr.Records)
+			for _, r := range kr.Records {
+				vid := k.value(r.Value)
+				a.recs = append(a.recs, rec{key: kid, val: vid, off: r.Offset})
+				vi := &k.info[vid]
+				if vi.firstReader == noPos {
+					vi.firstReader = pos
+				}
+				if op.Type == history.OK {
+					vi.okRead = true
+				}
+			}
+		}
+	}
+	if op.F == history.FTxn {
+		a.txnSends[pos] = int32(nSends)
+	}
+}
+
+// copyRare deep-copies what the analyses use of a rare line (assign, subscribe and
+// harness events), so that the caller may reuse op.
+func copyRare(op *history.Op) *history.Op {
+	c := &history.Op{Index: op.Index, Time: op.Time, Process: op.Process, Type: op.Type, F: op.F, SeekToBeginning: op.SeekToBeginning}
+	c.Keys = append([]string(nil), op.Keys...)
+	c.Offsets = append([]history.KeyOffset(nil), op.Offsets...)
+	c.Replicas = append([]history.ReplicaChange(nil), op.Replicas...)
+	if op.Rebalance != nil {
+		r := *op.Rebalance
+		r.Assigned = append([]string(nil), r.Assigned...)
+		c.Rebalance = &r
+	}
+	if op.Fault != nil {
+		f := *op.Fault
+		c.Fault = &f
+	}
+	return c
+}
+
+// Result runs the analyses on the history added so far and returns the verdict. It
+// runs them once: later calls return the same result, and Add fails after it.
+func (b *Builder) Result() (*Result, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	if b.done {
+		return b.res, nil
+	}
+	b.done = true
+	a := b.a
+	opts := a.opts
+	st := &a.res.Stats
+	st.Sends, st.Polls = map[string]int{}, map[string]int{}
+	for t := history.Invoke; t <= history.Event; t++ {
+		if b.sends[t] > 0 {
+			st.Sends[t.String()] = b.sends[t]
+		}
+		if b.polls[t] > 0 {
+			st.Polls[t.String()] = b.polls[t]
+		}
+	}
+	st.Keys = len(a.keys)
+	st.Pending = len(b.val.Pending())
+	b.pendingOf, b.procDense, b.procIDs, b.groupIDs = nil, nil, nil, nil
+	a.maxInstances = opts.MaxInstances
+	if a.maxInstances == 0 {
+		a.maxInstances = DefaultMaxInstances
+	} else if a.maxInstances < 0 {
+		a.maxInstances = int(^uint(0) >> 1)
+	}
+	if opts.Timings {
+		st.AnalysisMillis = map[string]int64{}
+	}
+	timed := func(name string, fn func()) {
+		start := time.Now()
+		fn()
+		if opts.Timings {
+			st.AnalysisMillis[name] = time.Since(start).Milliseconds()
+		}
+	}
+	timed("version-orders", a.versionOrders)
+	a.parallel([]job{
+		{"values", (*analysis).valueAnomalies},
+		{"process-order", (*analysis).processOrder},
+		{"realtime-send-order", (*analysis).realtimeSendOrder},
+		{"groups", (*analysis).groups},
+		{"cycles", (*analysis).cycles},
+		{"realtime-lag", (*analysis).worstRealtimeLag},
+	})
+	if opts.Linearizability {
+		timed("linearizability", a.linearizability)
+	}
+	allowed := map[string]bool{}
+	for _, t := range DefaultAllowed(opts.WWDeps) {
+		allowed[t] = true
+	}
+	for _, t := range opts.Allow {
+		allowed[t] = true
+	}
+	a.res.finish(allowed)
+	b.res = a.res
+	return b.res, nil
+}
+
+// Check judges a history. The history must be structurally valid (as the Reader and
+// Writer of package history ensure); otherwise Check returns the first structural
+// error. It is a Builder fed with ops.
+func Check(ops []history.Op, opts Options) (*Result, error) {
+	b := NewBuilder(opts)
+	for i := range ops {
+		if err := b.Add(&ops[i]); err != nil {
+			return nil, err
+		}
+	}
+	return b.Result()
+}
+
+// CheckReader checks the JSON Lines history read from r without keeping its
+// operations: each line is parsed into one reused history.Op and added to a Builder.
+// name (usually the file name) prefixes errors, which name the line and column.
+func CheckReader(r io.Reader, name string, opts Options) (*Result, error) {
+	rd := history.NewReader(r, name)
+	b := NewBuilder(opts)
+	var op history.Op
+	for {
+		err := rd.ReadInto(&op)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Add(&op); err != nil {
+			return nil, &history.Error{File: name, Line: rd.Line(), Msg: strings.TrimPrefix(err.Error(), "checker: ")}
+		}
+	}
+	return b.Result()
+}
+
+// CheckFile checks a history file as CheckReader does: a .edn file as a Jepsen Kafka
+// history (package checker/edn, read whole: such histories are small), anything else
+// as logsim's JSON Lines, streamed.
+func CheckFile(path string, opts Options) (*Result, error) {
+	if strings.EqualFold(filepath.Ext(path), ".edn") {
+		ops, err := edn.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return Check(ops, opts)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return CheckReader(f, path, opts)
+}
+
+// groupOf returns the consumer group named by a completion line, or "".
+func (a *analysis) groupOf(pos int32) string {
+	i := sort.Search(len(a.groupPos), func(i int) bool { return a.groupPos[i] >= pos })
+	if i < len(a.groupPos) && a.groupPos[i] == pos {
+		return a.groupNames[a.groupID[i]]
+	}
+	return ""
+}
+
+// offsetsOf returns the offsets of a commit completion.
+func (a *analysis) offsetsOf(pos int32) []keyOff {
+	i := sort.Search(len(a.koPos), func(i int) bool { return a.koPos[i] >= pos })
+	if i == len(a.koPos) || a.koPos[i] != pos {
+		return nil
+	}
+	end := int32(len(a.kos))
+	if i+1 < len(a.koStart) {
+		end = a.koStart[i+1]
+	}
+	return a.kos[a.koStart[i]:end]
+}

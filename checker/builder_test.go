@@ -1,0 +1,265 @@
+package checker
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"logsim/checker/history"
+)
+
+// logsimShaped streams a history shaped like a logsim run's to emit, building every
+// line in one reused Op as workloads.History does: producers send one record per
+// operation (invoke, then ok with its offset), a consumer of group "g" polls runs of
+// 10 to 50 records of one partition and commits after each poll, and a final reader
+// reads every partition again from the beginning, 50 records a poll. Every record is
+// read twice. It returns the number of records sent.
+func logsimShaped(records, keys int, emit func(op *history.Op)) int {
+	var op history.Op
+	var mops [1]history.Mop
+	var reads [1]history.KeyRecords
+	var recs []history.Record
+	var offs [1]history.KeyOffset
+	names := make([]string, keys)
+	for k := range names {
+		names[k] = fmt.Sprintf("orders/%d", k)
+	}
+	index, now := int64(0), int64(0)
+	line := func(proc int64, t history.Type, f string) *history.Op {
+		op = history.Op{Index: index, Time: now, Process: proc, Type: t, F: f}
+		index++
+		now += 1000
+		return &op
+	}
+	const consumer, drain = 1000, 1001
+	o := line(consumer, history.Invoke, history.FSubscribe)
+	o.Group, o.Keys = "g", []string{"orders"}
+	emit(o)
+	o = line(consumer, history.OK, history.FSubscribe)
+	o.Group, o.Keys = "g", []string{"orders"}
+	emit(o)
+	logs := make([][]int64, keys) // values per partition, by offset
+	read := make([]int, keys)     // the consumer's position per partition
+	poll := func(proc int64, group string, k, from, n int) {
+		o := line(proc, history.Invoke, history.FPoll)
+		o.Group = group
+		mops[0] = history.Poll()
+		o.Mops = mops[:]
+		emit(o)
+		recs = recs[:0]
+		for off := from; off < from+n; off++ {
+			recs = append(recs, history.Record{Offset: int64(off), Value: history.Int(logs[k][off])})
+		}
+		o = line(proc, history.OK, history.FPoll)
+		o.Group = group
+		reads[0] = history.KeyRecords{Key: names[k], Records: recs}
+		mops[0] = history.Poll(reads[:]...)
+		o.Mops = mops[:]
+		emit(o)
+	}
+	batch := 10
+	for v := range records {
+		k, p := v%keys, int64(v%16)
+		o := line(p, history.Invoke, history.FSend)
+		mops[0] = history.Send(names[k], history.Int(int64(v)))
+		o.Mops = mops[:]
+		emit(o)
+		o = line(p, history.OK, history.FSend)
+		mops[0] = history.SendAt(names[k], int64(len(logs[k])), history.Int(int64(v)))
+		o.Mops = mops[:]
+		emit(o)
+		logs[k] = append(logs[k], int64(v))
+		if len(logs[k])-read[k] < batch {
+			continue
+		}
+		poll(consumer, "g", k, read[k], batch)
+		read[k] += batch
+		batch = 10 + (batch+7)%41
+		for _, t := range []history.Type{history.Invoke, history.OK} {
+			o = line(consumer, t, history.FCommit)
+			o.Group = "g"
+			offs[0] = history.KeyOffset{Key: names[k], Offset: int64(read[k])}
+			o.Offsets = offs[:]
+			emit(o)
+		}
+	}
+	for k := range logs {
+		if n := len(logs[k]) - read[k]; n > 0 {
+			poll(consumer, "g", k, read[k], n)
+		}
+	}
+	all := make([]string, keys)
+	copy(all, names)
+	o = line(drain, history.Invoke, history.FAssign)
+	o.Keys, o.SeekToBeginning = all, true
+	emit(o)
+	o = line(drain, history.OK, history.FAssign)
+	o.Keys, o.SeekToBeginning = all, true
+	emit(o)
+	for k := range logs {
+		for from := 0; from < len(logs[k]); from += 50 {
+			poll(drain, "", k, from, min(50, len(logs[k])-from))
+		}
+	}
+	return records
+}
+
+// deepCopyOp copies one line with all its slices.
+func deepCopyOp(op *history.Op) history.Op {
+	return deepCopy([]history.Op{*op})[0]
+}
+
+func TestBuilderCopiesWhatItKeeps(t *testing.T) {
+	// The generator reuses one Op and its slices for every line: a Builder that kept
+	// any of them would see later lines' contents.
+	var kept []history.Op
+	b := NewBuilder(Options{Linearizability: true})
+	logsimShaped(3000, 4, func(op *history.Op) {
+		kept = append(kept, deepCopyOp(op))
+		require.NoError(t, b.Add(op))
+		// Scribble over everything the caller owns.
+		for i := range op.Mops {
+			op.Mops[i].Key = "scribbled"
+			op.Mops[i].Value = history.Int(-5)
+			op.Mops[i].Offset = 99
+			for j := range op.Mops[i].Reads {
+				op.Mops[i].Reads[j].Key = "scribbled"
+				for r := range op.Mops[i].Reads[j].Records {
+					op.Mops[i].Reads[j].Records[r] = history.Record{Offset: 7, Value: history.Int(7)}
+				}
+			}
+		}
+		for i := range op.Keys {
+			op.Keys[i] = "scribbled"
+		}
+		for i := range op.Offsets {
+			op.Offsets[i] = history.KeyOffset{Key: "scribbled", Offset: 1}
+		}
+		op.Group = "scribbled"
+	})
+	got, err := b.Result()
+	require.NoError(t, err)
+	want, err := Check(kept, Options{Linearizability: true})
+	require.NoError(t, err)
+	require.True(t, want.Valid, "errors: %v", want.Errors)
+	assert.Equal(t, resultJSON(t, want), resultJSON(t, got))
+	assert.Equal(t, 3000*2, got.Stats.RecordsRead)
+}
+
+func resultJSON(t *testing.T, res *Result) string {
+	t.Helper()
+	b, err := json.Marshal(res)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestBuilderMatchesCheckOnGeneratedHistories(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		ops := generate(genConfig{seed: seed, lines: 3000, keys: 1 + int(seed%4), procs: 6, maxDelay: 5000, retention: seed%2 == 0, groups: true})
+		want, err := Check(ops, Options{Linearizability: true, WWDeps: true})
+		require.NoError(t, err)
+		// Fed one reused Op: each line copied into the same scratch Op first.
+		b := NewBuilder(Options{Linearizability: true, WWDeps: true})
+		var scratch history.Op
+		for i := range ops {
+			scratch = deepCopyOp(&ops[i])
+			require.NoError(t, b.Add(&scratch))
+			scratch.Mops, scratch.Keys, scratch.Offsets = nil, nil, nil
+		}
+		got, err := b.Result()
+		require.NoError(t, err)
+		assert.Equal(t, resultJSON(t, want), resultJSON(t, got), "seed %d", seed)
+		// Result runs the analyses once; Add after it is refused.
+		again, err := b.Result()
+		require.NoError(t, err)
+		assert.Same(t, got, again)
+		assert.ErrorIs(t, b.Add(&scratch), errAfterResult)
+	}
+}
+
+func TestBuilderErrorNamesTheIndex(t *testing.T) {
+	b := NewBuilder(Options{})
+	require.NoError(t, b.Add(&history.Op{Index: 0, Time: 5, Process: 1, Type: history.Invoke, F: history.FPoll, Mops: []history.Mop{history.Poll()}}))
+	err := b.Add(&history.Op{Index: 7, Time: 3, Process: 1, Type: history.OK, F: history.FPoll, Mops: []history.Mop{history.Poll()}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "checker: operation at index 7: time 3 goes backwards")
+	// The error sticks: the history is broken from there on.
+	assert.Equal(t, err, b.Add(&history.Op{Index: 8, Time: 9, Process: 2, Type: history.Invoke, F: history.FPoll}))
+	_, rerr := b.Result()
+	assert.Equal(t, err, rerr)
+}
+
+func TestCheckReaderMatchesCheck(t *testing.T) {
+	ops := generate(genConfig{seed: 3, lines: 2000, keys: 3, procs: 5, maxDelay: 5000, retention: true, groups: true})
+	var buf bytes.Buffer
+	w := history.NewWriter(&buf)
+	for i := range ops {
+		require.NoError(t, w.Write(&ops[i]))
+	}
+	require.NoError(t, w.Flush())
+	want, err := Check(ops, DefaultOptions())
+	require.NoError(t, err)
+	got, err := CheckReader(bytes.NewReader(buf.Bytes()), "h.jsonl", DefaultOptions())
+	require.NoError(t, err)
+	assert.Equal(t, resultJSON(t, want), resultJSON(t, got))
+
+	// Bad input: the error names the file and line.
+	lines := strings.SplitAfter(buf.String(), "\n")
+	lines[4] = strings.Replace(lines[4], `"time":`, `"time":-`, 1)
+	_, err = CheckReader(strings.NewReader(strings.Join(lines, "")), "h.jsonl", DefaultOptions())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "h.jsonl:5")
+}
+
+func TestCheckFile(t *testing.T) {
+	for _, f := range []string{"testdata/corpus/lost-write.jsonl", "testdata/corpus/jepsen-lost-write.edn"} {
+		ops, err := ReadFile(f)
+		require.NoError(t, err, f)
+		want, err := Check(ops, DefaultOptions())
+		require.NoError(t, err)
+		got, err := CheckFile(f, DefaultOptions())
+		require.NoError(t, err)
+		assert.Equal(t, resultJSON(t, want), resultJSON(t, got), f)
+	}
+	_, err := CheckFile("testdata/corpus/does-not-exist.jsonl", DefaultOptions())
+	require.Error(t, err)
+}
+
+// BenchmarkBuilderLogsimShaped streams a logsim-shaped history of a million records
+// (about 2.2 lines each; see logsimShaped) through a Builder, with the options
+// scenarios.Run uses (no porcupine), and reports the checker's peak live heap per
+// record and the records checked per second of wall time, generation included.
+func BenchmarkBuilderLogsimShaped(b *testing.B) {
+	const records = 1_000_000
+	for b.Loop() {
+		runtime.GC()
+		debug.FreeOSMemory()
+		base := liveHeap()
+		stop := samplePeakHeap()
+		start := time.Now()
+		bld := NewBuilder(Options{})
+		lines := 0
+		logsimShaped(records, 16, func(op *history.Op) {
+			lines++
+			if err := bld.Add(op); err != nil {
+				b.Fatal(err)
+			}
+		})
+		res, err := bld.Result()
+		elapsed := time.Since(start)
+		peak := stop()
+		require.NoError(b, err)
+		require.True(b, res.Valid, "errors: %v", res.Errors)
+		b.ReportMetric(float64(peak-base)/records, "B/record")
+		b.ReportMetric(records/elapsed.Seconds(), "records/s")
+		b.ReportMetric(float64(lines)/records, "lines/record")
+	}
+}

@@ -15,143 +15,6 @@ import (
 // noPos marks a missing history position.
 const noPos int32 = -1
 
-// valInfo is what the checker knows about one value of one key.
-type valInfo struct {
-	v           history.Value
-	writer      int32 // position of the send's completion; of its invoke when it never completed
-	sendOffset  int64 // offset reported by the writer's completion, or NoOffset
-	firstReader int32 // first completion that returned the value
-	okRead      bool  // some ok poll/txn returned it
-	vo          int32 // dense index where the value represents its offset (Jepsen's by-value), or -1
-	first, last int32 // earliest and latest dense index of any appearance, or -1
-	nOffsets    int32 // number of offsets it appears at
-}
-
-// keyState holds one key's version order and events.
-type keyState struct {
-	name  string
-	kid   int32        // this key's id
-	dense *denseValues // shared by all keys
-	// ints and strs map values to ids (split by form: hashing an int64 is much
-	// cheaper than hashing a Value).
-	ints map[int64]int32
-	strs map[string]int32
-	info []valInfo
-	// at maps an offset to the first value seen there; more holds further distinct values.
-	at   map[int64]int32
-	more map[int64][]int32
-	// offsets in ascending order, after build; byIndex[i] is the value at dense index i.
-	offsets []int64
-	byIndex []int32
-	// logStarts are (position, log start) pairs from log-start events, in history order;
-	// the offset is the running maximum.
-	logStarts []posOffset
-	truncs    []int32 // positions of truncate events
-}
-
-type posOffset struct {
-	pos    int32
-	offset int64
-}
-
-// denseValues maps small non-negative integer values straight to (key, value id): in
-// logsim's histories values are ids unique across the whole history, and an array
-// lookup is several times cheaper than a map's. A value already taken by another key
-// (histories from elsewhere may reuse values across keys) falls back to the key's map.
-type denseValues struct {
-	slot []int64 // key id << 32 | (value id + 1); 0 when free
-}
-
-// lookup returns the id of a known value (-1 if unknown).
-func (k *keyState) lookup(v history.Value) int32 {
-	if n := v.Int(); !v.IsString() && n >= 0 && n < int64(len(k.dense.slot)) {
-		if e := k.dense.slot[n]; e != 0 && int32(e>>32) == k.kid {
-			return int32(e&0xffffffff) - 1
-		}
-	}
-	var id int32
-	var ok bool
-	if v.IsString() {
-		id, ok = k.strs[v.Str()]
-	} else {
-		id, ok = k.ints[v.Int()]
-	}
-	if !ok {
-		return -1
-	}
-	return id
-}
-
-// value returns the id of a value, adding it if needed.
-func (k *keyState) value(v history.Value) int32 {
-	id := k.lookup(v)
-	if id < 0 {
-		id = int32(len(k.info))
-		n := v.Int()
-		switch {
-		case v.IsString():
-			k.strs[v.Str()] = id
-		case n >= 0 && n < int64(len(k.dense.slot)) && k.dense.slot[n] == 0:
-			k.dense.slot[n] = int64(k.kid)<<32 | int64(id+1)
-		default:
-			k.ints[n] = id
-		}
-		k.info = append(k.info, valInfo{v: v, writer: noPos, sendOffset: history.NoOffset, firstReader: noPos, vo: -1, first: -1, last: -1})
-	}
-	return id
-}
-
-func (k *keyState) observe(offset int64, id int32) {
-	if offset < 0 {
-		return
-	}
-	first, ok := k.at[offset]
-	if !ok {
-		k.at[offset] = id
-		return
-	}
-	if first == id {
-		return
-	}
-	for _, o := range k.more[offset] {
-		if o == id {
-			return
-		}
-	}
-	k.more[offset] = append(k.more[offset], id)
-}
-
-// finalLogStart is the highest log start offset recorded for the key (0 if none).
-func (k *keyState) finalLogStart() int64 {
-	if len(k.logStarts) == 0 {
-		return 0
-	}
-	return k.logStarts[len(k.logStarts)-1].offset
-}
-
-// logStartAt is the log start offset in effect at history position pos.
-func (k *keyState) logStartAt(pos int32) int64 {
-	i := sort.Search(len(k.logStarts), func(i int) bool { return k.logStarts[i].pos > pos })
-	if i == 0 {
-		return 0
-	}
-	return k.logStarts[i-1].offset
-}
-
-// truncatedBetween reports whether the key was truncated at a position in (from, to).
-func (k *keyState) truncatedBetween(from, to int32) bool {
-	i := sort.Search(len(k.truncs), func(i int) bool { return k.truncs[i] > from })
-	return i < len(k.truncs) && k.truncs[i] < to
-}
-
-// idx is the dense index of a value (Jepsen's by-value), or -1.
-func (k *keyState) idx(id int32) int32 {
-	if id < 0 {
-		return -1
-	}
-	return k.info[id].vo
-}
-
 // analysis is the state shared by the analyses of one history, filed by a Builder.
 type analysis struct {
 	lineTable
@@ -162,7 +25,7 @@ type analysis struct {
 	faults []int32 // positions of fault events
 	// maxInstances bounds the instances kept per anomaly type.
 	maxInstances int
-	dense        denseValues
+	values       valueTable
 	// recs holds every send micro-operation and every record returned by a poll, with
 	// its key and value ids resolved once, in history order (lineTable.recStart says
 	// which are whose): the analyses iterate these instead of looking values up again.
@@ -220,7 +83,7 @@ func (a *analysis) keyAndID(name string) (int32, *keyState) {
 	if !ok {
 		id = int32(len(a.keys))
 		a.keyID[name] = id
-		a.keys = append(a.keys, &keyState{name: name, kid: id, dense: &a.dense, ints: make(map[int64]int32), strs: make(map[string]int32), at: make(map[int64]int32), more: make(map[int64][]int32)})
+		a.keys = append(a.keys, &keyState{name: name, kid: id, values: &a.values})
 	}
 	return id, a.keys[id]
 }
@@ -333,7 +196,7 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 		return true
 	case history.Info:
 		for _, r := range a.sendsOf(pos) {
-			if a.keys[r.key].info[r.val].okRead {
+			if a.keys[r.key].info[r.val].okRead() {
 				return true
 			}
 		}
@@ -359,34 +222,21 @@ func (a *analysis) versionOrders() {
 		}
 	}
 	for _, k := range a.keys {
-		k.offsets = make([]int64, 0, len(k.at))
-		for o := range k.at {
-			k.offsets = append(k.offsets, o)
+		k.buildOrder()
+		for o, extra := range k.more {
+			if len(extra) == 0 {
+				delete(k.more, o)
+			}
 		}
-		sort.Slice(k.offsets, func(i, j int) bool { return k.offsets[i] < k.offsets[j] })
-		k.byIndex = make([]int32, len(k.offsets))
-		for i, o := range k.offsets {
-			idx := int32(i)
-			rep := k.at[o]
-			k.byIndex[i] = rep
-			k.info[rep].vo = idx
-			seen := func(id int32) {
-				vi := &k.info[id]
-				if vi.first < 0 {
-					vi.first = idx
+		if len(k.more) > 0 {
+			for i, o := range k.offsets {
+				extra := k.more[o]
+				if len(extra) == 0 {
+					continue
 				}
-				vi.last = idx
-				vi.nOffsets++
-			}
-			seen(rep)
-			extra := k.more[o]
-			for _, id := range extra {
-				seen(id)
-			}
-			if len(extra) > 0 {
-				vals := []history.Value{k.info[rep].v}
+				vals := []history.Value{k.value(k.byIndex[i])}
 				for _, id := range extra {
-					vals = append(vals, k.info[id].v)
+					vals = append(vals, k.value(id))
 				}
 				sortValues(vals)
 				a.add(TypeInconsistentOffsets, &Anomaly{
@@ -396,21 +246,25 @@ func (a *analysis) versionOrders() {
 				})
 			}
 		}
+		if len(k.multi) == 0 {
+			continue
+		}
 		for id := range k.info {
-			vi := &k.info[id]
-			if vi.nOffsets < 2 {
+			n := k.nOffsets(int32(id))
+			if n < 2 {
 				continue
 			}
 			var offs []int64
 			for _, o := range k.offsets {
-				if k.at[o] == int32(id) || containsID(k.more[o], int32(id)) {
+				if k.firstAt(o) == int32(id) || containsID(k.more[o], int32(id)) {
 					offs = append(offs, o)
 				}
 			}
+			v := k.value(int32(id))
 			a.add(TypeDuplicate, &Anomaly{
-				Key: k.name, Value: ptr(vi.v), Count: ptr(int(vi.nOffsets)), Offsets: offs,
+				Key: k.name, Value: ptr(v), Count: ptr(int(n)), Offsets: offs,
 				Explanation: fmt.Sprintf("Value %s appears %d times in %s, at offsets %s: it was sent once but appended more than once (e.g. a producer retry without idempotence).",
-					vi.v, vi.nOffsets, k.name, joinLimited(offs, 8)),
+					v, n, k.name, joinLimited(offs, 8)),
 			})
 		}
 	}
@@ -438,11 +292,11 @@ func (a *analysis) valueAnomalies() {
 			}
 			if vi.writer == noPos {
 				r := vi.firstReader
-				off := a.readOffset(r, k.name, vi.v)
+				off := a.readOffset(r, k.name, k.valueOf(vi))
 				a.add(TypeUnexpectedValue, &Anomaly{
-					Key: k.name, Value: ptr(vi.v), Offset: optOffset(off), Reader: ptr(a.opIndex(r)),
+					Key: k.name, Value: ptr(k.valueOf(vi)), Offset: optOffset(off), Reader: ptr(a.opIndex(r)),
 					Explanation: fmt.Sprintf("%s returned value %s from %s%s, but no operation ever sent that value to that key.",
-						a.describe(r), vi.v, k.name, atOffset(off)),
+						a.describe(r), k.valueOf(vi), k.name, atOffset(off)),
 				})
 				continue
 			}
@@ -465,7 +319,7 @@ func (a *analysis) valueAnomalies() {
 			}
 			reported = append(reported, r.key)
 			k := a.keys[r.key]
-			v := k.info[r.val].v
+			v := k.value(r.val)
 			a.add(TypePrecommittedRead, &Anomaly{
 				Key: k.name, Value: ptr(v), Op: ptr(op.Index),
 				Explanation: fmt.Sprintf("Transaction %s polled value %s from %s, which it had itself sent: a consumer saw a record before its transaction committed.",
@@ -481,14 +335,14 @@ func (a *analysis) g1a(k *keyState, vi *valInfo) {
 		if op.Type != history.OK || (op.F != fPoll && op.F != fTxn) {
 			continue
 		}
-		kid, vid := a.keyID[k.name], k.lookup(vi.v)
+		kid, vid := a.keyID[k.name], k.lookup(k.valueOf(vi))
 		if !slices.ContainsFunc(a.readsOf(i), func(r rec) bool { return r.key == kid && r.val == vid }) {
 			continue
 		}
 		a.add(TypeG1a, &Anomaly{
-			Key: k.name, Value: ptr(vi.v), Writer: ptr(a.opIndex(vi.writer)), Reader: ptr(op.Index),
+			Key: k.name, Value: ptr(k.valueOf(vi)), Writer: ptr(a.opIndex(vi.writer)), Reader: ptr(op.Index),
 			Explanation: fmt.Sprintf("%s returned value %s from %s, but the send of that value definitely failed (%s): an aborted read.",
-				a.describe(i), vi.v, k.name, a.describe(vi.writer)),
+				a.describe(i), k.valueOf(vi), k.name, a.describe(vi.writer)),
 		})
 	}
 }
@@ -501,7 +355,7 @@ func (a *analysis) lostWrites(k *keyState) {
 	bound := int32(-1)
 	for id := range k.info {
 		vi := &k.info[id]
-		if vi.okRead && vi.first > bound {
+		if vi.okRead() && vi.first > bound {
 			bound = vi.first
 		}
 	}
@@ -516,7 +370,7 @@ func (a *analysis) lostWrites(k *keyState) {
 	var lost []int32
 	for id := range k.info {
 		vi := &k.info[id]
-		if vi.okRead || vi.last < 0 || vi.last > bound || vi.writer == noPos || !a.mustHaveCommitted(vi.writer) {
+		if last := k.last(int32(id)); vi.okRead() || last < 0 || last > bound || vi.writer == noPos || !a.mustHaveCommitted(vi.writer) {
 			continue
 		}
 		lost = append(lost, int32(id))
@@ -525,12 +379,12 @@ func (a *analysis) lostWrites(k *keyState) {
 	var expired []int32
 	for _, id := range lost {
 		vi := &k.info[id]
-		if k.offsets[vi.last] < logStart {
+		if k.offsets[k.last(id)] < logStart {
 			expired = append(expired, id)
 			continue
 		}
 		an := &Anomaly{
-			Key: k.name, Value: ptr(vi.v), Index: ptr(int(vi.first)), MaxReadIndex: ptr(int(bound)),
+			Key: k.name, Value: ptr(k.valueOf(vi)), Index: ptr(int(vi.first)), MaxReadIndex: ptr(int(bound)),
 			Writer: ptr(a.opIndex(vi.writer)),
 		}
 		maxReadText := ""
@@ -539,7 +393,7 @@ func (a *analysis) lostWrites(k *keyState) {
 			maxReadText = fmt.Sprintf(" (e.g. %s read offset %d)", a.describe(maxRead), k.offsets[bound])
 		}
 		an.Explanation = fmt.Sprintf("Value %s was acknowledged at offset %d of %s by %s, but no poll ever returned it, although polls read past it%s: an acknowledged write was lost.",
-			vi.v, k.offsets[vi.first], k.name, a.describe(vi.writer), maxReadText)
+			k.valueOf(vi), k.offsets[vi.first], k.name, a.describe(vi.writer), maxReadText)
 		a.add(TypeLostWrite, an)
 	}
 	a.expired(k, expired, logStart)
@@ -552,7 +406,7 @@ func (a *analysis) expired(k *keyState, ids []int32, logStart int64) {
 	}
 	vals := make([]history.Value, 0, min(len(ids), 32))
 	for _, id := range ids[:min(len(ids), 32)] {
-		vals = append(vals, k.info[id].v)
+		vals = append(vals, k.value(id))
 	}
 	a.add(TypeExpiredUnconsumed, &Anomaly{
 		Key: k.name, Count: ptr(len(ids)), Values: vals, LogStart: ptr(logStart),
@@ -570,14 +424,14 @@ func (a *analysis) unseen(k *keyState) {
 	var lastTime int64
 	for id := range k.info {
 		vi := &k.info[id]
-		if vi.okRead || vi.writer == noPos || a.typ(vi.writer) != history.OK {
+		if vi.okRead() || vi.writer == noPos || a.typ(vi.writer) != history.OK {
 			continue
 		}
-		if vi.sendOffset >= 0 && vi.sendOffset < logStart {
+		if so := a.sendOffset(k, int32(id)); so >= 0 && so < logStart {
 			expired++
 			continue
 		}
-		unseen = append(unseen, vi.v)
+		unseen = append(unseen, k.valueOf(vi))
 		lastTime = max(lastTime, a.time(vi.writer))
 	}
 	if len(unseen) == 0 {

@@ -316,15 +316,9 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 		if m.Kind == history.MopSend {
 			nSends++
 			kid, k := a.keyAndID(m.Key)
-			vid := k.value(m.Value)
+			vid := k.intern(m.Value)
 			a.recs = append(a.recs, rec{key: kid, val: vid, off: m.Offset})
-			vi := &k.info[vid]
-			if op.Type != history.Invoke || vi.writer == noPos {
-				vi.writer = pos
-			}
-			if op.Type.IsCompletion() && m.Offset >= 0 {
-				vi.sendOffset = m.Offset
-			}
+			a.wrote(k, vid, pos, op.Type, m.Offset)
 			continue
 		}
 		if op.Type == history.Invoke {
@@ -334,14 +328,14 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 			kid, k := a.keyAndID(kr.Key)
 			st.RecordsRead += len(kr.Records)
 			for _, r := range kr.Records {
-				vid := k.value(r.Value)
+				vid := k.intern(r.Value)
 				a.recs = append(a.recs, rec{key: kid, val: vid, off: r.Offset})
 				vi := &k.info[vid]
 				if vi.firstReader == noPos {
 					vi.firstReader = pos
 				}
 				if op.Type == history.OK {
-					vi.okRead = true
+					vi.flags |= valOKRead
 				}
 			}
 		}

@@ -442,12 +442,12 @@ func (a *analysis) reportCycle(g *depGraph, name string, path []int32) {
 		switch typ {
 		case edgeWR:
 			k, v := a.wrLabel(from, to)
-			st.Key, st.Value = k.name, ptr(k.info[v].v)
-			text = append(text, fmt.Sprintf("%s sent %s to %s, which %s polled", fromDesc, k.info[v].v, k.name, toDesc))
+			st.Key, st.Value = k.name, ptr(k.value(v))
+			text = append(text, fmt.Sprintf("%s sent %s to %s, which %s polled", fromDesc, k.value(v), k.name, toDesc))
 		case edgeWW:
 			k, v1, v2 := a.wwLabel(from, to)
-			st.Key, st.Value, st.Value2 = k.name, ptr(k.info[v1].v), ptr(k.info[v2].v)
-			text = append(text, fmt.Sprintf("%s sent %s to %s just before %s sent %s", fromDesc, k.info[v1].v, k.name, toDesc, k.info[v2].v))
+			st.Key, st.Value, st.Value2 = k.name, ptr(k.value(v1)), ptr(k.value(v2))
+			text = append(text, fmt.Sprintf("%s sent %s to %s just before %s sent %s", fromDesc, k.value(v1), k.name, toDesc, k.value(v2)))
 		case edgeProcess:
 			text = append(text, fmt.Sprintf("%s came before %s in the same process", fromDesc, toDesc))
 		default:

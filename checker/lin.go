@@ -152,7 +152,7 @@ func linModel() porcupine.Model {
 					fmt.Fprintf(&b, " … (%d records)", len(in.offsets))
 					break
 				}
-				fmt.Fprintf(&b, " %s@%d", in.key.info[in.vals[j]].v, o)
+				fmt.Fprintf(&b, " %s@%d", in.key.value(int32(in.vals[j])), o)
 			}
 			if in.read && len(in.offsets) == 0 {
 				b.WriteString(" nothing")
@@ -294,7 +294,7 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 					}
 					continue
 				}
-				ro := a.readOffset(vi.firstReader, k.name, vi.v)
+				ro := a.readOffset(vi.firstReader, k.name, k.valueOf(vi))
 				if ro < 0 {
 					continue
 				}

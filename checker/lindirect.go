@@ -46,7 +46,7 @@ func linExplain(h []porcupine.Operation) (bool, string) {
 			apps = append(apps, app{rank: r, call: op.Call, ret: op.Return, val: in.vals[j], op: op})
 		}
 	}
-	value := func(v uint64) string { return key.info[v].v.String() }
+	value := func(v uint64) string { return key.value(int32(v)).String() }
 	sort.SliceStable(apps, func(i, j int) bool { return apps[i].rank < apps[j].rank })
 	place := make([]int64, len(apps))
 	p := int64(math.MinInt64)

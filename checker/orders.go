@@ -188,7 +188,7 @@ func (k *keyState) id(a *analysis) int32 { return a.keyID[k.name] }
 func (k *keyState) skippedValues(from, to int32, limit int) []history.Value {
 	var out []history.Value
 	for i := from + 1; i < to && len(out) < limit; i++ {
-		out = append(out, k.info[k.byIndex[i]].v)
+		out = append(out, k.value(k.byIndex[i]))
 	}
 	return out
 }
@@ -227,14 +227,14 @@ func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
 		a.add(TypePollSkip, &Anomaly{
 			Key: k.name, Delta: ptr(delta), Skipped: skipped, Ops: ops, Excused: excuse,
 			Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), skipping %s known to exist (values %s)%s.",
-				a.process(pos), k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), plural(delta-1, "record"), joinLimited(skipped, 8), excuseText(excuse)),
+				a.process(pos), k.name, k.value(v), k.offsets[i], a.describe(last.pos), k.value(v2), k.offsets[i2], a.describe(pos), plural(delta-1, "record"), joinLimited(skipped, 8), excuseText(excuse)),
 		})
 		return
 	}
 	a.add(TypeNonmonotonicPoll, &Anomaly{
-		Key: k.name, Values: []history.Value{k.info[v].v, k.info[v2].v}, Delta: ptr(delta), Ops: ops, Excused: excuse,
+		Key: k.name, Values: []history.Value{k.value(v), k.value(v2)}, Delta: ptr(delta), Ops: ops, Excused: excuse,
 		Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), going back %s without a new assignment%s.",
-			a.process(pos), k.name, k.info[v].v, k.offsets[i], a.describe(last.pos), k.info[v2].v, k.offsets[i2], a.describe(pos), plural(1-delta, "record"), excuseText(excuse)),
+			a.process(pos), k.name, k.value(v), k.offsets[i], a.describe(last.pos), k.value(v2), k.offsets[i2], a.describe(pos), plural(1-delta, "record"), excuseText(excuse)),
 	})
 }
 
@@ -264,10 +264,10 @@ func (a *analysis) sendOrder(ps *procState, pos int32, kv keyVals) {
 		return
 	}
 	a.add(TypeNonmonotonicSend, &Anomaly{
-		Key: k.name, Values: []history.Value{k.info[v].v, k.info[v2].v}, Delta: ptr(int(i2 - i)),
+		Key: k.name, Values: []history.Value{k.value(v), k.value(v2)}, Delta: ptr(int(i2 - i)),
 		Ops: []int64{a.opIndex(last.pos), a.opIndex(pos)},
 		Explanation: fmt.Sprintf("Process %d sent value %s to %s (%s), which landed at offset %d, then sent value %s (%s), which landed earlier, at offset %d: one producer's records were reordered.",
-			a.process(pos), k.info[v].v, k.name, a.describe(last.pos), k.offsets[i], k.info[v2].v, a.describe(pos), k.offsets[i2]),
+			a.process(pos), k.value(v), k.name, a.describe(last.pos), k.offsets[i], k.value(v2), a.describe(pos), k.offsets[i2]),
 	})
 }
 
@@ -284,7 +284,7 @@ func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 			continue // Jepsen: a rebalance during the op voids offset assumptions
 		}
 		delta := int(i2 - i)
-		values := []history.Value{k.info[v].v, k.info[v2].v}
+		values := []history.Value{k.value(v), k.value(v2)}
 		what := "sends"
 		if isRead {
 			what = "reads"
@@ -397,7 +397,7 @@ func (a *analysis) realtimeSendOrder() {
 				}
 				reported[id] = true
 				k := a.keys[id]
-				v := k.info[r.val].v
+				v := k.value(r.val)
 				a.add(TypeRealtimeSendOrder, &Anomaly{
 					Key: k.name, Values: []history.Value{s.v, v}, Offsets: []int64{s.offset, r.off},
 					Ops: []int64{a.opIndex(s.pos), op.Index},
@@ -408,7 +408,7 @@ func (a *analysis) realtimeSendOrder() {
 		}
 		for _, r := range a.sendsOf(pos) {
 			if r.off > maxAck[r.key].offset {
-				maxAck[r.key] = ack{offset: r.off, pos: pos, v: a.keys[r.key].info[r.val].v, trunc: truncs[r.key]}
+				maxAck[r.key] = ack{offset: r.off, pos: pos, v: a.keys[r.key].value(r.val), trunc: truncs[r.key]}
 			}
 		}
 	}
@@ -528,9 +528,9 @@ func (a *analysis) groups() {
 			o := k.offsets[i]
 			// Only records some consumer did read: a record nobody ever read is a
 			// lost-write or unseen matter, not this group's.
-			if got[o] == 0 && k.info[k.byIndex[i]].okRead {
+			if got[o] == 0 && k.info[k.byIndex[i]].okRead() {
 				offs = append(offs, o)
-				vals = append(vals, k.info[k.byIndex[i]].v)
+				vals = append(vals, k.value(k.byIndex[i]))
 			}
 		}
 		if len(offs) == 0 {

@@ -1,0 +1,390 @@
+package checker
+
+import (
+	"sort"
+
+	"logsim/checker/history"
+)
+
+// valInfo is what the checker knows about one value of one key. It is kept small
+// (24 bytes): a history has one per record sent. What only values seen at several
+// offsets need lives in keyState.multi.
+type valInfo struct {
+	num         int64 // the integer value, or the string's index in valueTable.strs
+	writer      int32 // position of the send's last completion; of its first invoke when it never completed
+	firstReader int32 // first completion that returned the value
+	first       int32 // earliest dense index of any appearance, or -1
+	flags       uint8
+}
+
+// valInfo flags.
+const (
+	valStr    uint8 = 1 << iota // num indexes a string
+	valOKRead                   // some ok poll/txn returned the value
+	valRep                      // the value represents the offset at its first dense index
+	valMulti                    // the value appears at several offsets: see keyState.multi
+)
+
+func (vi *valInfo) okRead() bool { return vi.flags&valOKRead != 0 }
+
+// multiInfo is the version order of a value that appears at several offsets.
+type multiInfo struct {
+	vo   int32 // dense index where the value represents its offset, or -1
+	last int32 // latest dense index of any appearance
+	n    int32 // offsets it appears at
+}
+
+// keyState holds one key's values, version order and events.
+type keyState struct {
+	name   string
+	kid    int32       // this key's id
+	values *valueTable // shared by all keys
+	// ints and strs map values to ids when the shared table cannot (split by form:
+	// hashing an int64 is much cheaper than hashing a Value).
+	ints map[int64]int32
+	strs map[string]int32
+	info []valInfo
+	// sendOffs holds the send offset of values completed by more than one send (see
+	// sendOffset); the others derive it from their writer.
+	sendOffs map[int32]int64
+	multi    map[int32]multiInfo
+	// at[o] is 1 + the id of the first value seen at offset o, 0 if none, for offsets
+	// below len(at) (offsets are dense from the log start: an array beats a map);
+	// atFar holds offsets beyond it, and more further distinct values at an offset.
+	at    []int32
+	atFar map[int64]int32
+	more  map[int64][]int32
+	seen  int // observations, to bound the array
+	// offsets in ascending order, after build; byIndex[i] is the value at dense index i.
+	offsets []int64
+	byIndex []int32
+	// logStarts are (position, log start) pairs from log-start events, in history order;
+	// the offset is the running maximum.
+	logStarts []posOffset
+	truncs    []int32 // positions of truncate events
+}
+
+type posOffset struct {
+	pos    int32
+	offset int64
+}
+
+// valueTable maps small non-negative integer values straight to (key, value id): in
+// logsim's histories values are ids unique across the whole history, and an array
+// lookup is several times cheaper than a map's. A value already taken by another key
+// (histories from elsewhere may reuse values across keys) falls back to the key's map.
+// It also holds the string values, which valInfo refers to by index.
+type valueTable struct {
+	slot  []int64 // key id << 32 | (value id + 1); 0 when free
+	count int     // values interned, to bound slot
+	strs  []string
+}
+
+// inSlot reports whether integer value n may use the slot array, growing it when n
+// is within reach of the values seen so far (ids are dense in logsim's histories).
+func (t *valueTable) inSlot(n int64) bool {
+	if n < 0 {
+		return false
+	}
+	if n < int64(len(t.slot)) {
+		return true
+	}
+	if n >= 2*int64(t.count)+1<<16 {
+		return false
+	}
+	size := max(2*len(t.slot), int(n)+1, 1024)
+	t.slot = append(t.slot, make([]int64, size-len(t.slot))...)
+	return true
+}
+
+// lookup returns the id of a known value (-1 if unknown).
+func (k *keyState) lookup(v history.Value) int32 {
+	if n := v.Int(); !v.IsString() && n >= 0 && n < int64(len(k.values.slot)) {
+		if e := k.values.slot[n]; e != 0 && int32(e>>32) == k.kid {
+			return int32(e&0xffffffff) - 1
+		}
+	}
+	var id int32
+	var ok bool
+	if v.IsString() {
+		id, ok = k.strs[v.Str()]
+	} else {
+		id, ok = k.ints[v.Int()]
+	}
+	if !ok {
+		return -1
+	}
+	return id
+}
+
+// intern returns the id of a value, adding it if needed.
+func (k *keyState) intern(v history.Value) int32 {
+	id := k.lookup(v)
+	if id >= 0 {
+		return id
+	}
+	t := k.values
+	id = int32(len(k.info))
+	vi := valInfo{num: v.Int(), writer: noPos, firstReader: noPos, first: -1}
+	n := v.Int()
+	switch {
+	case v.IsString():
+		if k.strs == nil {
+			k.strs = map[string]int32{}
+		}
+		k.strs[v.Str()] = id
+		vi.num, vi.flags = int64(len(t.strs)), valStr
+		t.strs = append(t.strs, v.Str())
+	case t.inSlot(n) && t.slot[n] == 0:
+		t.slot[n] = int64(k.kid)<<32 | int64(id+1)
+	default:
+		if k.ints == nil {
+			k.ints = map[int64]int32{}
+		}
+		k.ints[n] = id
+	}
+	t.count++
+	k.info = append(k.info, vi)
+	return id
+}
+
+// value returns the value with id.
+func (k *keyState) value(id int32) history.Value { return k.valueOf(&k.info[id]) }
+
+// valueOf returns vi's value.
+func (k *keyState) valueOf(vi *valInfo) history.Value {
+	if vi.flags&valStr != 0 {
+		return history.String(k.values.strs[vi.num])
+	}
+	return history.Int(vi.num)
+}
+
+// wrote files a send of value id at pos (offset off), as a completion or an invoke.
+// The writer is the last completion, or the first invoke of a value never completed.
+func (a *analysis) wrote(k *keyState, id, pos int32, t history.Type, off int64) {
+	vi := &k.info[id]
+	if t == history.Invoke {
+		if vi.writer == noPos {
+			vi.writer = pos
+		}
+		return
+	}
+	if w := vi.writer; w != noPos && w != pos && a.typ(w) != history.Invoke {
+		// Completed again: from now on keep the send offset explicitly, as the
+		// writer's own records no longer tell it.
+		if _, ok := k.sendOffs[id]; !ok {
+			if k.sendOffs == nil {
+				k.sendOffs = map[int32]int64{}
+			}
+			k.sendOffs[id] = a.sendOffsetIn(w, k.kid, id)
+		}
+	}
+	vi.writer = pos
+	if _, ok := k.sendOffs[id]; ok && off >= 0 {
+		k.sendOffs[id] = off
+	}
+}
+
+// sendOffsetIn is the offset the completion at pos last reported for value id of key
+// kid, or NoOffset.
+func (a *analysis) sendOffsetIn(pos, kid, id int32) int64 {
+	off := history.NoOffset
+	for _, r := range a.sendsOf(pos) {
+		if r.key == kid && r.val == id && r.off >= 0 {
+			off = r.off
+		}
+	}
+	return off
+}
+
+// sendOffset is the offset reported for value id by the last completion of a send of
+// it that reported one, or NoOffset.
+func (a *analysis) sendOffset(k *keyState, id int32) int64 {
+	if off, ok := k.sendOffs[id]; ok {
+		return off
+	}
+	if w := k.info[id].writer; w != noPos && a.typ(w).IsCompletion() {
+		return a.sendOffsetIn(w, k.kid, id)
+	}
+	return history.NoOffset
+}
+
+// observe records that value id was seen at offset.
+func (k *keyState) observe(offset int64, id int32) {
+	if offset < 0 {
+		return
+	}
+	k.seen++
+	if offset >= int64(len(k.at)) && offset < 2*int64(k.seen)+1<<12 {
+		k.at = append(k.at, make([]int32, max(2*len(k.at), int(offset)+1, 256)-len(k.at))...)
+		for o, id := range k.atFar { // offsets the array covers now move into it
+			if o < int64(len(k.at)) {
+				k.at[o] = id + 1
+				delete(k.atFar, o)
+			}
+		}
+	}
+	var first int32
+	if offset < int64(len(k.at)) {
+		first = k.at[offset] - 1
+		if first < 0 {
+			k.at[offset] = id + 1
+			return
+		}
+	} else {
+		f, ok := k.atFar[offset]
+		if !ok {
+			if k.atFar == nil {
+				k.atFar = map[int64]int32{}
+			}
+			k.atFar[offset] = id
+			return
+		}
+		first = f
+	}
+	if first == id {
+		return
+	}
+	if k.more == nil {
+		k.more = map[int64][]int32{}
+	}
+	for _, o := range k.more[offset] {
+		if o == id {
+			return
+		}
+	}
+	k.more[offset] = append(k.more[offset], id)
+}
+
+// firstAt returns the first value seen at offset o (-1 if none).
+func (k *keyState) firstAt(o int64) int32 {
+	if o < int64(len(k.at)) {
+		return k.at[o] - 1
+	}
+	if id, ok := k.atFar[o]; ok {
+		return id
+	}
+	return -1
+}
+
+// buildOrder sorts the offsets seen and gives each value its dense indices.
+func (k *keyState) buildOrder() {
+	n := len(k.atFar)
+	for _, e := range k.at {
+		if e != 0 {
+			n++
+		}
+	}
+	k.offsets = make([]int64, 0, n)
+	for o, e := range k.at {
+		if e != 0 {
+			k.offsets = append(k.offsets, int64(o))
+		}
+	}
+	if len(k.atFar) > 0 {
+		far := make([]int64, 0, len(k.atFar))
+		for o := range k.atFar {
+			far = append(far, o)
+		}
+		sort.Slice(far, func(i, j int) bool { return far[i] < far[j] })
+		k.offsets = append(k.offsets, far...) // all beyond len(at)
+	}
+	k.byIndex = make([]int32, len(k.offsets))
+	for i, o := range k.offsets {
+		idx := int32(i)
+		rep := k.firstAt(o)
+		k.byIndex[i] = rep
+		k.seenAt(rep, idx, true)
+		for _, id := range k.more[o] {
+			k.seenAt(id, idx, false)
+		}
+	}
+}
+
+// seenAt records that value id appears at dense index idx, representing it if rep.
+func (k *keyState) seenAt(id, idx int32, rep bool) {
+	vi := &k.info[id]
+	if vi.first < 0 {
+		vi.first = idx
+		if rep {
+			vi.flags |= valRep
+		}
+		return
+	}
+	var m multiInfo
+	if vi.flags&valMulti == 0 {
+		vi.flags |= valMulti
+		m = multiInfo{vo: -1, last: vi.first, n: 1}
+		if vi.flags&valRep != 0 {
+			m.vo = vi.first
+		}
+		if k.multi == nil {
+			k.multi = map[int32]multiInfo{}
+		}
+	} else {
+		m = k.multi[id]
+	}
+	m.last, m.n = idx, m.n+1
+	if rep {
+		m.vo = idx
+	}
+	k.multi[id] = m
+}
+
+// idx is the dense index of a value (Jepsen's by-value), or -1.
+func (k *keyState) idx(id int32) int32 {
+	if id < 0 {
+		return -1
+	}
+	vi := &k.info[id]
+	switch {
+	case vi.flags&valMulti != 0:
+		return k.multi[id].vo
+	case vi.flags&valRep != 0:
+		return vi.first
+	}
+	return -1
+}
+
+// last is the latest dense index at which a value appears, or -1.
+func (k *keyState) last(id int32) int32 {
+	if vi := &k.info[id]; vi.flags&valMulti != 0 {
+		return k.multi[id].last
+	}
+	return k.info[id].first
+}
+
+// nOffsets is the number of offsets at which a value appears.
+func (k *keyState) nOffsets(id int32) int32 {
+	vi := &k.info[id]
+	switch {
+	case vi.flags&valMulti != 0:
+		return k.multi[id].n
+	case vi.first >= 0:
+		return 1
+	}
+	return 0
+}
+
+// finalLogStart is the highest log start offset recorded for the key (0 if none).
+func (k *keyState) finalLogStart() int64 {
+	if len(k.logStarts) == 0 {
+		return 0
+	}
+	return k.logStarts[len(k.logStarts)-1].offset
+}
+
+// logStartAt is the log start offset in effect at history position pos.
+func (k *keyState) logStartAt(pos int32) int64 {
+	i := sort.Search(len(k.logStarts), func(i int) bool { return k.logStarts[i].pos > pos })
+	if i == 0 {
+		return 0
+	}
+	return k.logStarts[i-1].offset
+}
+
+// truncatedBetween reports whether the key was truncated at a position in (from, to).
+func (k *keyState) truncatedBetween(from, to int32) bool {
+	i := sort.Search(len(k.truncs), func(i int) bool { return k.truncs[i] > from })
+	return i < len(k.truncs) && k.truncs[i] < to
+}

@@ -63,7 +63,7 @@ func TestShippedScenariosHoldTheirExpectations(t *testing.T) {
 // shorter are the overrides that shorten the longest shipped scenarios under -short,
 // chosen so that their expectations still hold: the faults keep their times.
 var shorter = map[string][]string{
-	"quickstart":               {"duration=10s"},
+	"quickstart":               {"duration=2s"},
 	"acks1-leader-isolation":   {"duration=32s"},
 	"acksall-leader-isolation": {"duration=32s"},
 }
@@ -89,7 +89,7 @@ func TestRunIsDeterministic(t *testing.T) {
 		file string
 		sets []string
 	}{
-		{"quickstart.yaml", []string{"duration=5s", "phases.heal=2s"}},
+		{"quickstart.yaml", []string{"duration=1s", "phases.heal=1s"}},
 		{"acks1-leader-isolation.yaml", []string{"duration=25s", "faults.0.at=10s", "consumers=[]"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {

@@ -54,13 +54,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "logsim check: --timeout must not be negative")
 		return exitBadUser
 	}
+	// The history streams through the checker line by line: a run of millions of
+	// records is judged without holding its lines in memory.
 	path := fs.Arg(0)
-	ops, err := checker.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(stderr, "logsim check: %v\n", err)
-		return exitBadUser
-	}
-	res, err := checker.Check(ops, checker.Options{
+	res, err := checker.CheckFile(path, checker.Options{
 		Allow:           *allow,
 		WWDeps:          *wwDeps,
 		Linearizability: !*noLin,
@@ -71,7 +68,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		Timings:         *timings,
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "logsim check: %s: %v\n", path, err)
+		fmt.Fprintf(stderr, "logsim check: %v\n", err)
 		return exitBadUser
 	}
 	if *asJSON {

@@ -139,7 +139,7 @@ type runner struct {
 	opts     RunOptions
 	sim      *sim.Sim
 	hist     *workloads.History
-	kept     *opCollector
+	check    *checker.Builder // judges the history as it is written
 	rec      *reports.Recorder
 	met      *metrics
 	cl       *cluster
@@ -161,8 +161,8 @@ type runner struct {
 // be carried out (files); a simulation that failed is an Outcome with Failure set.
 func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 	out := &Outcome{Scenario: s, Reproduce: Reproduce(opts.File, s.Seed, opts.Sets)}
-	// The history streams to history.jsonl and is kept in memory for the checker;
-	// without an output folder it is only kept, never encoded.
+	// The history streams to history.jsonl and, line by line, into the checker's
+	// Builder; without an output folder it is never encoded.
 	var f *os.File
 	var bw *bufio.Writer
 	var w *history.Writer
@@ -189,10 +189,10 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 		reqs: map[node.ID][]int64{}, reqsOf: map[node.ID]*broker.Broker{}}
 	simErr := r.simulate(w, out)
 	var err error
-	var kept []history.Op
+	var check *checker.Builder
 	if r.hist != nil {
 		err = r.hist.Flush()
-		kept = r.kept.ops
+		check = r.check
 	}
 	// The cluster is no longer needed: let its memory go before the check. The
 	// History, the client specs and the metrics hold the simulator's clock (and so
@@ -218,7 +218,7 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 		out.Failure = fail
 		out.Reasons = append(out.Reasons, "the simulation failed: "+fail.Error())
 	} else if hasHist {
-		res, err := checker.Check(kept, checker.Options{Allow: s.Expect.Allow})
+		res, err := check.Result()
 		if err != nil {
 			return nil, fmt.Errorf("checking the run's history: %w", err)
 		}
@@ -247,8 +247,8 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 		return err
 	}
 	r.hist = workloads.NewHistory(w, r.sim.Now)
-	r.kept = &opCollector{}
-	r.hist.Feed(r.kept)
+	r.check = checker.NewBuilder(checker.Options{Allow: s.Expect.Allow})
+	r.hist.Feed(r.check)
 	r.rec = reports.NewRecorder(reports.Config{})
 	defer func() {
 		if r.sim == nil {
@@ -944,21 +944,4 @@ func (out *Outcome) Report() *reports.Run {
 		omb.ConsumersPerTopic /= n
 	}
 	return &reports.Run{Name: s.Name, Seed: int64(s.Seed), Reproduce: out.Reproduce, Scenario: scen, Verdict: v, OMB: omb, Metrics: out.Metrics}
-}
-
-// opCollector keeps a deep copy of every line it is fed.
-type opCollector struct{ ops []history.Op }
-
-func (c *opCollector) Add(op *history.Op) error {
-	cp := *op
-	cp.Mops = slices.Clone(op.Mops)
-	for i := range cp.Mops {
-		m := &cp.Mops[i]
-		m.Reads = slices.Clone(m.Reads)
-		for j := range m.Reads {
-			m.Reads[j].Records = slices.Clone(m.Reads[j].Records)
-		}
-	}
-	c.ops = append(c.ops, cp)
-	return nil
 }

@@ -46,8 +46,15 @@ type Broker struct {
 	brokers    map[int32]proto.BrokerState
 	parts      map[proto.TopicPartition]*proto.PartitionState
 
-	replicas    map[proto.TopicPartition]*replica
+	// replicas holds the hosted replicas by topic, then by partition number; replicaOf
+	// looks them up. Replicas are only ever added (until the next Start).
+	replicas    map[string]*topicReplicas
 	replicaList []*replica // sorted by topic/partition, for deterministic iteration
+	// lastTopic and lastReplicas cache replicaOf's most recent topic: the partitions of
+	// a request mostly share one, so most lookups cost a string comparison and an index
+	// rather than a hash of the topic name.
+	lastTopic    string
+	lastReplicas *topicReplicas
 
 	fetchers map[int32]*fetcher // follower fetch sessions, by leader id
 
@@ -60,6 +67,11 @@ type Broker struct {
 	nextProducerID int64
 	stats          Stats
 	dirty          []*replica
+
+	// Scratch memory of the fetch paths, reused across requests.
+	fetchReps       []*replica                       // resolveFetch's result
+	wakeScratch     []fetchWaiter                    // wakeFetchers' copy of a replica's waiters
+	spareFetchParts [][]proto.FetchPartitionResponse // see recycleFetchResponse
 
 	// The group coordinator of the __consumer_offsets partitions this broker leads.
 	groups            *group.Coordinator
@@ -90,7 +102,8 @@ func (b *Broker) Start(env node.Env, restart bool) {
 	b.topics = map[string]proto.TopicRecord{}
 	b.brokers = map[int32]proto.BrokerState{}
 	b.parts = map[proto.TopicPartition]*proto.PartitionState{}
-	b.replicas = map[proto.TopicPartition]*replica{}
+	b.replicas = map[string]*topicReplicas{}
+	b.lastTopic, b.lastReplicas = "", nil
 	b.fetchers = map[int32]*fetcher{}
 	b.waits = map[int64]*produceWait{}
 	b.parkedFetch = map[int64]*parkedFetch{}
@@ -300,7 +313,7 @@ type replica struct {
 
 	// leader side
 	produceWaiters []waiter
-	fetchWaiters   []*parkedFetch
+	fetchWaiters   []fetchWaiter
 	alterInFlight  bool
 
 	flushing bool // a blocking fsync holds StableEnd below the LEO
@@ -320,9 +333,41 @@ const (
 	fetchFetching
 )
 
+// topicReplicas are one topic's hosted replicas, indexed by partition number (nil
+// where this broker hosts none).
+type topicReplicas struct {
+	parts []*replica
+}
+
+// replicaOf returns the hosted replica of tp, nil if none.
+func (b *Broker) replicaOf(tp proto.TopicPartition) *replica {
+	t := b.lastReplicas
+	if t == nil || tp.Topic != b.lastTopic {
+		if t = b.replicas[tp.Topic]; t == nil {
+			return nil
+		}
+		b.lastTopic, b.lastReplicas = tp.Topic, t
+	}
+	if tp.Partition < 0 || int(tp.Partition) >= len(t.parts) {
+		return nil
+	}
+	return t.parts[tp.Partition]
+}
+
 // addReplica hosts a new replica (from metadata or recovery).
 func (b *Broker) addReplica(r *replica) {
-	b.replicas[r.TP] = r
+	if r.TP.Partition < 0 || b.replicaOf(r.TP) != nil {
+		failf("%s on %d: replica added twice or with a negative partition", r.TP, b.id)
+	}
+	t := b.replicas[r.TP.Topic]
+	if t == nil {
+		t = &topicReplicas{}
+		b.replicas[r.TP.Topic] = t
+	}
+	if n := int(r.TP.Partition) + 1; n > len(t.parts) {
+		t.parts = append(t.parts, make([]*replica, n-len(t.parts))...)
+	}
+	t.parts[r.TP.Partition] = r
 	i, _ := slices.BinarySearchFunc(b.replicaList, r.TP, func(x *replica, tp proto.TopicPartition) int { return x.TP.Compare(tp) })
 	b.replicaList = slices.Insert(b.replicaList, i, r)
 	r.maxEpochSeen = r.State.LeaderEpoch

@@ -22,51 +22,80 @@ import (
 
 // parkedFetch is a fetch waiting in the purgatory.
 type parkedFetch struct {
-	id       int64
-	from     node.ID
-	req      *proto.FetchRequest
-	timer    node.TimerID
+	id    int64
+	from  node.ID
+	req   *proto.FetchRequest
+	timer node.TimerID
+	// replicas are req's partitions, resolved once and parallel to req.Partitions.
+	// Only fetches whose every partition is hosted here are parked (any other is
+	// answered at once with an error), and a hosted replica is never replaced, so the
+	// pointers stay valid while the fetch waits.
 	replicas []*replica
+}
+
+// fetchWaiter is a parked fetch waiting on a replica: partition index of the fetch.
+type fetchWaiter struct {
+	pf    *parkedFetch
+	index int
+}
+
+// resolveFetch looks up the replica of every partition of m, once per request, into
+// a scratch slice (nil where none is hosted); it is valid until the next call.
+func (b *Broker) resolveFetch(m *proto.FetchRequest) []*replica {
+	reps := b.fetchReps[:0]
+	for i := range m.Partitions {
+		reps = append(reps, b.replicaOf(m.Partitions[i].TopicPartition))
+	}
+	b.fetchReps = reps
+	return reps
 }
 
 func (b *Broker) handleFetch(from node.ID, m *proto.FetchRequest) {
 	follower := m.ReplicaID >= 0
+	var br proto.BrokerState
+	known := false
 	if follower {
-		if br, ok := b.brokers[m.ReplicaID]; ok && m.BrokerEpoch < br.Epoch {
+		if br, known = b.brokers[m.ReplicaID]; known && m.BrokerEpoch < br.Epoch {
 			// A fetch from a previous incarnation of the follower.
 			b.send(from, b.fetchErrorResponse(m, proto.STALE_BROKER_EPOCH))
 			return
 		}
+	}
+	reps := b.resolveFetch(m)
+	if follower {
+		// Like Kafka, only propose brokers the metadata shows as unfenced.
+		canJoin := known && !br.Fenced
 		now := b.now()
 		for i := range m.Partitions {
 			p := &m.Partitions[i]
-			r := b.replicas[p.TopicPartition]
+			r := reps[i]
 			if b.leaderError(r, p.CurrentLeaderEpoch) != proto.NONE {
 				continue
 			}
-			b.touch(r)
+			// A follower's progress is not part of the invariants: the replica is
+			// touched (and checked) when the HW moves or the ISR is to change.
 			moved := r.FollowerFetched(m.ReplicaID, p.FetchOffset, now)
 			b.hwMaybeMoved(r, moved)
-			// Like Kafka, only propose brokers the metadata shows as unfenced.
-			if br, ok := b.brokers[m.ReplicaID]; ok && !br.Fenced && r.CanJoinISR(m.ReplicaID) {
+			if canJoin && r.CanJoinISR(m.ReplicaID) {
+				b.touch(r)
 				b.env.Logf("%s: follower %d caught up at %d, expanding ISR", r.TP, m.ReplicaID, p.FetchOffset)
 				b.alterISR(r, append(slices.Clone(r.State.ISR), m.ReplicaID))
 			}
 		}
 	}
-	if m.MaxWait <= 0 || m.MinBytes <= 0 || !b.fetchIdle(m) {
-		resp, bytes, failed := b.readFetch(m)
+	if m.MaxWait <= 0 || m.MinBytes <= 0 || !b.fetchIdle(m, reps) {
+		resp, bytes, failed := b.readFetch(m, reps)
 		if failed || bytes >= int(m.MinBytes) || m.MaxWait <= 0 {
 			b.sendFetch(from, resp)
 			return
 		}
 	}
-	pf := &parkedFetch{id: b.nextCorrelation(), from: from, req: m, replicas: make([]*replica, 0, len(m.Partitions))}
-	for i := range m.Partitions {
-		if r := b.replicas[m.Partitions[i].TopicPartition]; r != nil {
-			r.fetchWaiters = append(r.fetchWaiters, pf)
-			pf.replicas = append(pf.replicas, r)
+	pf := &parkedFetch{id: b.nextCorrelation(), from: from, req: m, replicas: slices.Clone(reps)}
+	for i, r := range pf.replicas {
+		if r == nil {
+			failf("fetch %d from %d parked with %s not hosted on %d", m.Correlation, from, m.Partitions[i].TopicPartition, b.id)
 		}
+		r.fetchWaiters = append(r.fetchWaiters, fetchWaiter{pf: pf, index: i})
 	}
 	b.parkedFetch[pf.id] = pf
 	pf.timer = b.env.After(m.MaxWait, node.Timer{Kind: timerFetchWait, Arg: pf.id})
@@ -85,11 +114,50 @@ func (b *Broker) sendFetch(to node.ID, resp *proto.FetchResponse) {
 }
 
 func (b *Broker) fetchErrorResponse(m *proto.FetchRequest, err proto.ErrorCode) *proto.FetchResponse {
-	resp := &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, len(m.Partitions))}
+	resp := &proto.FetchResponse{Correlation: m.Correlation, Partitions: b.fetchResponseParts(m)}
 	for i := range m.Partitions {
 		resp.Partitions[i] = proto.FetchPartitionResponse{TopicPartition: m.Partitions[i].TopicPartition, Err: err, HighWatermark: -1, LogStartOffset: -1, LogEndOffset: -1}
 	}
 	return resp
+}
+
+// fetchResponseParts returns n response partitions for a FetchResponse to m, from a
+// spare slice when one is big enough (see recycleFetchResponse). Only responses to
+// followers take spares: they come back to a broker, while consumers keep theirs.
+// Callers set every element.
+func (b *Broker) fetchResponseParts(m *proto.FetchRequest) []proto.FetchPartitionResponse {
+	n := len(m.Partitions)
+	if m.ReplicaID < 0 {
+		return make([]proto.FetchPartitionResponse, n)
+	}
+	for i := len(b.spareFetchParts) - 1; i >= 0; i-- {
+		if s := b.spareFetchParts[i]; cap(s) >= n {
+			last := len(b.spareFetchParts) - 1
+			b.spareFetchParts[i] = b.spareFetchParts[last]
+			b.spareFetchParts[last] = nil
+			b.spareFetchParts = b.spareFetchParts[:last]
+			return s[:n]
+		}
+	}
+	return make([]proto.FetchPartitionResponse, n)
+}
+
+// maxSpareFetchParts bounds the spare response slices a broker keeps.
+const maxSpareFetchParts = 4
+
+// recycleFetchResponse keeps the partitions of a FetchResponse this broker received
+// and has finished with, for its own next responses. A response belongs to its
+// receiver once delivered (the sender keeps no reference to it), and the broker keeps
+// none after handling it, so the memory can be reused; the batches it points to are
+// shared and left alone.
+func (b *Broker) recycleFetchResponse(m *proto.FetchResponse) {
+	if len(b.spareFetchParts) >= maxSpareFetchParts || cap(m.Partitions) == 0 {
+		return
+	}
+	s := m.Partitions[:cap(m.Partitions)]
+	clear(s) // drop the batch pointers, so that they do not outlive their segments
+	b.spareFetchParts = append(b.spareFetchParts, s[:0])
+	m.Partitions = nil
 }
 
 // epochError checks a request's CurrentLeaderEpoch against r's (KIP-320): older is
@@ -116,38 +184,41 @@ func (b *Broker) leaderError(r *replica, epoch int32) proto.ErrorCode {
 }
 
 // fetchIdle reports whether readFetch would find no error and nothing to read in any
-// partition of m: every fetch offset is at its limit (the HW, or for a follower the log
-// end). Such a fetch is parked without building a response.
-func (b *Broker) fetchIdle(m *proto.FetchRequest) bool {
+// partition of m (whose replicas are reps): every fetch offset is at its limit (the
+// HW, or for a follower the log end). Such a fetch is parked without building a
+// response.
+func (b *Broker) fetchIdle(m *proto.FetchRequest, reps []*replica) bool {
 	for i := range m.Partitions {
-		p := &m.Partitions[i]
-		r := b.replicas[p.TopicPartition]
-		if r == nil || !r.IsLeader() || b.epochError(r, p.CurrentLeaderEpoch) != proto.NONE {
-			return false
-		}
-		limit := r.HW
-		if m.ReplicaID >= 0 {
-			limit = r.Log.LogEndOffset()
-		}
-		if p.FetchOffset < limit || p.FetchOffset < r.Log.LogStartOffset() || p.FetchOffset > r.Log.LogEndOffset() {
+		if !b.partitionIdle(m, &m.Partitions[i], reps[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-// readFetch reads every partition of m. failed is set when a partition has an error,
-// which answers the fetch at once.
-func (b *Broker) readFetch(m *proto.FetchRequest) (*proto.FetchResponse, int, bool) {
-	resp := &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, len(m.Partitions))}
+// partitionIdle is fetchIdle for one partition p of m, hosted by r (nil if none).
+func (b *Broker) partitionIdle(m *proto.FetchRequest, p *proto.FetchPartition, r *replica) bool {
+	if r == nil || !r.IsLeader() || b.epochError(r, p.CurrentLeaderEpoch) != proto.NONE {
+		return false
+	}
+	limit := r.HW
+	if m.ReplicaID >= 0 {
+		limit = r.Log.LogEndOffset()
+	}
+	return p.FetchOffset >= limit && p.FetchOffset >= r.Log.LogStartOffset() && p.FetchOffset <= r.Log.LogEndOffset()
+}
+
+// readFetch reads every partition of m (whose replicas are reps). failed is set when a
+// partition has an error, which answers the fetch at once.
+func (b *Broker) readFetch(m *proto.FetchRequest, reps []*replica) (*proto.FetchResponse, int, bool) {
+	resp := &proto.FetchResponse{Correlation: m.Correlation, Partitions: b.fetchResponseParts(m)}
 	total, failed := 0, false
 	for i := range m.Partitions {
 		p := &m.Partitions[i]
 		out := &resp.Partitions[i]
-		out.TopicPartition = p.TopicPartition
-		out.HighWatermark, out.LogStartOffset, out.LogEndOffset = -1, -1, -1
-		out.DivergingEpoch = proto.EpochEndOffset{Epoch: -1, EndOffset: -1}
-		r := b.replicas[p.TopicPartition]
+		*out = proto.FetchPartitionResponse{TopicPartition: p.TopicPartition, HighWatermark: -1, LogStartOffset: -1, LogEndOffset: -1,
+			DivergingEpoch: proto.EpochEndOffset{Epoch: -1, EndOffset: -1}}
+		r := reps[i]
 		switch {
 		case r == nil:
 			out.Err = proto.UNKNOWN_TOPIC_OR_PARTITION
@@ -193,16 +264,28 @@ func (b *Broker) wakeFetchers(r *replica, hwMoved bool) {
 	if len(r.fetchWaiters) == 0 {
 		return
 	}
-	for _, pf := range slices.Clone(r.fetchWaiters) {
-		if pf.req.ReplicaID < 0 && !hwMoved || pf.req.MinBytes > 0 && b.fetchIdle(pf.req) {
+	// Answering a fetch unparks it, which edits r.fetchWaiters: walk a copy, kept in
+	// a scratch slice that is taken for the walk.
+	waiters := append(b.wakeScratch[:0], r.fetchWaiters...)
+	b.wakeScratch = nil
+	for _, w := range waiters {
+		pf := w.pf
+		if pf.req.ReplicaID < 0 && !hwMoved {
 			continue
 		}
-		resp, bytes, failed := b.readFetch(pf.req)
+		// r's own partition usually has news; only when it has none must every
+		// partition be checked (fetchIdle is a conjunction, so the order is free).
+		if pf.req.MinBytes > 0 && b.partitionIdle(pf.req, &pf.req.Partitions[w.index], r) && b.fetchIdle(pf.req, pf.replicas) {
+			continue
+		}
+		resp, bytes, failed := b.readFetch(pf.req, pf.replicas)
 		if failed || bytes >= int(pf.req.MinBytes) {
 			b.unpark(pf)
 			b.sendFetch(pf.from, resp)
 		}
 	}
+	clear(waiters)
+	b.wakeScratch = waiters[:0]
 }
 
 // completeParkedFetch answers a parked fetch with whatever is there now.
@@ -211,7 +294,7 @@ func (b *Broker) completeParkedFetch(pf *parkedFetch) {
 		return
 	}
 	b.unpark(pf)
-	resp, _, _ := b.readFetch(pf.req)
+	resp, _, _ := b.readFetch(pf.req, pf.replicas)
 	b.sendFetch(pf.from, resp)
 }
 
@@ -219,8 +302,11 @@ func (b *Broker) unpark(pf *parkedFetch) {
 	delete(b.parkedFetch, pf.id)
 	b.env.Cancel(pf.timer)
 	for _, r := range pf.replicas {
-		if i := slices.Index(r.fetchWaiters, pf); i >= 0 {
-			r.fetchWaiters = slices.Delete(r.fetchWaiters, i, i+1)
+		for i, w := range r.fetchWaiters {
+			if w.pf == pf {
+				r.fetchWaiters = slices.Delete(r.fetchWaiters, i, i+1)
+				break
+			}
 		}
 	}
 }
@@ -230,7 +316,7 @@ func (b *Broker) handleOffsetForLeaderEpoch(from node.ID, m *proto.OffsetForLead
 	resp := &proto.OffsetForLeaderEpochResponse{Correlation: m.Correlation}
 	for _, p := range m.Partitions {
 		out := proto.OffsetForLeaderEpochPartitionResponse{TopicPartition: p.TopicPartition, LeaderEpoch: -1, EndOffset: -1}
-		r := b.replicas[p.TopicPartition]
+		r := b.replicaOf(p.TopicPartition)
 		if out.Err = b.leaderError(r, p.CurrentLeaderEpoch); out.Err == proto.NONE {
 			out.LeaderEpoch, out.EndOffset = r.Log.EndOffsetForEpoch(p.LeaderEpoch)
 		}

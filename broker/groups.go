@@ -141,7 +141,7 @@ func (b *Broker) appendGroupRecords(a group.Append) {
 		Records: a.Records, SizeBytes: int32(size)}
 	batch.CRC = batch.ComputeCRC()
 	out := &proto.ProducePartitionResponse{TopicPartition: tp, BaseOffset: -1, LogStartOffset: -1}
-	r := b.replicas[tp]
+	r := b.replicaOf(tp)
 	err, required := b.appendAsLeader(r, proto.AcksAll, batch, out)
 	if err != proto.NONE {
 		b.groupDone = append(b.groupDone, groupAppendDone{id: a.ID, err: err})

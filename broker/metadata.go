@@ -92,7 +92,7 @@ func (b *Broker) handleUpdateMetadata(m *proto.UpdateMetadataRequest) {
 
 // applyPartition makes the local replica follow the controller's decision.
 func (b *Broker) applyPartition(p *proto.PartitionState) {
-	r := b.replicas[p.TopicPartition]
+	r := b.replicaOf(p.TopicPartition)
 	settings := b.cfg.topicSettings(b.topics[p.Topic].Configs)
 	if r == nil {
 		dir := logDir(p.TopicPartition)

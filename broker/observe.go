@@ -160,7 +160,7 @@ type EpochStart struct {
 
 // Partition returns this broker's replica of tp.
 func (b *Broker) Partition(tp proto.TopicPartition) (PartitionInfo, bool) {
-	r := b.replicas[tp]
+	r := b.replicaOf(tp)
 	if r == nil {
 		return PartitionInfo{}, false
 	}

@@ -48,7 +48,7 @@ func (b *Broker) handleProduce(from node.ID, m *proto.ProduceRequest) {
 		pp := &m.Partitions[i]
 		out := &resp.Partitions[i]
 		out.TopicPartition, out.BaseOffset, out.LogStartOffset = pp.TopicPartition, -1, -1
-		r := b.replicas[pp.TopicPartition]
+		r := b.replicaOf(pp.TopicPartition)
 		err, required := b.appendAsLeader(r, m.Acks, pp.Batch, out)
 		out.Err = err
 		b.countError(err)
@@ -81,7 +81,7 @@ func (b *Broker) handleProduce(from node.ID, m *proto.ProduceRequest) {
 	w.timer = b.env.After(m.Timeout, node.Timer{Kind: timerProduceTimeout, Arg: w.id})
 	// The HW may already be there (ISR of one, or a duplicate of a committed batch).
 	for i := range m.Partitions {
-		if r := b.replicas[m.Partitions[i].TopicPartition]; r != nil {
+		if r := b.replicaOf(m.Partitions[i].TopicPartition); r != nil {
 			b.completeWaiters(r)
 		}
 	}
@@ -198,8 +198,8 @@ func (b *Broker) failWaiters(r *replica, err proto.ErrorCode) {
 		}
 	}
 	r.produceWaiters = r.produceWaiters[:0]
-	for _, pf := range slices.Clone(r.fetchWaiters) {
-		b.completeParkedFetch(pf)
+	for _, w := range slices.Clone(r.fetchWaiters) {
+		b.completeParkedFetch(w.pf)
 	}
 }
 
@@ -212,7 +212,7 @@ func (b *Broker) produceTimedOut(id int64) {
 	for i := range w.resp.Partitions {
 		p := &w.resp.Partitions[i]
 		if p.Err == proto.NONE && p.BaseOffset >= 0 {
-			if r := b.replicas[p.TopicPartition]; r != nil && b.stillWaiting(r, w, i) {
+			if r := b.replicaOf(p.TopicPartition); r != nil && b.stillWaiting(r, w, i) {
 				p.Err, p.BaseOffset = proto.REQUEST_TIMED_OUT, -1
 				b.countError(proto.REQUEST_TIMED_OUT)
 			}
@@ -259,7 +259,7 @@ func (b *Broker) handleListOffsets(from node.ID, m *proto.ListOffsetsRequest) {
 	resp := &proto.ListOffsetsResponse{Correlation: m.Correlation}
 	for _, p := range m.Partitions {
 		out := proto.ListOffsetsPartitionResponse{TopicPartition: p.TopicPartition, Offset: -1, LeaderEpoch: -1}
-		r := b.replicas[p.TopicPartition]
+		r := b.replicaOf(p.TopicPartition)
 		out.Err = b.leaderError(r, p.CurrentLeaderEpoch)
 		switch {
 		case out.Err != proto.NONE:

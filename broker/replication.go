@@ -26,9 +26,15 @@ type fetcher struct {
 	partitions []*replica
 	inflight   int64 // correlation of the Fetch or OffsetForLeaderEpoch in flight
 	req        *proto.FetchRequest
-	epochReq   *proto.OffsetForLeaderEpochRequest
-	timer      node.TimerID
-	backoff    bool
+	// reqReps are the replicas of req's partitions, parallel to req.Partitions.
+	reqReps  []*replica
+	epochReq *proto.OffsetForLeaderEpochRequest
+	// spare is an answered FetchRequest whose memory the next one reuses: once its
+	// response arrived the leader holds no reference to it (a request that timed out
+	// may still be parked at the leader, so only answered ones are reused).
+	spare   *proto.FetchRequest
+	timer   node.TimerID
+	backoff bool
 }
 
 func (b *Broker) fetcherFor(leader int32) *fetcher {
@@ -96,13 +102,12 @@ func (b *Broker) maybeFetch(f *fetcher) {
 			continue
 		}
 		if req == nil {
-			req = &proto.FetchRequest{Correlation: b.nextCorrelation(), ReplicaID: b.id, BrokerEpoch: b.brokerEpoch,
-				MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: b.cfg.ReplicaFetchMinBytes, MaxBytes: b.cfg.ReplicaFetchResponseMaxBytes,
-				Partitions: make([]proto.FetchPartition, 0, len(f.partitions))}
+			req = b.newFetchRequest(f)
 		}
 		req.Partitions = append(req.Partitions, proto.FetchPartition{TopicPartition: r.TP, CurrentLeaderEpoch: r.State.LeaderEpoch,
 			FetchOffset: r.Log.LogEndOffset(), LastFetchedEpoch: r.Log.LatestEpoch(), LogStartOffset: r.Log.LogStartOffset(),
 			MaxBytes: b.cfg.ReplicaFetchMaxBytes})
+		f.reqReps = append(f.reqReps, r)
 	}
 	if req == nil {
 		return
@@ -110,6 +115,28 @@ func (b *Broker) maybeFetch(f *fetcher) {
 	f.inflight, f.req, f.epochReq = req.Correlation, req, nil
 	b.send(node.ID(f.leader), req)
 	f.timer = b.env.After(b.cfg.ReplicaSocketTimeout+b.cfg.ReplicaFetchWaitMax, node.Timer{Kind: timerFetchTimeout, Arg: f.inflight})
+}
+
+// newFetchRequest starts f's next FetchRequest (no partitions yet), reusing the
+// memory of its last answered one, and empties f.reqReps.
+func (b *Broker) newFetchRequest(f *fetcher) *proto.FetchRequest {
+	req := f.spare
+	f.spare = nil
+	var parts []proto.FetchPartition
+	if req != nil && cap(req.Partitions) >= len(f.partitions) {
+		parts = req.Partitions[:0]
+	} else {
+		parts = make([]proto.FetchPartition, 0, len(f.partitions))
+	}
+	if req == nil {
+		req = &proto.FetchRequest{}
+	}
+	*req = proto.FetchRequest{Correlation: b.nextCorrelation(), ReplicaID: b.id, BrokerEpoch: b.brokerEpoch,
+		MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: b.cfg.ReplicaFetchMinBytes, MaxBytes: b.cfg.ReplicaFetchResponseMaxBytes,
+		Partitions: parts}
+	clear(f.reqReps)
+	f.reqReps = f.reqReps[:0]
+	return req
 }
 
 func (b *Broker) fetchTimedOut(corr int64) {
@@ -166,18 +193,23 @@ func (b *Broker) handleFetchResponse(from node.ID, m *proto.FetchResponse) {
 			break
 		}
 		p, rp := &m.Partitions[i], &req.Partitions[i]
-		r := b.replicas[p.TopicPartition]
+		// The leader answers in the request's order, so the replica is the one the
+		// request was built from.
+		r := f.reqReps[i]
+		if p.TopicPartition != rp.TopicPartition {
+			r = b.replicaOf(p.TopicPartition)
+		}
 		if r == nil || !r.follows(f.leader) || r.fetchState != fetchFetching || r.State.LeaderEpoch != rp.CurrentLeaderEpoch ||
 			r.Log.LogEndOffset() != rp.FetchOffset {
 			continue // the replica moved on since the request
 		}
-		b.touch(r)
 		switch p.Err {
 		case proto.NONE:
 			if !b.appendFetched(r, p) {
 				return
 			}
 		case proto.OFFSET_OUT_OF_RANGE:
+			b.touch(r)
 			if rp.FetchOffset < p.LogStartOffset || p.LogEndOffset < 0 {
 				if p.LogStartOffset >= 0 {
 					b.resetLog(r, p.LogStartOffset)
@@ -186,20 +218,26 @@ func (b *Broker) handleFetchResponse(from node.ID, m *proto.FetchResponse) {
 				r.fetchState = fetchTruncating
 			}
 		default:
+			b.touch(r)
 			failed = true
 		}
 	}
+	f.spare = req
+	b.recycleFetchResponse(m)
 	b.afterResponse(f, failed)
 }
 
 // appendFetched appends the leader's batches and follows its HW and log start.
 func (b *Broker) appendFetched(r *replica, p *proto.FetchPartitionResponse) bool {
+	// An empty answer that moves neither the HW nor the log start changes nothing the
+	// invariants cover: only a change touches the replica.
 	cpu := b.cfg.CPU
 	for _, bt := range p.Batches {
 		leo := r.Log.LogEndOffset()
 		if bt.NextOffset() <= leo {
 			continue
 		}
+		b.touch(r)
 		if bt.BaseOffset != leo {
 			// Not contiguous with our log: reconcile again rather than leave a gap.
 			r.fetchState = fetchTruncating
@@ -211,9 +249,14 @@ func (b *Broker) appendFetched(r *replica, p *proto.FetchPartitionResponse) bool
 		}
 	}
 	if p.HighWatermark >= 0 {
+		hw := r.HW
 		r.FollowerSetHW(p.HighWatermark)
+		if r.HW != hw {
+			b.touch(r)
+		}
 	}
 	if p.LogStartOffset > r.Log.LogStartOffset() {
+		b.touch(r)
 		files, moved := r.Log.AdvanceLogStart(p.LogStartOffset, r.HW)
 		for _, fl := range files {
 			b.env.Disk().Delete(fl)
@@ -240,7 +283,7 @@ func (b *Broker) handleOffsetForLeaderEpochResponse(from node.ID, m *proto.Offse
 			break
 		}
 		p, rp := &m.Partitions[i], &req.Partitions[i]
-		r := b.replicas[p.TopicPartition]
+		r := b.replicaOf(p.TopicPartition)
 		if r == nil || !r.follows(f.leader) || r.fetchState != fetchTruncating || r.State.LeaderEpoch != rp.CurrentLeaderEpoch ||
 			r.Log.LatestEpoch() != rp.LeaderEpoch {
 			continue

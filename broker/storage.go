@@ -83,7 +83,7 @@ func (b *Broker) diskDone(op node.OpID, err error) {
 	}
 	delete(b.flushOps, op)
 	r := f.r
-	if b.replicas[r.TP] != r {
+	if b.replicaOf(r.TP) != r {
 		return
 	}
 	r.Log.FlushDone(f.upTo)

@@ -35,7 +35,9 @@ type History struct {
 
 // Sink receives every line as it is written: the checker's Builder, which judges the
 // run as it goes instead of holding the whole history in memory. The History reuses
-// the Op and its slices once Add returns, so a Sink copies what it keeps.
+// the Op and its slices once Add returns, so a Sink copies what it keeps. Add
+// validates the line as the history's next one, as a Writer would (a History without
+// a Writer leaves that to its Sink rather than checking every line twice).
 type Sink interface {
 	Add(op *history.Op) error
 }
@@ -76,9 +78,12 @@ func (h *History) reset(proc int64, t history.Type, f string) *history.Op {
 
 func (h *History) write() {
 	var err error
-	if h.w != nil {
+	switch {
+	case h.w != nil:
 		err = h.w.Append(&h.op)
-	} else {
+	case h.sink != nil:
+		h.op.Index = h.ops // the Sink validates
+	default:
 		h.op.Index = h.ops
 		err = h.val.Check(&h.op)
 	}

@@ -131,13 +131,15 @@ type ConsumerEvent struct {
 	Lost           bool
 	Generation     int32
 	MemberID       string
-	Records        []ConsumerRecord
-	Offsets        []proto.OffsetCommitPartition
-	Auto           bool
-	Err            string
-	TP             proto.TopicPartition
-	From, To       int64
-	Reason         string
+	// Records are the poll's records. They are valid during the observer's call only:
+	// an App reuses their memory once it has processed them.
+	Records  []ConsumerRecord
+	Offsets  []proto.OffsetCommitPartition
+	Auto     bool
+	Err      string
+	TP       proto.TopicPartition
+	From, To int64
+	Reason   string
 }
 
 // ConsumerStats are a consumer's counters.
@@ -256,6 +258,9 @@ type Consumer struct {
 
 	// OnEvent, if set, receives every event (see ConsumerEventKind).
 	OnEvent func(ConsumerEvent)
+
+	// spareRecords is a poll's slice its App has processed, for the next poll.
+	spareRecords []ConsumerRecord
 
 	mode   subscriptionMode
 	topics []string
@@ -552,7 +557,7 @@ func (c *Consumer) drain() []ConsumerRecord {
 			break
 		}
 	}
-	out := make([]ConsumerRecord, 0, min(avail, c.cfg.MaxPollRecords))
+	out := c.takeRecords(min(avail, c.cfg.MaxPollRecords))
 	cpu := c.cfg.CPU
 	for len(c.buffer) > 0 && len(out) < c.cfg.MaxPollRecords {
 		cf := c.buffer[0]
@@ -608,6 +613,25 @@ func (c *Consumer) drain() []ConsumerRecord {
 		c.env.Charge(d)
 	}
 	return out
+}
+
+// takeRecords returns an empty slice with room for n records for a poll: the spare one
+// an App handed back if it is big enough, else a new one.
+func (c *Consumer) takeRecords(n int) []ConsumerRecord {
+	if n > 0 && cap(c.spareRecords) >= n {
+		out := c.spareRecords[:0]
+		c.spareRecords = nil
+		return out
+	}
+	return make([]ConsumerRecord, 0, n)
+}
+
+// reuseRecords takes back a poll's slice that its App has finished with (the App
+// is its only holder by then), keeping the bigger of it and the current spare.
+func (c *Consumer) reuseRecords(recs []ConsumerRecord) {
+	if cap(recs) > cap(c.spareRecords) {
+		c.spareRecords = recs[:0]
+	}
 }
 
 // Commit commits offsets (nil: the current positions of every assigned partition)

@@ -118,8 +118,11 @@ type App struct {
 	// OnProcessed, if set, is called when a record's processing completes.
 	OnProcessed func(ConsumerRecord)
 
-	queue      []ConsumerRecord // the batch being processed, or the worker's backlog
-	processing bool             // a processing timer is out
+	queue []ConsumerRecord // the batch being processed, or the worker's backlog
+	// queueBuf is the slice queue was taken from, handed back to the consumer for
+	// reuse once processed.
+	queueBuf   []ConsumerRecord
+	processing bool // a processing timer is out
 	procSeq    int64
 	polling    bool
 	inBatch    bool // sync modes: the loop is busy with the current batch
@@ -246,13 +249,14 @@ func (a *App) polled(r PollResult) {
 }
 
 // enqueue adds polled records to the queue, taking the poll's slice when the queue is
-// empty (the consumer hands each poll a fresh one).
+// empty (nobody else holds a poll's slice once the poll's callbacks returned).
 func (a *App) enqueue(recs []ConsumerRecord) {
 	if len(a.queue) == 0 {
-		a.queue = recs
+		a.queue, a.queueBuf = recs, recs
 		return
 	}
 	a.queue = append(a.queue, recs...)
+	a.c.reuseRecords(recs) // copied into the queue: free again
 }
 
 // work processes queued records: inline when they take no time, else one timer per
@@ -275,7 +279,8 @@ func (a *App) work() {
 		}
 		a.processed()
 	}
-	a.queue = nil
+	a.c.reuseRecords(a.queueBuf)
+	a.queue, a.queueBuf = nil, nil
 	a.batchDone()
 }
 

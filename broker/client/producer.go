@@ -116,6 +116,9 @@ type prodPart struct {
 	queue    []*prodBatch
 	inflight int
 	nextSeq  int32
+	// lastRecords is how many records the partition's last sent batch held: the
+	// next batch's slices start that big rather than growing record by record.
+	lastRecords int
 	// staleInflight counts batches in flight under a producer id given up since;
 	// the partition sends nothing under the new id until they are resolved, so that
 	// its records keep their order.
@@ -295,10 +298,10 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 	if k := len(ps.queue); k > 0 && ps.queue[k-1].wire == nil && ps.queue[k-1].bytes+size <= p.cfg.BatchSize {
 		b = ps.queue[k-1]
 	} else {
-		n := p.cfg.BatchSize/size + 1
+		n := min(p.cfg.BatchSize/size+1, max(ps.lastRecords, 4))
 		p.batchSeq++
 		b = &prodBatch{tp: tp, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1, pid: proto.NoProducerID, order: p.batchSeq,
-			recs: make([]proto.Record, 0, min(n, 4)), dones: make([]func(Result), 0, min(n, 4))}
+			recs: make([]proto.Record, 0, n), dones: make([]func(Result), 0, n)}
 		ps.queue = append(ps.queue, b)
 		p.armExpiry(b.deadline)
 		p.arm(now + p.cfg.Linger)

@@ -259,6 +259,7 @@ func (p *Producer) wireBatch(ps *prodPart, b *prodBatch) *proto.RecordBatch {
 		p.env.Charge(time.Duration(float64(out.RawBytes) / rate * 1e9))
 	}
 	b.wire = w
+	ps.lastRecords = len(b.recs)
 	p.stats.Batches++
 	return w
 }

@@ -20,39 +20,22 @@ type Lag struct {
 // worstRealtimeLag computes Jepsen's worst-realtime-lag.
 func (a *analysis) worstRealtimeLag() {
 	// When did each key first have an offset >= o? The frontier of known offsets only
-	// grows, so it is a list of (time, offset) steps.
-	type step struct {
-		time int64
-		off  int64
-	}
-	frontier := make([][]step, len(a.keys))
-	known := func(kid int32, off int64, t int64) {
-		f := frontier[kid]
-		if off >= 0 && (len(f) == 0 || off > f[len(f)-1].off) {
-			frontier[kid] = append(f, step{time: t, off: off})
-		}
-	}
+	// grows (see frontier).
+	fronts := make([]frontier, len(a.keys))
 	for i := range a.n() {
 		op := a.op(i)
 		if !op.Type.IsCompletion() {
 			continue
 		}
 		for _, r := range a.sendsOf(int32(i)) {
-			known(r.key, r.off, op.Time)
+			fronts[r.key].raise(r.off, op.Time, len(a.keys[r.key].offsets))
 		}
 		for _, r := range a.readsOf(int32(i)) {
-			known(r.key, r.off, op.Time)
+			fronts[r.key].raise(r.off, op.Time, len(a.keys[r.key].offsets))
 		}
 	}
 	// expired is the time offset o stopped being the last: when o+1 was known.
-	expired := func(kid int32, next int64) (int64, bool) {
-		f := frontier[kid]
-		j := sort.Search(len(f), func(j int) bool { return f[j].off >= next })
-		if j == len(f) {
-			return 0, false
-		}
-		return f[j].time, true
-	}
+	expired := func(kid int32, next int64) (int64, bool) { return fronts[kid].reached(next) }
 	var worst *Lag
 	// Per process, the keys it follows and the highest offset it read of each (-1:
 	// none yet). Few keys per process: a slice beats a map.
@@ -127,4 +110,63 @@ func (a *analysis) worstRealtimeLag() {
 		}
 	}
 	a.res.Stats.WorstRealtimeLag = worst
+}
+
+// frontier is when a key's known offsets first reached each offset: a list of
+// (time, offset) steps, stored as one time per offset from the first step on (8 bytes
+// an offset rather than 16 a step: offsets are dense), or as the steps themselves once
+// the offsets jump too far for an array.
+type frontier struct {
+	base  int64   // offset of the first step
+	times []int64 // times[i]: when the frontier first reached base+i
+	steps []step  // the steps, when sparse
+	top   int64   // highest offset known; -1 before the first step
+	used  bool
+}
+
+type step struct {
+	time int64
+	off  int64
+}
+
+// raise records that offset off was known at time t; hint sizes the array.
+func (f *frontier) raise(off, t int64, hint int) {
+	switch {
+	case off < 0:
+		return
+	case !f.used:
+		f.used, f.base, f.top = true, off, off
+		f.times = make([]int64, 1, max(hint, 1))
+		f.times[0] = t
+		return
+	case off <= f.top:
+		return
+	case f.steps == nil && off-f.base < 2*int64(len(f.times))+1<<16:
+		for o := f.top + 1; o <= off; o++ {
+			f.times = append(f.times, t)
+		}
+	default:
+		if f.steps == nil { // convert: one step per run of equal times
+			for i, ti := range f.times {
+				if i+1 == len(f.times) || f.times[i+1] != ti {
+					f.steps = append(f.steps, step{time: ti, off: f.base + int64(i)})
+				}
+			}
+			f.times = nil
+		}
+		f.steps = append(f.steps, step{time: t, off: off})
+	}
+	f.top = off
+}
+
+// reached returns when the frontier first reached offset o or beyond.
+func (f *frontier) reached(o int64) (int64, bool) {
+	if !f.used || o > f.top {
+		return 0, false
+	}
+	if f.steps != nil {
+		j := sort.Search(len(f.steps), func(j int) bool { return f.steps[j].off >= o })
+		return f.steps[j].time, true
+	}
+	return f.times[max(0, o-f.base)], true
 }

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -353,7 +354,10 @@ func (a *analysis) realtimeSendOrder() {
 		maxAck[i].offset = -1
 	}
 	truncs := make([]int, len(a.keys))
-	snaps := map[int64][]keyAck{} // process -> snapshot at invoke
+	// Per process id, the snapshot taken at its outstanding invoke (buffers reused:
+	// this runs once per send).
+	snaps := make([][]keyAck, len(a.procVals))
+	var reported []int32 // keys reported for the current operation
 	for i := range a.n() {
 		op := a.op(i)
 		pos := int32(i)
@@ -370,32 +374,32 @@ func (a *analysis) realtimeSendOrder() {
 		case op.F != fSend && op.F != fTxn:
 			continue
 		case op.Type == history.Invoke:
-			var snap []keyAck
+			snap := snaps[a.procs[pos]][:0]
 			for _, r := range a.sendsOf(pos) {
 				id := r.key
 				if maxAck[id].offset >= 0 {
 					snap = append(snap, keyAck{key: id, offset: maxAck[id].offset, pos: maxAck[id].pos, v: maxAck[id].v, trunc: truncs[id]})
 				}
 			}
-			snaps[op.Process] = snap
+			snaps[a.procs[pos]] = snap
 			continue
 		}
-		snap := snaps[op.Process]
-		delete(snaps, op.Process)
+		snap := snaps[a.procs[pos]]
+		snaps[a.procs[pos]] = snap[:0]
 		if op.Type != history.OK {
 			continue
 		}
-		reported := map[int32]bool{}
+		reported = reported[:0]
 		for _, r := range a.sendsOf(pos) {
 			if r.off < 0 {
 				continue
 			}
 			id := r.key
 			for _, s := range snap {
-				if s.key != id || s.offset <= r.off || s.trunc != truncs[id] || reported[id] || truncatedLater(id, s.pos, s.offset) {
+				if s.key != id || s.offset <= r.off || s.trunc != truncs[id] || slices.Contains(reported, id) || truncatedLater(id, s.pos, s.offset) {
 					continue
 				}
-				reported[id] = true
+				reported = append(reported, id)
 				k := a.keys[id]
 				v := k.value(r.val)
 				a.add(TypeRealtimeSendOrder, &Anomaly{
@@ -436,7 +440,7 @@ func (a *analysis) groups() {
 		pos         int32
 	}
 	procGroup := map[int64]string{}
-	recv := map[gk]map[int64]int32{}
+	recv := map[gk]*offsetCounts{}
 	commits := map[gk]*commitState{}
 	next := 0 // the next entry of groupPos: lines come in order
 	for i := range a.n() {
@@ -479,26 +483,31 @@ func (a *analysis) groups() {
 			if op.Type != history.OK || g == "" {
 				continue
 			}
+			var m *offsetCounts
+			last := int32(-1)
 			for _, r := range a.readsOf(int32(i)) {
 				if r.off < 0 {
 					continue
 				}
-				m := recv[gk{g, r.key}]
-				if m == nil {
-					m = map[int64]int32{}
-					recv[gk{g, r.key}] = m
+				if r.key != last { // records come in runs of one key
+					last = r.key
+					m = recv[gk{g, r.key}]
+					if m == nil {
+						m = &offsetCounts{}
+						recv[gk{g, r.key}] = m
+					}
 				}
-				m[r.off]++
+				m.add(r.off)
 			}
 		}
 	}
 	redeliveries := map[string]int{}
 	for g, m := range recv {
-		for _, n := range m {
+		m.each(func(_ int64, n int32) {
 			if n > 1 {
 				redeliveries[g.group] += int(n - 1)
 			}
-		}
+		})
 	}
 	if len(redeliveries) > 0 {
 		a.res.Stats.Redeliveries = redeliveries
@@ -518,9 +527,7 @@ func (a *analysis) groups() {
 		k := a.keys[g.key]
 		got := recv[g]
 		start := c.first
-		for o := range got {
-			start = min(start, o)
-		}
+		got.each(func(o int64, _ int32) { start = min(start, o) })
 		start = max(start, k.finalLogStart())
 		var offs []int64
 		var vals []history.Value
@@ -528,7 +535,7 @@ func (a *analysis) groups() {
 			o := k.offsets[i]
 			// Only records some consumer did read: a record nobody ever read is a
 			// lost-write or unseen matter, not this group's.
-			if got[o] == 0 && k.info[k.byIndex[i]].okRead() {
+			if got.get(o) == 0 && k.info[k.byIndex[i]].okRead() {
 				offs = append(offs, o)
 				vals = append(vals, k.value(k.byIndex[i]))
 			}
@@ -545,5 +552,65 @@ func (a *analysis) groups() {
 			Explanation: fmt.Sprintf("Consumer group %q committed offset %d of %s (%s), but no member of the group ever received %s below it (offsets %s; values %s): the group skipped them.",
 				g.group, c.last, k.name, a.describe(c.pos), plural(n, "record"), joinLimited(offs, 8), joinLimited(vals, 8)),
 		})
+	}
+}
+
+// offsetCounts counts deliveries per offset: in an array from the first offset added
+// (a group reads a partition's offsets densely), in a map outside it.
+type offsetCounts struct {
+	base  int64
+	dense []int32
+	far   map[int64]int32
+	adds  int // to bound the array
+}
+
+func (c *offsetCounts) add(o int64) {
+	if c.adds == 0 {
+		c.base = o
+	}
+	c.adds++
+	i := o - c.base
+	if i >= int64(len(c.dense)) && i < 2*int64(c.adds)+1<<12 {
+		c.dense = append(c.dense, make([]int32, max(2*len(c.dense), int(i)+1, 64)-len(c.dense))...)
+		for o, n := range c.far { // offsets the array covers now move into it
+			if j := o - c.base; j >= 0 && j < int64(len(c.dense)) {
+				c.dense[j] = n
+				delete(c.far, o)
+			}
+		}
+	}
+	if i >= 0 && i < int64(len(c.dense)) {
+		c.dense[i]++
+		return
+	}
+	if c.far == nil {
+		c.far = map[int64]int32{}
+	}
+	c.far[o]++
+}
+
+// get returns the count of offset o (0 for a nil c).
+func (c *offsetCounts) get(o int64) int32 {
+	if c == nil {
+		return 0
+	}
+	if i := o - c.base; i >= 0 && i < int64(len(c.dense)) {
+		return c.dense[i]
+	}
+	return c.far[o]
+}
+
+// each calls fn for every offset counted (not in order).
+func (c *offsetCounts) each(fn func(o int64, n int32)) {
+	if c == nil {
+		return
+	}
+	for i, n := range c.dense {
+		if n > 0 {
+			fn(c.base+int64(i), n)
+		}
+	}
+	for o, n := range c.far {
+		fn(o, n)
 	}
 }

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -261,5 +265,138 @@ func BenchmarkBuilderLogsimShaped(b *testing.B) {
 		b.ReportMetric(float64(peak-base)/records, "B/record")
 		b.ReportMetric(records/elapsed.Seconds(), "records/s")
 		b.ReportMetric(float64(lines)/records, "lines/record")
+	}
+}
+
+// TestFrontier checks frontier against the list of steps it stands for, with offsets
+// dense, sparse and far from zero (which switch it to steps).
+func TestFrontier(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 200 {
+		var f frontier
+		var steps []step
+		now, off := int64(0), int64(rng.IntN(5))-1
+		if trial%3 == 0 {
+			off = 1 << 40
+		}
+		for range rng.IntN(300) {
+			now += int64(rng.IntN(3))
+			switch rng.IntN(10) {
+			case 0:
+				off += 1 << 20 // a jump too far for the array
+			case 1:
+				off -= int64(rng.IntN(5)) // not a raise
+			default:
+				off += int64(rng.IntN(3))
+			}
+			f.raise(off, now, 0)
+			if off >= 0 && (len(steps) == 0 || off > steps[len(steps)-1].off) {
+				steps = append(steps, step{time: now, off: off})
+			}
+		}
+		for _, o := range []int64{0, 1, off - 1, off, off + 1, 1 << 40, 1<<40 + 3, int64(rng.IntN(1000))} {
+			j := sort.Search(len(steps), func(j int) bool { return steps[j].off >= o })
+			wantT, wantOK := int64(0), j < len(steps)
+			if wantOK {
+				wantT = steps[j].time
+			}
+			gotT, gotOK := f.reached(o)
+			require.Equal(t, wantOK, gotOK, "trial %d offset %d", trial, o)
+			require.Equal(t, wantT, gotT, "trial %d offset %d", trial, o)
+		}
+	}
+}
+
+// TestOffsetCounts checks offsetCounts against a map, offsets near and far.
+func TestOffsetCounts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 100 {
+		var c offsetCounts
+		want := map[int64]int32{}
+		base := int64(rng.IntN(100))
+		for range rng.IntN(2000) {
+			o := base + int64(rng.IntN(50)) - 10
+			switch rng.IntN(20) {
+			case 0:
+				o += 1 << 40
+			case 1:
+				o += int64(rng.IntN(1 << 16))
+			}
+			c.add(o)
+			want[o]++
+		}
+		got := map[int64]int32{}
+		c.each(func(o int64, n int32) { got[o] += n })
+		require.Equal(t, len(want), len(got), "trial %d", trial)
+		for o, n := range want {
+			require.Equal(t, n, got[o], "trial %d offset %d", trial, o)
+			require.Equal(t, n, c.get(o), "trial %d offset %d", trial, o)
+		}
+		require.Zero(t, c.get(-1<<50))
+	}
+	var none *offsetCounts
+	require.Zero(t, none.get(3))
+}
+
+// TestVersionOrder checks a key's version order (offsets seen, the value representing
+// each, every value's first and last dense index, count and by-value index) against a
+// map-based model, with offsets near and far, duplicates and inconsistent offsets.
+func TestVersionOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := range 100 {
+		a := &analysis{keyID: map[string]int32{}}
+		_, k := a.keyAndID("k")
+		at := map[int64][]int32{}
+		for range rng.IntN(3000) {
+			o := int64(rng.IntN(400))
+			if rng.IntN(30) == 0 {
+				o += 1 << 40
+			}
+			v := int32(o % 300)
+			if rng.IntN(10) == 0 {
+				v = int32(rng.IntN(300)) // another value at the offset, or a duplicate
+			}
+			for int(v) >= len(k.info) {
+				k.intern(history.Int(int64(len(k.info))))
+			}
+			k.observe(o, v)
+			if !slices.Contains(at[o], v) {
+				at[o] = append(at[o], v)
+			}
+		}
+		k.buildOrder()
+		offs := slices.Sorted(maps.Keys(at))
+		require.Equal(t, len(offs), len(k.offsets), "trial %d", trial)
+		first, last, n, vo := map[int32]int32{}, map[int32]int32{}, map[int32]int32{}, map[int32]int32{}
+		for i, o := range offs {
+			require.Equal(t, o, k.offsets[i])
+			require.Equal(t, at[o][0], k.byIndex[i])
+			vo[at[o][0]] = int32(i)
+			for _, v := range at[o] {
+				if _, ok := first[v]; !ok {
+					first[v] = int32(i)
+				}
+				last[v], n[v] = int32(i), n[v]+1
+			}
+		}
+		for id := range k.info {
+			v := int32(id)
+			wantFirst, ok := first[v]
+			if !ok {
+				wantFirst = -1
+			}
+			wantLast, ok := last[v]
+			if !ok {
+				wantLast = -1
+			}
+			wantVO, ok := vo[v]
+			if !ok {
+				wantVO = -1
+			}
+			require.Equal(t, wantFirst, k.info[id].first, "trial %d value %d", trial, id)
+			require.Equal(t, wantLast, k.last(v), "trial %d value %d", trial, id)
+			require.Equal(t, n[v], k.nOffsets(v), "trial %d value %d", trial, id)
+			require.Equal(t, wantVO, k.idx(v), "trial %d value %d", trial, id)
+		}
 	}
 }

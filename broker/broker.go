@@ -69,9 +69,9 @@ type Broker struct {
 	dirty          []*replica
 
 	// Scratch memory of the fetch paths, reused across requests.
-	fetchReps       []*replica                       // resolveFetch's result
-	wakeScratch     []fetchWaiter                    // wakeFetchers' copy of a replica's waiters
-	spareFetchParts [][]proto.FetchPartitionResponse // see recycleFetchResponse
+	fetchReps   []*replica             // resolveFetch's result
+	wakeScratch []fetchWaiter          // wakeFetchers' copy of a replica's waiters
+	spareFetch  []*proto.FetchResponse // see recycleFetchResponse
 
 	// The group coordinator of the __consumer_offsets partitions this broker leads.
 	groups            *group.Coordinator

@@ -114,50 +114,49 @@ func (b *Broker) sendFetch(to node.ID, resp *proto.FetchResponse) {
 }
 
 func (b *Broker) fetchErrorResponse(m *proto.FetchRequest, err proto.ErrorCode) *proto.FetchResponse {
-	resp := &proto.FetchResponse{Correlation: m.Correlation, Partitions: b.fetchResponseParts(m)}
+	resp := b.newFetchResponse(m)
 	for i := range m.Partitions {
 		resp.Partitions[i] = proto.FetchPartitionResponse{TopicPartition: m.Partitions[i].TopicPartition, Err: err, HighWatermark: -1, LogStartOffset: -1, LogEndOffset: -1}
 	}
 	return resp
 }
 
-// fetchResponseParts returns n response partitions for a FetchResponse to m, from a
-// spare slice when one is big enough (see recycleFetchResponse). Only responses to
-// followers take spares: they come back to a broker, while consumers keep theirs.
-// Callers set every element.
-func (b *Broker) fetchResponseParts(m *proto.FetchRequest) []proto.FetchPartitionResponse {
+// newFetchResponse starts the response to m with one partition per requested one,
+// reusing a spare response when one is big enough (see recycleFetchResponse). Only
+// responses to followers take spares: they come back to a broker, while consumers
+// keep theirs. Callers set every partition.
+func (b *Broker) newFetchResponse(m *proto.FetchRequest) *proto.FetchResponse {
 	n := len(m.Partitions)
-	if m.ReplicaID < 0 {
-		return make([]proto.FetchPartitionResponse, n)
-	}
-	for i := len(b.spareFetchParts) - 1; i >= 0; i-- {
-		if s := b.spareFetchParts[i]; cap(s) >= n {
-			last := len(b.spareFetchParts) - 1
-			b.spareFetchParts[i] = b.spareFetchParts[last]
-			b.spareFetchParts[last] = nil
-			b.spareFetchParts = b.spareFetchParts[:last]
-			return s[:n]
+	if m.ReplicaID >= 0 {
+		for i := len(b.spareFetch) - 1; i >= 0; i-- {
+			if resp := b.spareFetch[i]; cap(resp.Partitions) >= n {
+				last := len(b.spareFetch) - 1
+				b.spareFetch[i] = b.spareFetch[last]
+				b.spareFetch[last] = nil
+				b.spareFetch = b.spareFetch[:last]
+				resp.Correlation, resp.Partitions = m.Correlation, resp.Partitions[:n]
+				return resp
+			}
 		}
 	}
-	return make([]proto.FetchPartitionResponse, n)
+	return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n)}
 }
 
-// maxSpareFetchParts bounds the spare response slices a broker keeps.
-const maxSpareFetchParts = 4
+// maxSpareFetch bounds the spare responses a broker keeps.
+const maxSpareFetch = 4
 
-// recycleFetchResponse keeps the partitions of a FetchResponse this broker received
-// and has finished with, for its own next responses. A response belongs to its
-// receiver once delivered (the sender keeps no reference to it), and the broker keeps
-// none after handling it, so the memory can be reused; the batches it points to are
-// shared and left alone.
+// recycleFetchResponse keeps a FetchResponse this broker received from a leader and
+// has finished with, for its own next responses to followers. A response belongs to
+// its receiver once delivered (the sender keeps no reference to it), and the broker
+// keeps none after handling it, so the memory can be reused; the batches it points to
+// are shared and left alone.
 func (b *Broker) recycleFetchResponse(m *proto.FetchResponse) {
-	if len(b.spareFetchParts) >= maxSpareFetchParts || cap(m.Partitions) == 0 {
+	if len(b.spareFetch) >= maxSpareFetch || cap(m.Partitions) == 0 {
 		return
 	}
-	s := m.Partitions[:cap(m.Partitions)]
-	clear(s) // drop the batch pointers, so that they do not outlive their segments
-	b.spareFetchParts = append(b.spareFetchParts, s[:0])
-	m.Partitions = nil
+	clear(m.Partitions[:cap(m.Partitions)]) // drop the batch pointers, so that they do not outlive their segments
+	m.Partitions = m.Partitions[:0]
+	b.spareFetch = append(b.spareFetch, m)
 }
 
 // epochError checks a request's CurrentLeaderEpoch against r's (KIP-320): older is
@@ -211,7 +210,7 @@ func (b *Broker) partitionIdle(m *proto.FetchRequest, p *proto.FetchPartition, r
 // readFetch reads every partition of m (whose replicas are reps). failed is set when a
 // partition has an error, which answers the fetch at once.
 func (b *Broker) readFetch(m *proto.FetchRequest, reps []*replica) (*proto.FetchResponse, int, bool) {
-	resp := &proto.FetchResponse{Correlation: m.Correlation, Partitions: b.fetchResponseParts(m)}
+	resp := b.newFetchResponse(m)
 	total, failed := 0, false
 	for i := range m.Partitions {
 		p := &m.Partitions[i]

@@ -140,7 +140,8 @@ func (b *Broker) appendGroupRecords(a group.Append) {
 	batch := &proto.RecordBatch{ProducerID: proto.NoProducerID, BaseSequence: -1, FirstTimestamp: now, MaxTimestamp: now,
 		Records: a.Records, SizeBytes: int32(size)}
 	batch.CRC = batch.ComputeCRC()
-	out := &proto.ProducePartitionResponse{TopicPartition: tp, BaseOffset: -1, LogStartOffset: -1}
+	resp := &proto.ProduceResponse{Partitions: []proto.ProducePartitionResponse{{TopicPartition: tp, BaseOffset: -1, LogStartOffset: -1}}}
+	out := &resp.Partitions[0]
 	r := b.replicaOf(tp)
 	err, required := b.appendAsLeader(r, proto.AcksAll, batch, out)
 	if err != proto.NONE {
@@ -148,9 +149,7 @@ func (b *Broker) appendGroupRecords(a group.Append) {
 		return
 	}
 	out.Err = proto.NONE
-	id := a.ID
-	w := &produceWait{id: b.nextCorrelation(), resp: &proto.ProduceResponse{Partitions: []proto.ProducePartitionResponse{*out}}, pending: 1,
-		done: func(err proto.ErrorCode) { b.groupDone = append(b.groupDone, groupAppendDone{id: id, err: err}) }}
+	w := &produceWait{id: b.nextCorrelation(), resp: resp, pending: 1, group: true, groupAppend: a.ID}
 	r.produceWaiters = append(r.produceWaiters, waiter{w: w, index: 0, required: required})
 	b.waits[w.id] = w
 	w.timer = b.env.After(b.cfg.OffsetCommitTimeout, node.Timer{Kind: timerProduceTimeout, Arg: w.id})

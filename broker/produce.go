@@ -29,9 +29,17 @@ type produceWait struct {
 	resp    *proto.ProduceResponse
 	pending int
 	timer   node.TimerID
-	// done, if set, receives the outcome instead of a response being sent: the
-	// group coordinator's own appends to __consumer_offsets (one partition).
-	done func(proto.ErrorCode)
+	// group marks the group coordinator's own appends to __consumer_offsets (one
+	// partition): the outcome goes back to the coordinator as the append groupAppend
+	// instead of a response being sent.
+	group       bool
+	groupAppend int64
+}
+
+// groupAppendFinished hands the outcome of a coordinator's append to
+// finishGroupAppends, which runs after the event.
+func (b *Broker) groupAppendFinished(w *produceWait, err proto.ErrorCode) {
+	b.groupDone = append(b.groupDone, groupAppendDone{id: w.groupAppend, err: err})
 }
 
 // waiter is one partition of a waiting request: done when the HW reaches required.
@@ -175,11 +183,11 @@ func (b *Broker) finishWaiter(wt waiter, err proto.ErrorCode) {
 		b.countError(err)
 	}
 	wt.w.pending--
-	if wt.w.pending == 0 && wt.w.done != nil {
+	if wt.w.pending == 0 && wt.w.group {
 		b.env.Cancel(wt.w.timer)
 		delete(b.waits, wt.w.id)
 		wt.w.resp = nil
-		wt.w.done(err)
+		b.groupAppendFinished(wt.w, err)
 		return
 	}
 	if wt.w.pending == 0 {
@@ -218,10 +226,10 @@ func (b *Broker) produceTimedOut(id int64) {
 			}
 		}
 	}
-	if w.done != nil {
+	if w.group {
 		err := w.resp.Partitions[0].Err
 		w.resp = nil
-		w.done(err)
+		b.groupAppendFinished(w, err)
 		return
 	}
 	b.send(w.from, w.resp)

@@ -26,10 +26,9 @@ type analysis struct {
 	// maxInstances bounds the instances kept per anomaly type.
 	maxInstances int
 	values       valueTable
-	// recs holds every send micro-operation and every record returned by a poll, with
-	// its key and value ids resolved once, in history order (lineTable.recStart says
-	// which are whose): the analyses iterate these instead of looking values up again.
-	recs     []rec
+	// The line table's records are every send micro-operation and every record
+	// returned by a poll, with key and value ids resolved once: the analyses iterate
+	// these instead of looking values up again.
 	txnSends map[int32]int32 // txn lines: how many of their records are sends
 	// rare holds deep copies of the lines whose details some analysis needs beyond
 	// their records: assign, subscribe and harness events.
@@ -53,10 +52,9 @@ type rec struct {
 func (a *analysis) sendsOf(pos int32) []rec {
 	switch a.fc(pos) {
 	case fSend:
-		return a.recs[a.recStart[pos]:a.recStart[pos+1]]
+		return a.recsOf(pos)
 	case fTxn:
-		s := a.recStart[pos]
-		return a.recs[s : s+a.txnSends[pos]]
+		return a.recsOf(pos)[:a.txnSends[pos]]
 	}
 	return nil
 }
@@ -65,9 +63,9 @@ func (a *analysis) sendsOf(pos int32) []rec {
 func (a *analysis) readsOf(pos int32) []rec {
 	switch a.fc(pos) {
 	case fPoll:
-		return a.recs[a.recStart[pos]:a.recStart[pos+1]]
+		return a.recsOf(pos)
 	case fTxn:
-		return a.recs[a.recStart[pos]+a.txnSends[pos] : a.recStart[pos+1]]
+		return a.recsOf(pos)[a.txnSends[pos]:]
 	}
 	return nil
 }

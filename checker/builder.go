@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -66,40 +67,84 @@ type opInfo struct {
 	F       fCode
 }
 
-// lineTable is the history in compact, pointer-free parallel slices, one entry per
-// line (position), so that a history of millions of records stays small and cheap
-// for the garbage collector to scan.
-type lineTable struct {
-	times []int64
-	procs []int32 // process id, an index into procVals
-	tfs   []uint8 // type << 4 | f
+// lineBits sets the lines per chunk of the line table (4096: about 90 KB a chunk).
+const lineBits = 12
+
+const (
+	linesPerChunk = 1 << lineBits
+	lineMask      = linesPerChunk - 1
+)
+
+// lineChunk holds the compact form of linesPerChunk consecutive lines, pointer-free,
+// so that the garbage collector never scans it.
+type lineChunk struct {
+	times [linesPerChunk]int64
+	procs [linesPerChunk]int32 // process id, an index into lineTable.procVals
 	// pairs links an invoke with its completion: the completion's position for an
 	// invoke, the invoke's for a completion, noPos when there is none (pending
 	// invokes, events).
-	pairs []int32
-	// recStart[pos] is where the line's records begin in analysis.recs; the entry
-	// after the last line is the end. A send line has only sends, a poll line only
-	// reads, a txn line sends then reads (txnSends says how many sends).
-	recStart []int32
+	pairs [linesPerChunk]int32
+	// recStart is where the line's records begin in its chunk's records; the next
+	// line's start (or the end of the chunk's records) is where they end. A send line
+	// has only sends, a poll line only reads, a txn line sends then reads
+	// (analysis.txnSends says how many sends).
+	recStart [linesPerChunk]int32
+	tfs      [linesPerChunk]uint8 // type << 4 | f
+}
+
+// lineTable is the history in compact form: everything the analyses need of each
+// line (position) but its values, in chunks of linesPerChunk lines. Fixed chunks
+// rather than growing slices: a growing slice copies itself and leaves garbage
+// several times its size behind, which for a history of millions of records costs
+// more time and peak memory than the table itself.
+type lineTable struct {
+	chunks []*lineChunk
+	nLines int32
+	// recChunks[c] holds the records of the lines of chunk c, allocated at their exact
+	// size when the chunk is complete; the records of the last chunk's lines are in
+	// stage, a buffer reused from chunk to chunk.
+	recChunks [][]rec
+	stage     []rec
+	nRecs     int // records in all
 	// indices holds each line's index; nil while every index equals its position
 	// (logsim's histories), which saves 8 bytes a line.
 	indices  []int64
 	procVals []int64 // process id -> process
 }
 
-func (t *lineTable) n() int32 { return int32(len(t.times)) }
+func (t *lineTable) n() int32 { return t.nLines }
+
+// at returns the chunk of pos and pos's place in it.
+func (t *lineTable) at(pos int32) (*lineChunk, int32) {
+	return t.chunks[pos>>lineBits], pos & lineMask
+}
 
 // typ returns the line's type.
-func (t *lineTable) typ(pos int32) history.Type { return history.Type(t.tfs[pos] >> 4) }
+func (t *lineTable) typ(pos int32) history.Type {
+	c, i := t.at(pos)
+	return history.Type(c.tfs[i] >> 4)
+}
 
 // fc returns the line's name.
-func (t *lineTable) fc(pos int32) fCode { return fCode(t.tfs[pos] & 0xf) }
+func (t *lineTable) fc(pos int32) fCode {
+	c, i := t.at(pos)
+	return fCode(c.tfs[i] & 0xf)
+}
 
 // time returns the line's time.
-func (t *lineTable) time(pos int32) int64 { return t.times[pos] }
+func (t *lineTable) time(pos int32) int64 {
+	c, i := t.at(pos)
+	return c.times[i]
+}
+
+// procID returns the line's process id (an index into procVals).
+func (t *lineTable) procID(pos int32) int32 {
+	c, i := t.at(pos)
+	return c.procs[i]
+}
 
 // process returns the line's process.
-func (t *lineTable) process(pos int32) int64 { return t.procVals[t.procs[pos]] }
+func (t *lineTable) process(pos int32) int64 { return t.procVals[t.procID(pos)] }
 
 // opIndex returns the line's index in the history.
 func (t *lineTable) opIndex(pos int32) int64 {
@@ -111,24 +156,74 @@ func (t *lineTable) opIndex(pos int32) int64 {
 
 // invokeOf returns the position of the invoke of a completion, or noPos.
 func (t *lineTable) invokeOf(pos int32) int32 {
-	if t.typ(pos).IsCompletion() {
-		return t.pairs[pos]
+	c, i := t.at(pos)
+	if history.Type(c.tfs[i] >> 4).IsCompletion() {
+		return c.pairs[i]
 	}
 	return noPos
 }
 
 // complOf returns the position of the completion of an invoke, or noPos.
 func (t *lineTable) complOf(pos int32) int32 {
-	if t.typ(pos) == history.Invoke {
-		return t.pairs[pos]
+	c, i := t.at(pos)
+	if history.Type(c.tfs[i]>>4) == history.Invoke {
+		return c.pairs[i]
 	}
 	return noPos
 }
 
 // op returns the line at pos.
 func (t *lineTable) op(pos int32) opInfo {
-	tf := t.tfs[pos]
-	return opInfo{Index: t.opIndex(pos), Time: t.times[pos], Process: t.procVals[t.procs[pos]], Type: history.Type(tf >> 4), F: fCode(tf & 0xf)}
+	c, i := t.at(pos)
+	tf := c.tfs[i]
+	return opInfo{Index: t.opIndex(pos), Time: c.times[i], Process: t.procVals[c.procs[i]], Type: history.Type(tf >> 4), F: fCode(tf & 0xf)}
+}
+
+// recsOf returns all records of the line at pos (sends, then reads).
+func (t *lineTable) recsOf(pos int32) []rec {
+	c, i := t.at(pos)
+	buf := t.stage
+	if ci := int(pos >> lineBits); ci < len(t.recChunks) {
+		buf = t.recChunks[ci]
+	}
+	end := int32(len(buf))
+	if i < lineMask && pos+1 < t.nLines {
+		end = c.recStart[i+1]
+	}
+	return buf[c.recStart[i]:end]
+}
+
+// addLine appends a line and returns its position. Its records are appended to
+// stage (addRec) before the next line is added.
+func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) int32 {
+	pos := t.nLines
+	if pos&lineMask == 0 {
+		if pos > 0 { // the last chunk is complete: its records get their own slice
+			t.recChunks = append(t.recChunks, slices.Clone(t.stage))
+			t.stage = t.stage[:0]
+		}
+		t.chunks = append(t.chunks, new(lineChunk))
+	}
+	c, i := t.at(pos)
+	c.times[i], c.procs[i], c.pairs[i] = time, proc, noPos
+	c.tfs[i] = uint8(typ)<<4 | uint8(f)
+	c.recStart[i] = int32(len(t.stage))
+	t.nLines++
+	return pos
+}
+
+// addRec appends a record to the last line.
+func (t *lineTable) addRec(r rec) {
+	t.stage = append(t.stage, r)
+	t.nRecs++
+}
+
+// setPair links an invoke and its completion.
+func (t *lineTable) setPair(inv, compl int32) {
+	c, i := t.at(inv)
+	c.pairs[i] = compl
+	c, i = t.at(compl)
+	c.pairs[i] = inv
 }
 
 // keyOff is one key's offset of a commit line.
@@ -170,7 +265,6 @@ func NewBuilder(opts Options) *Builder {
 		res:      &Result{Anomalies: map[string][]*Anomaly{}, Linearizable: LinSkipped},
 	}
 	a.res.Stats.AnomalyCounts = map[string]int{}
-	a.recStart = append(a.recStart, 0)
 	return &Builder{a: a, val: history.Validator{SparseIndex: true}, procIDs: map[int64]int32{}, groupIDs: map[string]int32{}}
 }
 
@@ -194,7 +288,7 @@ func (b *Builder) Add(op *history.Op) error {
 	}
 	a := b.a
 	// Positions and record indices are int32, which keeps the analyses' memory small.
-	records := len(a.recs)
+	records := a.nRecs
 	for j := range op.Mops {
 		records++
 		for _, kr := range op.Mops[j].Reads {
@@ -205,9 +299,9 @@ func (b *Builder) Add(op *history.Op) error {
 		b.err = fmt.Errorf("checker: the history reaches %d operations and %d records at index %d, more than the %d the checker handles", a.n()+1, records, op.Index, math.MaxInt32-2)
 		return b.err
 	}
-	pos := a.n()
 	f := fCodeOf(op.F)
 	pid := b.procID(op.Process)
+	pos := a.addLine(op.Time, pid, op.Type, f)
 	if a.indices == nil && op.Index != int64(pos) {
 		a.indices = make([]int64, pos, max(2*int(pos), 1024))
 		for i := range a.indices {
@@ -217,25 +311,19 @@ func (b *Builder) Add(op *history.Op) error {
 	if a.indices != nil {
 		a.indices = append(a.indices, op.Index)
 	}
-	a.times = append(a.times, op.Time)
-	a.procs = append(a.procs, pid)
-	a.tfs = append(a.tfs, uint8(op.Type)<<4|uint8(f))
-	a.pairs = append(a.pairs, noPos)
 	st := &a.res.Stats
 	switch op.Type {
 	case history.Event:
 		st.Events++
 		a.rare[pos] = copyRare(op)
 		a.indexEvent(op, pos)
-		a.recStart = append(a.recStart, int32(len(a.recs)))
 		return nil
 	case history.Invoke:
 		b.pendingOf[pid] = pos
 	default:
 		inv := b.pendingOf[pid]
 		b.pendingOf[pid] = noPos
-		a.pairs[pos] = inv
-		a.pairs[inv] = pos
+		a.setPair(inv, pos)
 		st.Ops++
 		switch f {
 		case fSend:
@@ -278,7 +366,6 @@ func (b *Builder) Add(op *history.Op) error {
 	if len(op.Mops) > 0 {
 		a.indexMops(op, pos)
 	}
-	a.recStart = append(a.recStart, int32(len(a.recs)))
 	return nil
 }
 
@@ -317,7 +404,7 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 			nSends++
 			kid, k := a.keyAndID(m.Key)
 			vid := k.intern(m.Value)
-			a.recs = append(a.recs, rec{key: kid, val: vid, off: m.Offset})
+			a.addRec(rec{key: kid, val: vid, off: m.Offset})
 			a.wrote(k, vid, pos, op.Type, m.Offset)
 			continue
 		}
@@ -329,7 +416,7 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 			st.RecordsRead += len(kr.Records)
 			for _, r := range kr.Records {
 				vid := k.intern(r.Value)
-				a.recs = append(a.recs, rec{key: kid, val: vid, off: r.Offset})
+				a.addRec(rec{key: kid, val: vid, off: r.Offset})
 				vi := &k.info[vid]
 				if vi.firstReader == noPos {
 					vi.firstReader = pos

@@ -175,7 +175,7 @@ func linModel() porcupine.Model {
 // checked are in memory.
 type linPlan struct {
 	positions map[int32][]int32 // per key, positions of send invokes
-	// pollRecs holds, per key, runs of recs (start, end) of that key's records in
+	// pollRecs holds, per key, runs (start, end) of that key's records in
 	// ok polls, with the poll's position: polls read many keys, and each key's history
 	// needs only its own records.
 	pollRecs map[int32][]linRun
@@ -184,7 +184,7 @@ type linPlan struct {
 	txns     int
 }
 
-// linRun is a run of one poll's records of one key: recs[lo:hi].
+// linRun is a run of one poll's records of one key: readsOf(pos)[lo:hi].
 type linRun struct {
 	pos, lo, hi int32
 }
@@ -213,11 +213,12 @@ func (a *analysis) linPlan() *linPlan {
 		}
 		if op.F == fPoll {
 			// A poll line's records are all reads.
-			end := a.recStart[pos+1]
-			for lo := a.recStart[pos]; lo < end; {
-				kid := a.recs[lo].key
+			recs := a.recsOf(pos)
+			end := int32(len(recs))
+			for lo := int32(0); lo < end; {
+				kid := recs[lo].key
 				hi := lo + 1
-				for hi < end && a.recs[hi].key == kid {
+				for hi < end && recs[hi].key == kid {
 					hi++
 				}
 				pl.pollRecs[kid] = append(pl.pollRecs[kid], linRun{pos: pos, lo: lo, hi: hi})
@@ -344,7 +345,7 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 		// wherever it is placed in any linearization of the sends: it needs no search.
 		trivial := true
 		for ; i < len(runs) && runs[i].pos == pos; i++ {
-			for _, r := range a.recs[runs[i].lo:runs[i].hi] {
+			for _, r := range a.readsOf(pos)[runs[i].lo:runs[i].hi] {
 				if r.off < 0 {
 					continue
 				}

@@ -374,18 +374,18 @@ func (a *analysis) realtimeSendOrder() {
 		case op.F != fSend && op.F != fTxn:
 			continue
 		case op.Type == history.Invoke:
-			snap := snaps[a.procs[pos]][:0]
+			snap := snaps[a.procID(pos)][:0]
 			for _, r := range a.sendsOf(pos) {
 				id := r.key
 				if maxAck[id].offset >= 0 {
 					snap = append(snap, keyAck{key: id, offset: maxAck[id].offset, pos: maxAck[id].pos, v: maxAck[id].v, trunc: truncs[id]})
 				}
 			}
-			snaps[a.procs[pos]] = snap
+			snaps[a.procID(pos)] = snap
 			continue
 		}
-		snap := snaps[a.procs[pos]]
-		snaps[a.procs[pos]] = snap[:0]
+		snap := snaps[a.procID(pos)]
+		snaps[a.procID(pos)] = snap[:0]
 		if op.Type != history.OK {
 			continue
 		}

@@ -241,6 +241,7 @@ func (l *Log) FlushDone(upTo int64) {
 
 // ReadResult is a slice of the log.
 type ReadResult struct {
+	// Batches may share memory with the log: the caller must not modify them.
 	Batches []*proto.RecordBatch
 	Bytes   int
 }
@@ -249,6 +250,10 @@ type ReadResult struct {
 // consumers, the LEO for followers), up to maxBytes but always at least one batch if
 // any qualifies (KIP-74). It fails with OFFSET_OUT_OF_RANGE when from is outside
 // [log start, log end].
+//
+// A read within one segment returns a window of the segment's batch slice, capped so
+// that an append to it copies: a segment's slice only ever grows at its end, and a
+// truncation caps it so that the next append moves it, so the window never changes.
 func (l *Log) Read(from, limit int64, maxBytes int) (ReadResult, proto.ErrorCode) {
 	if from < l.logStart || from > l.leo {
 		return ReadResult{}, proto.OFFSET_OUT_OF_RANGE
@@ -257,23 +262,28 @@ func (l *Log) Read(from, limit int64, maxBytes int) (ReadResult, proto.ErrorCode
 	if from >= limit {
 		return res, proto.NONE // nothing readable yet: no allocation for an idle fetch
 	}
+	count := 0
 	si := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].NextOffset() > from })
 	for ; si < len(l.segs); si++ {
 		seg := l.segs[si]
-		bi := sort.Search(len(seg.Batches), func(i int) bool { return seg.Batches[i].NextOffset() > from })
-		for ; bi < len(seg.Batches); bi++ {
-			b := seg.Batches[bi]
-			if b.NextOffset() > limit {
-				return res, proto.NONE
+		first := sort.Search(len(seg.Batches), func(i int) bool { return seg.Batches[i].NextOffset() > from })
+		end, done := first, false
+		for ; end < len(seg.Batches); end++ {
+			b := seg.Batches[end]
+			if b.NextOffset() > limit || (count > 0 && res.Bytes+int(b.SizeBytes) > maxBytes) {
+				done = true
+				break
 			}
-			if len(res.Batches) > 0 && res.Bytes+int(b.SizeBytes) > maxBytes {
-				return res, proto.NONE
-			}
-			if res.Batches == nil {
-				res.Batches = make([]*proto.RecordBatch, 0, 8)
-			}
-			res.Batches = append(res.Batches, b)
+			count++
 			res.Bytes += int(b.SizeBytes)
+		}
+		if w := seg.Batches[first:end:end]; len(w) > 0 && res.Batches == nil {
+			res.Batches = w // no copy
+		} else if len(w) > 0 {
+			res.Batches = append(res.Batches, w...) // w is capped: this copies
+		}
+		if done {
+			break
 		}
 	}
 	return res, proto.NONE

@@ -101,6 +101,35 @@ func TestEndOffsetForEpoch(t *testing.T) {
 	}
 }
 
+// A read shares the segment's batch slice: neither appends nor a truncation followed
+// by appends at the same offsets may change what an earlier read returned (a response
+// in flight holds it), and appending to a read's batches must not write into the log.
+func TestReadResultIsASnapshot(t *testing.T) {
+	l := NewLog("t-0", DefaultConfig(), 0)
+	appendAll(t, l, 1, 1, 1)
+	res, err := l.Read(0, l.LogEndOffset(), 1<<20)
+	require.Equal(t, proto.NONE, err)
+	before := append([]*proto.RecordBatch(nil), res.Batches...)
+	require.Len(t, before, 3)
+
+	bogus := batch(99, 1, 9)
+	grown := append(res.Batches, bogus)
+	appendAll(t, l, 1)
+	assert.Same(t, bogus, grown[3], "an append to a read's batches shares memory with the log")
+	l.TruncateTo(2)
+	appendAll(t, l, 2, 2, 2)
+	assert.Equal(t, before, res.Batches, "an earlier read changed under appends and a truncation")
+
+	now, _ := l.Read(0, l.LogEndOffset(), 1<<20)
+	var bases []int64
+	var epochs []int32
+	for _, b := range now.Batches {
+		bases, epochs = append(bases, b.BaseOffset), append(epochs, b.PartitionLeaderEpoch)
+	}
+	assert.Equal(t, []int64{0, 2, 4, 6}, bases)
+	assert.Equal(t, []int32{1, 2, 2, 2}, epochs)
+}
+
 func TestTruncateTo(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.SegmentBytes = 500

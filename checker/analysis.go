@@ -30,6 +30,9 @@ type analysis struct {
 	// returned by a poll, with key and value ids resolved once: the analyses iterate
 	// these instead of looking values up again.
 	txnSends map[int32]int32 // txn lines: how many of their records are sends
+	// invokeSends holds the records of send invokes that their completion does not
+	// repeat, or that never completed (see lineTable.shareSends).
+	invokeSends map[int32][]rec
 	// rare holds deep copies of the lines whose details some analysis needs beyond
 	// their records: assign, subscribe and harness events.
 	rare map[int32]*history.Op
@@ -48,10 +51,18 @@ type rec struct {
 	off      int64 // offset, or NoOffset
 }
 
-// sendsOf returns the send records of the line at pos.
+// sendsOf returns the send records of the line at pos. For a send invoke its
+// completion repeats, they are the completion's: the same keys and values, with the
+// offsets the completion reported (the invoke's were unknown).
 func (a *analysis) sendsOf(pos int32) []rec {
 	switch a.fc(pos) {
 	case fSend:
+		if a.typ(pos) == history.Invoke {
+			if a.sendsShared(pos) {
+				return a.recsOf(a.complOf(pos))
+			}
+			return a.invokeSends[pos]
+		}
 		return a.recsOf(pos)
 	case fTxn:
 		return a.recsOf(pos)[:a.txnSends[pos]]

@@ -89,8 +89,12 @@ type lineChunk struct {
 	// has only sends, a poll line only reads, a txn line sends then reads
 	// (analysis.txnSends says how many sends).
 	recStart [linesPerChunk]int32
-	tfs      [linesPerChunk]uint8 // type << 4 | f
+	tfs      [linesPerChunk]uint8 // sharedSends | type << 4 | f
 }
+
+// sharedSends marks a send invoke whose records its completion repeats with offsets
+// (logsim's always): the invoke keeps none of its own (see analysis.sendsOf).
+const sharedSends uint8 = 0x80
 
 // lineTable is the history in compact form: everything the analyses need of each
 // line (position) but its values, in chunks of linesPerChunk lines. Fixed chunks
@@ -122,7 +126,7 @@ func (t *lineTable) at(pos int32) (*lineChunk, int32) {
 // typ returns the line's type.
 func (t *lineTable) typ(pos int32) history.Type {
 	c, i := t.at(pos)
-	return history.Type(c.tfs[i] >> 4)
+	return history.Type(c.tfs[i] >> 4 & 7)
 }
 
 // fc returns the line's name.
@@ -157,7 +161,7 @@ func (t *lineTable) opIndex(pos int32) int64 {
 // invokeOf returns the position of the invoke of a completion, or noPos.
 func (t *lineTable) invokeOf(pos int32) int32 {
 	c, i := t.at(pos)
-	if history.Type(c.tfs[i] >> 4).IsCompletion() {
+	if history.Type(c.tfs[i] >> 4 & 7).IsCompletion() {
 		return c.pairs[i]
 	}
 	return noPos
@@ -166,7 +170,7 @@ func (t *lineTable) invokeOf(pos int32) int32 {
 // complOf returns the position of the completion of an invoke, or noPos.
 func (t *lineTable) complOf(pos int32) int32 {
 	c, i := t.at(pos)
-	if history.Type(c.tfs[i]>>4) == history.Invoke {
+	if history.Type(c.tfs[i]>>4&7) == history.Invoke {
 		return c.pairs[i]
 	}
 	return noPos
@@ -176,7 +180,7 @@ func (t *lineTable) complOf(pos int32) int32 {
 func (t *lineTable) op(pos int32) opInfo {
 	c, i := t.at(pos)
 	tf := c.tfs[i]
-	return opInfo{Index: t.opIndex(pos), Time: c.times[i], Process: t.procVals[c.procs[i]], Type: history.Type(tf >> 4), F: fCode(tf & 0xf)}
+	return opInfo{Index: t.opIndex(pos), Time: c.times[i], Process: t.procVals[c.procs[i]], Type: history.Type(tf >> 4 & 7), F: fCode(tf & 0xf)}
 }
 
 // recsOf returns all records of the line at pos (sends, then reads).
@@ -212,6 +216,18 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) i
 	return pos
 }
 
+// shareSends marks the send invoke at pos as repeated by its completion.
+func (t *lineTable) shareSends(pos int32) {
+	c, i := t.at(pos)
+	c.tfs[i] |= sharedSends
+}
+
+// sendsShared reports whether the line at pos is a send invoke marked by shareSends.
+func (t *lineTable) sendsShared(pos int32) bool {
+	c, i := t.at(pos)
+	return c.tfs[i]&sharedSends != 0
+}
+
 // addRec appends a record to the last line.
 func (t *lineTable) addRec(r rec) {
 	t.stage = append(t.stage, r)
@@ -242,6 +258,9 @@ type Builder struct {
 	// pendingOf holds the invoke position outstanding for each process id (noPos
 	// when none), to pair completions without a map lookup.
 	pendingOf []int32
+	// pendSends holds the records of each process's outstanding send invoke until its
+	// completion shows whether it repeats them (buffers reused).
+	pendSends [][]rec
 	procDense []int32 // process+1 -> process id + 1, for small non-negative processes
 	procIDs   map[int64]int32
 	groupIDs  map[string]int32
@@ -258,11 +277,12 @@ const maxDenseProcess = 1 << 16
 // NewBuilder returns a Builder that checks with opts.
 func NewBuilder(opts Options) *Builder {
 	a := &analysis{
-		opts:     opts,
-		keyID:    make(map[string]int32),
-		rare:     make(map[int32]*history.Op),
-		txnSends: make(map[int32]int32),
-		res:      &Result{Anomalies: map[string][]*Anomaly{}, Linearizable: LinSkipped},
+		opts:        opts,
+		keyID:       make(map[string]int32),
+		rare:        make(map[int32]*history.Op),
+		txnSends:    make(map[int32]int32),
+		invokeSends: make(map[int32][]rec),
+		res:         &Result{Anomalies: map[string][]*Anomaly{}, Linearizable: LinSkipped},
 	}
 	a.res.Stats.AnomalyCounts = map[string]int{}
 	return &Builder{a: a, val: history.Validator{SparseIndex: true}, procIDs: map[int64]int32{}, groupIDs: map[string]int32{}}
@@ -324,6 +344,9 @@ func (b *Builder) Add(op *history.Op) error {
 		inv := b.pendingOf[pid]
 		b.pendingOf[pid] = noPos
 		a.setPair(inv, pos)
+		if f == fSend {
+			b.settleSends(op, pid, inv)
+		}
 		st.Ops++
 		switch f {
 		case fSend:
@@ -364,9 +387,32 @@ func (b *Builder) Add(op *history.Op) error {
 		}
 	}
 	if len(op.Mops) > 0 {
-		a.indexMops(op, pos)
+		if f == fSend && op.Type == history.Invoke {
+			b.pendSends[pid] = a.indexSendInvoke(op, pos, b.pendSends[pid][:0])
+		} else {
+			a.indexMops(op, pos)
+		}
 	}
 	return nil
+}
+
+// settleSends decides where the records of the send invoke at inv go, now that its
+// completion op is known: nowhere when the completion repeats them (same keys and
+// values, the invoke without offsets), else into analysis.invokeSends.
+func (b *Builder) settleSends(op *history.Op, pid, inv int32) {
+	a := b.a
+	pend := b.pendSends[pid]
+	b.pendSends[pid] = pend[:0]
+	same := len(pend) == len(op.Mops)
+	for j := 0; same && j < len(pend); j++ {
+		m := &op.Mops[j]
+		same = m.Kind == history.MopSend && pend[j].off == history.NoOffset && a.keys[pend[j].key].name == m.Key && pend[j].val == a.keys[pend[j].key].lookup(m.Value)
+	}
+	if same {
+		a.shareSends(inv)
+		return
+	}
+	a.invokeSends[inv] = slices.Clone(pend)
 }
 
 // procID interns a process.
@@ -382,6 +428,7 @@ func (b *Builder) procID(p int64) int32 {
 	id := int32(len(a.procVals))
 	a.procVals = append(a.procVals, p)
 	b.pendingOf = append(b.pendingOf, noPos)
+	b.pendSends = append(b.pendSends, nil)
 	if p >= -1 && p < maxDenseProcess-1 {
 		for int(p+1) >= len(b.procDense) {
 			b.procDense = append(b.procDense, make([]int32, max(64, len(b.procDense)))...)
@@ -391,6 +438,22 @@ func (b *Builder) procID(p int64) int32 {
 		b.procIDs[p] = id
 	}
 	return id
+}
+
+// indexSendInvoke files the values of a send invoke and returns its records, appended
+// to buf: they are kept only if its completion does not repeat them (settleSends).
+func (a *analysis) indexSendInvoke(op *history.Op, pos int32, buf []rec) []rec {
+	for j := range op.Mops {
+		m := &op.Mops[j]
+		if m.Kind != history.MopSend {
+			continue
+		}
+		kid, k := a.keyAndID(m.Key)
+		vid := k.intern(m.Value)
+		buf = append(buf, rec{key: kid, val: vid, off: m.Offset})
+		a.wrote(k, vid, pos, op.Type, m.Offset)
+	}
+	return buf
 }
 
 // indexMops files the records of a send, poll or txn line: interned keys and values,
@@ -475,6 +538,12 @@ func (b *Builder) Result() (*Result, error) {
 	}
 	st.Keys = len(a.keys)
 	st.Pending = len(b.val.Pending())
+	for pid, inv := range b.pendingOf { // send invokes never completed keep their records
+		if inv != noPos && a.fc(inv) == fSend {
+			a.invokeSends[inv] = slices.Clone(b.pendSends[pid])
+		}
+	}
+	b.pendSends = nil
 	b.pendingOf, b.procDense, b.procIDs, b.groupIDs = nil, nil, nil, nil
 	a.maxInstances = opts.MaxInstances
 	if a.maxInstances == 0 {

@@ -205,7 +205,7 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 		return true
 	case history.Info:
 		for _, r := range a.sendsOf(pos) {
-			if a.keys[r.key].info[r.val].okRead() {
+			if a.keys[r.key].vi(r.val).okRead() {
 				return true
 			}
 		}
@@ -258,7 +258,7 @@ func (a *analysis) versionOrders() {
 		if len(k.multi) == 0 {
 			continue
 		}
-		for id := range k.info {
+		for id := range k.nVals() {
 			n := k.nOffsets(int32(id))
 			if n < 2 {
 				continue
@@ -294,8 +294,8 @@ func (a *analysis) valueAnomalies() {
 	for _, k := range a.keys {
 		a.lostWrites(k)
 		a.unseen(k)
-		for id := range k.info {
-			vi := &k.info[id]
+		for id := range k.nVals() {
+			vi := k.vi(id)
 			if vi.firstReader == noPos {
 				continue
 			}
@@ -362,8 +362,8 @@ func (a *analysis) g1a(k *keyState, vi *valInfo) {
 // key's final log start are expired-unconsumed instead.
 func (a *analysis) lostWrites(k *keyState) {
 	bound := int32(-1)
-	for id := range k.info {
-		vi := &k.info[id]
+	for id := range k.nVals() {
+		vi := k.vi(id)
 		if vi.okRead() && vi.first > bound {
 			bound = vi.first
 		}
@@ -374,20 +374,20 @@ func (a *analysis) lostWrites(k *keyState) {
 	logStart := k.finalLogStart()
 	var maxRead int32 = noPos
 	if rep := k.byIndex[bound]; rep >= 0 {
-		maxRead = k.info[rep].firstReader
+		maxRead = k.vi(rep).firstReader
 	}
 	var lost []int32
-	for id := range k.info {
-		vi := &k.info[id]
+	for id := range k.nVals() {
+		vi := k.vi(id)
 		if last := k.last(int32(id)); vi.okRead() || last < 0 || last > bound || vi.writer == noPos || !a.mustHaveCommitted(vi.writer) {
 			continue
 		}
 		lost = append(lost, int32(id))
 	}
-	sort.Slice(lost, func(i, j int) bool { return k.info[lost[i]].first < k.info[lost[j]].first })
+	sort.Slice(lost, func(i, j int) bool { return k.vi(lost[i]).first < k.vi(lost[j]).first })
 	var expired []int32
 	for _, id := range lost {
-		vi := &k.info[id]
+		vi := k.vi(id)
 		if k.offsets[k.last(id)] < logStart {
 			expired = append(expired, id)
 			continue
@@ -431,8 +431,8 @@ func (a *analysis) unseen(k *keyState) {
 	var unseen []history.Value
 	expired := 0
 	var lastTime int64
-	for id := range k.info {
-		vi := &k.info[id]
+	for id := range k.nVals() {
+		vi := k.vi(id)
 		if vi.okRead() || vi.writer == noPos || a.typ(vi.writer) != history.OK {
 			continue
 		}

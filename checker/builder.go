@@ -480,7 +480,7 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 			for _, r := range kr.Records {
 				vid := k.intern(r.Value)
 				a.addRec(rec{key: kid, val: vid, off: r.Offset})
-				vi := &k.info[vid]
+				vi := k.vi(vid)
 				if vi.firstReader == noPos {
 					vi.firstReader = pos
 				}

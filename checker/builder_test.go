@@ -356,8 +356,8 @@ func TestVersionOrder(t *testing.T) {
 			if rng.IntN(10) == 0 {
 				v = int32(rng.IntN(300)) // another value at the offset, or a duplicate
 			}
-			for int(v) >= len(k.info) {
-				k.intern(history.Int(int64(len(k.info))))
+			for v >= k.nVals() {
+				k.intern(history.Int(int64(k.nVals())))
 			}
 			k.observe(o, v)
 			if !slices.Contains(at[o], v) {
@@ -379,7 +379,7 @@ func TestVersionOrder(t *testing.T) {
 				last[v], n[v] = int32(i), n[v]+1
 			}
 		}
-		for id := range k.info {
+		for id := range k.nVals() {
 			v := int32(id)
 			wantFirst, ok := first[v]
 			if !ok {
@@ -393,7 +393,7 @@ func TestVersionOrder(t *testing.T) {
 			if !ok {
 				wantVO = -1
 			}
-			require.Equal(t, wantFirst, k.info[id].first, "trial %d value %d", trial, id)
+			require.Equal(t, wantFirst, k.vi(id).first, "trial %d value %d", trial, id)
 			require.Equal(t, wantLast, k.last(v), "trial %d value %d", trial, id)
 			require.Equal(t, n[v], k.nOffsets(v), "trial %d value %d", trial, id)
 			require.Equal(t, wantVO, k.idx(v), "trial %d value %d", trial, id)

@@ -103,7 +103,7 @@ func (a *analysis) buildGraph() *depGraph {
 		to := vertex[pos]
 		var seen []int32
 		for _, r := range a.readsOf(pos) {
-			w := a.keys[r.key].info[r.val].writer
+			w := a.keys[r.key].vi(r.val).writer
 			from, ok := vertex.get(w)
 			if !ok || w == pos || slices.Contains(seen, from) {
 				continue
@@ -117,7 +117,7 @@ func (a *analysis) buildGraph() *depGraph {
 		for _, k := range a.keys {
 			for i := 1; i < len(k.byIndex); i++ {
 				v1, v2 := k.byIndex[i-1], k.byIndex[i]
-				w1, w2 := k.info[v1].writer, k.info[v2].writer
+				w1, w2 := k.vi(v1).writer, k.vi(v2).writer
 				from, ok1 := vertex.get(w1)
 				to, ok2 := vertex.get(w2)
 				if ok1 && ok2 && from != to {
@@ -306,7 +306,7 @@ func (a *analysis) acyclicByTime() bool {
 			return false
 		}
 		for _, r := range reads {
-			w := a.keys[r.key].info[r.val].writer
+			w := a.keys[r.key].vi(r.val).writer
 			if w == noPos {
 				continue
 			}
@@ -468,7 +468,7 @@ func (a *analysis) reportCycle(g *depGraph, name string, path []int32) {
 // operation at position to read.
 func (a *analysis) wrLabel(from, to int32) (*keyState, int32) {
 	for _, r := range a.readsOf(to) {
-		if a.keys[r.key].info[r.val].writer == from {
+		if a.keys[r.key].vi(r.val).writer == from {
 			return a.keys[r.key], r.val
 		}
 	}
@@ -480,12 +480,12 @@ func (a *analysis) wrLabel(from, to int32) (*keyState, int32) {
 func (a *analysis) wwLabel(from, to int32) (*keyState, int32, int32) {
 	for _, r := range a.sendsOf(to) {
 		k := a.keys[r.key]
-		if k.info[r.val].writer != to {
+		if k.vi(r.val).writer != to {
 			continue
 		}
 		// A value may represent several offsets (a duplicate): try each.
 		for i := 1; i < len(k.byIndex); i++ {
-			if k.byIndex[i] == r.val && k.info[k.byIndex[i-1]].writer == from {
+			if k.byIndex[i] == r.val && k.vi(k.byIndex[i-1]).writer == from {
 				return k, k.byIndex[i-1], r.val
 			}
 		}

@@ -43,7 +43,11 @@ type keyState struct {
 	// hashing an int64 is much cheaper than hashing a Value).
 	ints map[int64]int32
 	strs map[string]int32
-	info []valInfo
+	// info holds the values' valInfo by id, in chunks of valsPerChunk (the first
+	// grows up to that size): a history has millions, and a growing slice would copy
+	// them and leave garbage several times their size.
+	info  [][]valInfo
+	nInfo int32
 	// sendOffs holds the send offset of values completed by more than one send (see
 	// sendOffset); the others derive it from their writer.
 	sendOffs map[int32]int64
@@ -124,7 +128,7 @@ func (k *keyState) intern(v history.Value) int32 {
 		return id
 	}
 	t := k.values
-	id = int32(len(k.info))
+	id = k.nInfo
 	vi := valInfo{num: v.Int(), writer: noPos, firstReader: noPos, first: -1}
 	n := v.Int()
 	switch {
@@ -144,12 +148,32 @@ func (k *keyState) intern(v history.Value) int32 {
 		k.ints[n] = id
 	}
 	t.count++
-	k.info = append(k.info, vi)
+	if c := int(id >> valBits); c == len(k.info) {
+		size := valsPerChunk
+		if c == 0 {
+			size = 8 // keys with few values stay small
+		}
+		k.info = append(k.info, make([]valInfo, 0, size))
+	}
+	k.info[id>>valBits] = append(k.info[id>>valBits], vi)
+	k.nInfo++
 	return id
 }
 
+// valBits sets the values per chunk of keyState.info.
+const (
+	valBits      = 12
+	valsPerChunk = 1 << valBits
+)
+
+// vi returns the valInfo of value id.
+func (k *keyState) vi(id int32) *valInfo { return &k.info[id>>valBits][id&(valsPerChunk-1)] }
+
+// nVals is the number of values of the key.
+func (k *keyState) nVals() int32 { return k.nInfo }
+
 // value returns the value with id.
-func (k *keyState) value(id int32) history.Value { return k.valueOf(&k.info[id]) }
+func (k *keyState) value(id int32) history.Value { return k.valueOf(k.vi(id)) }
 
 // valueOf returns vi's value.
 func (k *keyState) valueOf(vi *valInfo) history.Value {
@@ -162,7 +186,7 @@ func (k *keyState) valueOf(vi *valInfo) history.Value {
 // wrote files a send of value id at pos (offset off), as a completion or an invoke.
 // The writer is the last completion, or the first invoke of a value never completed.
 func (a *analysis) wrote(k *keyState, id, pos int32, t history.Type, off int64) {
-	vi := &k.info[id]
+	vi := k.vi(id)
 	if t == history.Invoke {
 		if vi.writer == noPos {
 			vi.writer = pos
@@ -203,7 +227,7 @@ func (a *analysis) sendOffset(k *keyState, id int32) int64 {
 	if off, ok := k.sendOffs[id]; ok {
 		return off
 	}
-	if w := k.info[id].writer; w != noPos && a.typ(w).IsCompletion() {
+	if w := k.vi(id).writer; w != noPos && a.typ(w).IsCompletion() {
 		return a.sendOffsetIn(w, k.kid, id)
 	}
 	return history.NoOffset
@@ -303,7 +327,7 @@ func (k *keyState) buildOrder() {
 
 // seenAt records that value id appears at dense index idx, representing it if rep.
 func (k *keyState) seenAt(id, idx int32, rep bool) {
-	vi := &k.info[id]
+	vi := k.vi(id)
 	if vi.first < 0 {
 		vi.first = idx
 		if rep {
@@ -336,7 +360,7 @@ func (k *keyState) idx(id int32) int32 {
 	if id < 0 {
 		return -1
 	}
-	vi := &k.info[id]
+	vi := k.vi(id)
 	switch {
 	case vi.flags&valMulti != 0:
 		return k.multi[id].vo
@@ -348,15 +372,15 @@ func (k *keyState) idx(id int32) int32 {
 
 // last is the latest dense index at which a value appears, or -1.
 func (k *keyState) last(id int32) int32 {
-	if vi := &k.info[id]; vi.flags&valMulti != 0 {
+	if vi := k.vi(id); vi.flags&valMulti != 0 {
 		return k.multi[id].last
 	}
-	return k.info[id].first
+	return k.vi(id).first
 }
 
 // nOffsets is the number of offsets at which a value appears.
 func (k *keyState) nOffsets(id int32) int32 {
-	vi := &k.info[id]
+	vi := k.vi(id)
 	switch {
 	case vi.flags&valMulti != 0:
 		return k.multi[id].n

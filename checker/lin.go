@@ -279,7 +279,7 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 			if r.key != kid {
 				continue
 			}
-			vi := &k.info[r.val]
+			vi := k.vi(r.val)
 			off := r.off
 			returnAt := int64(math.MaxInt64)
 			cid := pl.clients[op.Process]

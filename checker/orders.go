@@ -535,7 +535,7 @@ func (a *analysis) groups() {
 			o := k.offsets[i]
 			// Only records some consumer did read: a record nobody ever read is a
 			// lost-write or unseen matter, not this group's.
-			if got.get(o) == 0 && k.info[k.byIndex[i]].okRead() {
+			if got.get(o) == 0 && k.vi(k.byIndex[i]).okRead() {
 				offs = append(offs, o)
 				vals = append(vals, k.value(k.byIndex[i]))
 			}

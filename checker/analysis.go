@@ -238,18 +238,19 @@ func (a *analysis) versionOrders() {
 			}
 		}
 		if len(k.more) > 0 {
-			for i, o := range k.offsets {
+			for i := range k.numOffsets() {
+				o := k.offset(i)
 				extra := k.more[o]
 				if len(extra) == 0 {
 					continue
 				}
-				vals := []history.Value{k.value(k.byIndex[i])}
+				vals := []history.Value{k.value(k.rep(i))}
 				for _, id := range extra {
 					vals = append(vals, k.value(id))
 				}
 				sortValues(vals)
 				a.add(TypeInconsistentOffsets, &Anomaly{
-					Key: k.name, Offset: ptr(o), Index: ptr(i), Values: vals,
+					Key: k.name, Offset: ptr(o), Index: ptr(int(i)), Values: vals,
 					Explanation: fmt.Sprintf("Offset %d of %s holds %d different values (%s): polls and acknowledged sends disagree about what the log contains there.",
 						o, k.name, len(vals), joinLimited(vals, 8)),
 				})
@@ -264,7 +265,8 @@ func (a *analysis) versionOrders() {
 				continue
 			}
 			var offs []int64
-			for _, o := range k.offsets {
+			for i := range k.numOffsets() {
+				o := k.offset(i)
 				if k.firstAt(o) == int32(id) || containsID(k.more[o], int32(id)) {
 					offs = append(offs, o)
 				}
@@ -373,7 +375,7 @@ func (a *analysis) lostWrites(k *keyState) {
 	}
 	logStart := k.finalLogStart()
 	var maxRead int32 = noPos
-	if rep := k.byIndex[bound]; rep >= 0 {
+	if rep := k.rep(bound); rep >= 0 {
 		maxRead = k.vi(rep).firstReader
 	}
 	var lost []int32
@@ -388,7 +390,7 @@ func (a *analysis) lostWrites(k *keyState) {
 	var expired []int32
 	for _, id := range lost {
 		vi := k.vi(id)
-		if k.offsets[k.last(id)] < logStart {
+		if k.offset(k.last(id)) < logStart {
 			expired = append(expired, id)
 			continue
 		}
@@ -399,10 +401,10 @@ func (a *analysis) lostWrites(k *keyState) {
 		maxReadText := ""
 		if maxRead != noPos {
 			an.MaxRead = ptr(a.opIndex(maxRead))
-			maxReadText = fmt.Sprintf(" (e.g. %s read offset %d)", a.describe(maxRead), k.offsets[bound])
+			maxReadText = fmt.Sprintf(" (e.g. %s read offset %d)", a.describe(maxRead), k.offset(bound))
 		}
 		an.Explanation = fmt.Sprintf("Value %s was acknowledged at offset %d of %s by %s, but no poll ever returned it, although polls read past it%s: an acknowledged write was lost.",
-			k.valueOf(vi), k.offsets[vi.first], k.name, a.describe(vi.writer), maxReadText)
+			k.valueOf(vi), k.offset(vi.first), k.name, a.describe(vi.writer), maxReadText)
 		a.add(TypeLostWrite, an)
 	}
 	a.expired(k, expired, logStart)

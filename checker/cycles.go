@@ -115,8 +115,8 @@ func (a *analysis) buildGraph() *depGraph {
 	// ww: consecutive values of each key's version order.
 	if a.opts.WWDeps {
 		for _, k := range a.keys {
-			for i := 1; i < len(k.byIndex); i++ {
-				v1, v2 := k.byIndex[i-1], k.byIndex[i]
+			for i := int32(1); i < k.numOffsets(); i++ {
+				v1, v2 := k.rep(i-1), k.rep(i)
 				w1, w2 := k.vi(v1).writer, k.vi(v2).writer
 				from, ok1 := vertex.get(w1)
 				to, ok2 := vertex.get(w2)
@@ -484,9 +484,9 @@ func (a *analysis) wwLabel(from, to int32) (*keyState, int32, int32) {
 			continue
 		}
 		// A value may represent several offsets (a duplicate): try each.
-		for i := 1; i < len(k.byIndex); i++ {
-			if k.byIndex[i] == r.val && k.vi(k.byIndex[i-1]).writer == from {
-				return k, k.byIndex[i-1], r.val
+		for i := int32(1); i < k.numOffsets(); i++ {
+			if k.rep(i) == r.val && k.vi(k.rep(i-1)).writer == from {
+				return k, k.rep(i-1), r.val
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"slices"
 	"sort"
 
 	"logsim/checker/history"
@@ -59,9 +60,14 @@ type keyState struct {
 	atFar map[int64]int32
 	more  map[int64][]int32
 	seen  int // observations, to bound the array
-	// offsets in ascending order, after build; byIndex[i] is the value at dense index i.
-	offsets []int64
-	byIndex []int32
+	// The version order, after buildOrder: offsets in ascending order and byIndex[i]
+	// the value representing dense index i, or, when dense, offsets denseBase, +1, ...
+	// with their values in at (see buildOrder). Read through offset and rep.
+	offsets   []int64
+	byIndex   []int32
+	dense     bool
+	denseBase int64
+	nOffs     int32
 	// logStarts are (position, log start) pairs from log-start events, in history order;
 	// the offset is the running maximum.
 	logStarts []posOffset
@@ -291,38 +297,79 @@ func (k *keyState) firstAt(o int64) int32 {
 	return -1
 }
 
-// buildOrder sorts the offsets seen and gives each value its dense indices.
+// buildOrder sorts the offsets seen and gives each value its dense indices. When the
+// offsets seen are every offset from the first to the last, all within the array (the
+// common case), the order is the array itself: offset i is first+i and its value
+// at[first+i]-1, and no list is built.
 func (k *keyState) buildOrder() {
-	n := len(k.atFar)
-	for _, e := range k.at {
-		if e != 0 {
-			n++
-		}
-	}
-	k.offsets = make([]int64, 0, n)
+	lo, hi, n := -1, -1, 0
 	for o, e := range k.at {
 		if e != 0 {
-			k.offsets = append(k.offsets, int64(o))
+			if lo < 0 {
+				lo = o
+			}
+			hi, n = o, n+1
 		}
 	}
-	if len(k.atFar) > 0 {
-		far := make([]int64, 0, len(k.atFar))
-		for o := range k.atFar {
-			far = append(far, o)
+	if len(k.atFar) == 0 && n == hi-lo+1 {
+		k.dense, k.denseBase, k.nOffs = true, int64(max(lo, 0)), int32(n)
+		if cap(k.at) > hi+1+(hi+1)/4 { // return the array's growth room
+			k.at = slices.Clone(k.at[:hi+1])
 		}
-		sort.Slice(far, func(i, j int) bool { return far[i] < far[j] })
-		k.offsets = append(k.offsets, far...) // all beyond len(at)
-	}
-	k.byIndex = make([]int32, len(k.offsets))
-	for i, o := range k.offsets {
-		idx := int32(i)
-		rep := k.firstAt(o)
-		k.byIndex[i] = rep
-		k.seenAt(rep, idx, true)
-		for _, id := range k.more[o] {
-			k.seenAt(id, idx, false)
+	} else {
+		k.offsets = make([]int64, 0, n+len(k.atFar))
+		for o, e := range k.at {
+			if e != 0 {
+				k.offsets = append(k.offsets, int64(o))
+			}
+		}
+		if len(k.atFar) > 0 {
+			far := make([]int64, 0, len(k.atFar))
+			for o := range k.atFar {
+				far = append(far, o)
+			}
+			sort.Slice(far, func(i, j int) bool { return far[i] < far[j] })
+			k.offsets = append(k.offsets, far...) // all beyond len(at)
+		}
+		k.nOffs = int32(len(k.offsets))
+		k.byIndex = make([]int32, len(k.offsets))
+		for i, o := range k.offsets {
+			k.byIndex[i] = k.firstAt(o)
 		}
 	}
+	for i := range k.nOffs {
+		k.seenAt(k.rep(i), i, true)
+		for _, id := range k.more[k.offset(i)] {
+			k.seenAt(id, i, false)
+		}
+	}
+}
+
+// numOffsets is the number of offsets in the version order.
+func (k *keyState) numOffsets() int32 { return k.nOffs }
+
+// offset returns the offset at dense index i.
+func (k *keyState) offset(i int32) int64 {
+	if k.dense {
+		return k.denseBase + int64(i)
+	}
+	return k.offsets[i]
+}
+
+// rep returns the value that represents dense index i (the first seen there).
+func (k *keyState) rep(i int32) int32 {
+	if k.dense {
+		return k.at[k.denseBase+int64(i)] - 1
+	}
+	return k.byIndex[i]
+}
+
+// searchOffset returns the first dense index whose offset is o or more.
+func (k *keyState) searchOffset(o int64) int32 {
+	if k.dense {
+		return int32(min(max(o-k.denseBase, 0), int64(k.nOffs)))
+	}
+	return int32(sort.Search(len(k.offsets), func(i int) bool { return k.offsets[i] >= o }))
 }
 
 // seenAt records that value id appears at dense index idx, representing it if rep.

@@ -28,10 +28,10 @@ func (a *analysis) worstRealtimeLag() {
 			continue
 		}
 		for _, r := range a.sendsOf(int32(i)) {
-			fronts[r.key].raise(r.off, op.Time, len(a.keys[r.key].offsets))
+			fronts[r.key].raise(r.off, op.Time, int(a.keys[r.key].numOffsets()))
 		}
 		for _, r := range a.readsOf(int32(i)) {
-			fronts[r.key].raise(r.off, op.Time, len(a.keys[r.key].offsets))
+			fronts[r.key].raise(r.off, op.Time, int(a.keys[r.key].numOffsets()))
 		}
 	}
 	// expired is the time offset o stopped being the last: when o+1 was known.

@@ -189,7 +189,7 @@ func (k *keyState) id(a *analysis) int32 { return a.keyID[k.name] }
 func (k *keyState) skippedValues(from, to int32, limit int) []history.Value {
 	var out []history.Value
 	for i := from + 1; i < to && len(out) < limit; i++ {
-		out = append(out, k.value(k.byIndex[i]))
+		out = append(out, k.value(k.rep(i)))
 	}
 	return out
 }
@@ -219,7 +219,7 @@ func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
 	}
 	ops := []int64{a.opIndex(last.pos), a.opIndex(pos)}
 	if delta > 1 {
-		if k.offsets[i2-1] < k.logStartAt(pos) {
+		if k.offset(i2-1) < k.logStartAt(pos) {
 			// Retention deleted every skipped record: the consumer could not read them.
 			// Any that nobody read are expired-unconsumed; this is not a poll-skip.
 			return
@@ -228,14 +228,14 @@ func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
 		a.add(TypePollSkip, &Anomaly{
 			Key: k.name, Delta: ptr(delta), Skipped: skipped, Ops: ops, Excused: excuse,
 			Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), skipping %s known to exist (values %s)%s.",
-				a.process(pos), k.name, k.value(v), k.offsets[i], a.describe(last.pos), k.value(v2), k.offsets[i2], a.describe(pos), plural(delta-1, "record"), joinLimited(skipped, 8), excuseText(excuse)),
+				a.process(pos), k.name, k.value(v), k.offset(i), a.describe(last.pos), k.value(v2), k.offset(i2), a.describe(pos), plural(delta-1, "record"), joinLimited(skipped, 8), excuseText(excuse)),
 		})
 		return
 	}
 	a.add(TypeNonmonotonicPoll, &Anomaly{
 		Key: k.name, Values: []history.Value{k.value(v), k.value(v2)}, Delta: ptr(delta), Ops: ops, Excused: excuse,
 		Explanation: fmt.Sprintf("Process %d's poll of %s ended at value %s (offset %d, %s); its next poll began at value %s (offset %d, %s), going back %s without a new assignment%s.",
-			a.process(pos), k.name, k.value(v), k.offsets[i], a.describe(last.pos), k.value(v2), k.offsets[i2], a.describe(pos), plural(1-delta, "record"), excuseText(excuse)),
+			a.process(pos), k.name, k.value(v), k.offset(i), a.describe(last.pos), k.value(v2), k.offset(i2), a.describe(pos), plural(1-delta, "record"), excuseText(excuse)),
 	})
 }
 
@@ -268,7 +268,7 @@ func (a *analysis) sendOrder(ps *procState, pos int32, kv keyVals) {
 		Key: k.name, Values: []history.Value{k.value(v), k.value(v2)}, Delta: ptr(int(i2 - i)),
 		Ops: []int64{a.opIndex(last.pos), a.opIndex(pos)},
 		Explanation: fmt.Sprintf("Process %d sent value %s to %s (%s), which landed at offset %d, then sent value %s (%s), which landed earlier, at offset %d: one producer's records were reordered.",
-			a.process(pos), k.value(v), k.name, a.describe(last.pos), k.offsets[i], k.value(v2), a.describe(pos), k.offsets[i2]),
+			a.process(pos), k.value(v), k.name, a.describe(last.pos), k.offset(i), k.value(v2), a.describe(pos), k.offset(i2)),
 	})
 }
 
@@ -294,11 +294,11 @@ func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 			skipped := k.skippedValues(i, i2, maxSkippedListed)
 			t := TypeIntSendSkip
 			text := fmt.Sprintf("Within %s, consecutive sends to %s of values %s and %s landed at offsets %d and %d, with %s from others in between (values %s).",
-				a.describe(pos), k.name, values[0], values[1], k.offsets[i], k.offsets[i2], plural(delta-1, "record"), joinLimited(skipped, 8))
+				a.describe(pos), k.name, values[0], values[1], k.offset(i), k.offset(i2), plural(delta-1, "record"), joinLimited(skipped, 8))
 			if isRead {
 				t = TypeIntPollSkip
 				text = fmt.Sprintf("Within %s, consecutive reads of %s returned values %s (offset %d) and %s (offset %d), skipping %s known to exist (values %s).",
-					a.describe(pos), k.name, values[0], k.offsets[i], values[1], k.offsets[i2], plural(delta-1, "record"), joinLimited(skipped, 8))
+					a.describe(pos), k.name, values[0], k.offset(i), values[1], k.offset(i2), plural(delta-1, "record"), joinLimited(skipped, 8))
 			}
 			a.add(t, &Anomaly{Key: k.name, Values: values, Delta: ptr(delta), Skipped: skipped, Op: ptr(a.opIndex(pos)), Explanation: text})
 			continue
@@ -310,7 +310,7 @@ func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 		a.add(t, &Anomaly{
 			Key: k.name, Values: values, Delta: ptr(delta), Op: ptr(a.opIndex(pos)),
 			Explanation: fmt.Sprintf("Within %s, consecutive %s of %s went backwards: value %s is at offset %d but the next, %s, is at offset %d.",
-				a.describe(pos), what, k.name, values[0], k.offsets[i], values[1], k.offsets[i2]),
+				a.describe(pos), what, k.name, values[0], k.offset(i), values[1], k.offset(i2)),
 		})
 	}
 }
@@ -531,13 +531,13 @@ func (a *analysis) groups() {
 		start = max(start, k.finalLogStart())
 		var offs []int64
 		var vals []history.Value
-		for i := sort.Search(len(k.offsets), func(i int) bool { return k.offsets[i] >= start }); i < len(k.offsets) && k.offsets[i] < c.last; i++ {
-			o := k.offsets[i]
+		for i := k.searchOffset(start); i < k.numOffsets() && k.offset(i) < c.last; i++ {
+			o := k.offset(i)
 			// Only records some consumer did read: a record nobody ever read is a
 			// lost-write or unseen matter, not this group's.
-			if got.get(o) == 0 && k.vi(k.byIndex[i]).okRead() {
+			if got.get(o) == 0 && k.vi(k.rep(i)).okRead() {
 				offs = append(offs, o)
-				vals = append(vals, k.value(k.byIndex[i]))
+				vals = append(vals, k.value(k.rep(i)))
 			}
 		}
 		if len(offs) == 0 {

@@ -486,7 +486,7 @@ func (a *analysis) wwLabel(from, to int32) (*keyState, int32, int32) {
 		// A value may represent several offsets (a duplicate): try each.
 		for i := int32(1); i < k.numOffsets(); i++ {
 			if k.rep(i) == r.val && k.vi(k.rep(i-1)).writer == from {
-				return k, k.rep(i-1), r.val
+				return k, k.rep(i - 1), r.val
 			}
 		}
 	}

@@ -78,7 +78,11 @@ const (
 // lineChunk holds the compact form of linesPerChunk consecutive lines, pointer-free,
 // so that the garbage collector never scans it.
 type lineChunk struct {
-	times [linesPerChunk]int64
+	// Times are base plus a 32-bit delta (4.3 s of nanoseconds: 4096 lines rarely
+	// span more); a chunk whose lines do keeps them whole in wide instead.
+	base  int64
+	delta [linesPerChunk]uint32
+	wide  *[linesPerChunk]int64
 	procs [linesPerChunk]int32 // process id, an index into lineTable.procVals
 	// pairs links an invoke with its completion: the completion's position for an
 	// invoke, the invoke's for a completion, noPos when there is none (pending
@@ -138,7 +142,33 @@ func (t *lineTable) fc(pos int32) fCode {
 // time returns the line's time.
 func (t *lineTable) time(pos int32) int64 {
 	c, i := t.at(pos)
-	return c.times[i]
+	return c.time(i)
+}
+
+// time returns the time of the chunk's line i.
+func (c *lineChunk) time(i int32) int64 {
+	if c.wide != nil {
+		return c.wide[i]
+	}
+	return c.base + int64(c.delta[i])
+}
+
+// setTime sets the time of the chunk's line i (times never decrease).
+func (c *lineChunk) setTime(i int32, t int64) {
+	if i == 0 {
+		c.base = t
+	}
+	if c.wide == nil && t-c.base > math.MaxUint32 {
+		c.wide = new([linesPerChunk]int64)
+		for j := range i {
+			c.wide[j] = c.base + int64(c.delta[j])
+		}
+	}
+	if c.wide != nil {
+		c.wide[i] = t
+		return
+	}
+	c.delta[i] = uint32(t - c.base)
 }
 
 // procID returns the line's process id (an index into procVals).
@@ -180,7 +210,7 @@ func (t *lineTable) complOf(pos int32) int32 {
 func (t *lineTable) op(pos int32) opInfo {
 	c, i := t.at(pos)
 	tf := c.tfs[i]
-	return opInfo{Index: t.opIndex(pos), Time: c.times[i], Process: t.procVals[c.procs[i]], Type: history.Type(tf >> 4 & 7), F: fCode(tf & 0xf)}
+	return opInfo{Index: t.opIndex(pos), Time: c.time(i), Process: t.procVals[c.procs[i]], Type: history.Type(tf >> 4 & 7), F: fCode(tf & 0xf)}
 }
 
 // recsOf returns all records of the line at pos (sends, then reads).
@@ -209,7 +239,8 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) i
 		t.chunks = append(t.chunks, new(lineChunk))
 	}
 	c, i := t.at(pos)
-	c.times[i], c.procs[i], c.pairs[i] = time, proc, noPos
+	c.setTime(i, time)
+	c.procs[i], c.pairs[i] = proc, noPos
 	c.tfs[i] = uint8(typ)<<4 | uint8(f)
 	c.recStart[i] = int32(len(t.stage))
 	t.nLines++

@@ -400,3 +400,30 @@ func TestVersionOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestLineTimes checks the line table's times, which a chunk keeps as 32-bit deltas
+// until its lines span more than 4.3 s.
+func TestLineTimes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var lt lineTable
+	var want []int64
+	now := int64(0)
+	for n := range 3 * linesPerChunk {
+		switch {
+		case n == linesPerChunk+100:
+			now += 1 << 33 // the second chunk goes wide after 100 lines
+		case rng.IntN(1000) == 0:
+			now += 1 << 20
+		default:
+			now += int64(rng.IntN(3))
+		}
+		lt.addLine(now, 0, history.Invoke, fSend)
+		want = append(want, now)
+	}
+	for pos, w := range want {
+		require.Equal(t, w, lt.time(int32(pos)), "line %d", pos)
+	}
+	require.Nil(t, lt.chunks[0].wide)
+	require.NotNil(t, lt.chunks[1].wide)
+	require.Nil(t, lt.chunks[2].wide)
+}

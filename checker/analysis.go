@@ -18,11 +18,12 @@ const noPos int32 = -1
 // analysis is the state shared by the analyses of one history, filed by a Builder.
 type analysis struct {
 	lineTable
-	opts   Options
-	keys   []*keyState
-	keyID  map[string]int32
-	res    *Result
-	faults []int32 // positions of fault events
+	opts    Options
+	keys    []*keyState
+	keyID   map[string]int32
+	lastKey *keyState // the key keyAndID returned last
+	res     *Result
+	faults  []int32 // positions of fault events
 	// maxInstances bounds the instances kept per anomaly type.
 	maxInstances int
 	values       valueTable
@@ -88,13 +89,19 @@ func (a *analysis) key(name string) *keyState {
 
 // keyAndID returns a key's id and state, adding the key if needed.
 func (a *analysis) keyAndID(name string) (int32, *keyState) {
+	// Consecutive records mostly name one key: compare before hashing. (Each parallel
+	// analysis has its own copy of analysis, so of this cache.)
+	if k := a.lastKey; k != nil && k.name == name {
+		return k.kid, k
+	}
 	id, ok := a.keyID[name]
 	if !ok {
 		id = int32(len(a.keys))
 		a.keyID[name] = id
 		a.keys = append(a.keys, &keyState{name: name, kid: id, values: &a.values})
 	}
-	return id, a.keys[id]
+	a.lastKey = a.keys[id]
+	return id, a.lastKey
 }
 
 func (a *analysis) add(t string, an *Anomaly) {

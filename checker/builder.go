@@ -691,3 +691,12 @@ func (a *analysis) offsetsOf(pos int32) []keyOff {
 	}
 	return a.kos[a.koStart[i]:end]
 }
+
+// procIndex maps each client process to its id.
+func (t *lineTable) procIndex() map[int64]int32 {
+	m := make(map[int64]int32, len(t.procVals))
+	for id, p := range t.procVals {
+		m[p] = int32(id)
+	}
+	return m
+}

@@ -43,7 +43,7 @@ func (a *analysis) worstRealtimeLag() {
 		kid int32
 		off int64
 	}
-	positions := map[int64][]keyPos{}
+	positions := make([][]keyPos, len(a.procVals)) // per process id
 	raise := func(ps []keyPos, kid int32, off int64) []keyPos {
 		for j := range ps {
 			if ps[j].kid == kid {
@@ -61,7 +61,7 @@ func (a *analysis) worstRealtimeLag() {
 		switch op.F {
 		case fAssign:
 			keys := a.rare[i].Keys
-			prev := positions[op.Process]
+			prev := positions[a.procID(i)]
 			next := make([]keyPos, 0, len(keys))
 			for _, k := range keys {
 				kp := keyPos{kid: a.keyID[k], off: -1}
@@ -72,11 +72,11 @@ func (a *analysis) worstRealtimeLag() {
 				}
 				next = append(next, kp)
 			}
-			positions[op.Process] = next
+			positions[a.procID(i)] = next
 		case fSubscribe:
-			positions[op.Process] = nil
+			positions[a.procID(i)] = nil
 		case fPoll, fTxn:
-			ps := positions[op.Process]
+			ps := positions[a.procID(i)]
 			reads := a.readsOf(int32(i))
 			for lo := 0; lo < len(reads); {
 				// Records come in runs of one key: raise once per run.
@@ -92,7 +92,7 @@ func (a *analysis) worstRealtimeLag() {
 					ps = raise(ps, r.key, r.off)
 				}
 			}
-			positions[op.Process] = ps
+			positions[a.procID(i)] = ps
 			invoked := a.time(a.invokeOf(i))
 			for _, p := range ps {
 				// Records below the log start are gone: a consumer there is not behind them.

@@ -80,12 +80,27 @@ func (a *analysis) keepKeys(m map[int32]lastRef, op *history.Op) {
 // nonmonotonic-poll, nonmonotonic-send and the internal (within one operation)
 // int-poll-skip, int-nonmonotonic-poll, int-send-skip and int-nonmonotonic-send.
 func (a *analysis) processOrder() {
-	procs := map[int64]*procState{}
-	proc := func(p int64) *procState {
-		ps := procs[p]
+	// Per process id (lineTable.procVals); a process named only by rebalance events
+	// has its state in others.
+	procs := make([]*procState, len(a.procVals))
+	procAt := func(id int32) *procState {
+		ps := procs[id]
 		if ps == nil {
 			ps = newProcState()
-			procs[p] = ps
+			procs[id] = ps
+		}
+		return ps
+	}
+	ids := a.procIndex()
+	others := map[int64]*procState{}
+	proc := func(p int64) *procState {
+		if id, ok := ids[p]; ok {
+			return procAt(id)
+		}
+		ps := others[p]
+		if ps == nil {
+			ps = newProcState()
+			others[p] = ps
 		}
 		return ps
 	}
@@ -120,7 +135,7 @@ func (a *analysis) processOrder() {
 			}
 			continue
 		}
-		ps := proc(op.Process)
+		ps := procAt(a.procID(pos))
 		if op.Type == history.Invoke {
 			ps.outstanding = true
 			ps.rebalanced = nil
@@ -129,7 +144,7 @@ func (a *analysis) processOrder() {
 		ps.outstanding = false
 		switch op.F {
 		case fCrash:
-			procs[op.Process] = newProcState()
+			procs[a.procID(pos)] = newProcState()
 			continue
 		case fAssign, fSubscribe:
 			if op.Type == history.Fail {
@@ -346,7 +361,7 @@ func (a *analysis) realtimeSendOrder() {
 	type ack struct {
 		offset int64
 		pos    int32
-		v      history.Value
+		v      int32 // value id
 		trunc  int // truncation count of the key when recorded
 	}
 	maxAck := make([]ack, len(a.keys))
@@ -403,16 +418,16 @@ func (a *analysis) realtimeSendOrder() {
 				k := a.keys[id]
 				v := k.value(r.val)
 				a.add(TypeRealtimeSendOrder, &Anomaly{
-					Key: k.name, Values: []history.Value{s.v, v}, Offsets: []int64{s.offset, r.off},
+					Key: k.name, Values: []history.Value{k.value(s.v), v}, Offsets: []int64{s.offset, r.off},
 					Ops: []int64{a.opIndex(s.pos), op.Index},
 					Explanation: fmt.Sprintf("Value %s was acknowledged at offset %d of %s (%s) before value %s was sent (%s), yet %s got the lower offset %d: acknowledged sends to one partition were reordered in real time.",
-						s.v, s.offset, k.name, a.describe(s.pos), v, a.describe(pos), v, r.off),
+						k.value(s.v), s.offset, k.name, a.describe(s.pos), v, a.describe(pos), v, r.off),
 				})
 			}
 		}
 		for _, r := range a.sendsOf(pos) {
 			if r.off > maxAck[r.key].offset {
-				maxAck[r.key] = ack{offset: r.off, pos: pos, v: a.keys[r.key].value(r.val), trunc: truncs[r.key]}
+				maxAck[r.key] = ack{offset: r.off, pos: pos, v: r.val, trunc: truncs[r.key]}
 			}
 		}
 	}
@@ -422,7 +437,7 @@ type keyAck struct {
 	key    int32
 	offset int64
 	pos    int32
-	v      history.Value
+	v      int32 // value id
 	trunc  int
 }
 

@@ -17,7 +17,41 @@ type Validator struct {
 	started  bool
 	last     int64
 	lastTime int64
-	pending  map[int64]pendingOp
+	// The outstanding operation of each process: in an array for small processes
+	// (f "" when none: a map costs more per line), in pending for the others.
+	small   []pendingOp
+	pending map[int64]pendingOp
+}
+
+// maxSmallProcess bounds the processes whose outstanding operations are in an array.
+const maxSmallProcess = 1 << 16
+
+// outstanding returns the process's outstanding operation.
+func (v *Validator) outstanding(p int64) (pendingOp, bool) {
+	if p < maxSmallProcess {
+		if p < int64(len(v.small)) && v.small[p].f != "" {
+			return v.small[p], true
+		}
+		return pendingOp{}, false
+	}
+	op, ok := v.pending[p]
+	return op, ok
+}
+
+// setOutstanding records (or, with f "", clears) the process's outstanding operation.
+func (v *Validator) setOutstanding(p int64, op pendingOp) {
+	if p < maxSmallProcess {
+		for p >= int64(len(v.small)) {
+			v.small = append(v.small, make([]pendingOp, max(16, len(v.small)))...)
+		}
+		v.small[p] = op
+		return
+	}
+	if op.f == "" {
+		delete(v.pending, p)
+		return
+	}
+	v.pending[p] = op
 }
 
 type pendingOp struct {
@@ -61,13 +95,13 @@ func (v *Validator) Check(op *Op) error {
 		if op.Process < 0 {
 			return fmt.Errorf("process %d: client processes are numbered from 0 (-1 is for events)", op.Process)
 		}
-		p, outstanding := v.pending[op.Process]
+		p, outstanding := v.outstanding(op.Process)
 		switch op.Type {
 		case Invoke:
 			if outstanding {
 				return fmt.Errorf("process %d invokes %s while its %s invoked at index %d has not completed (a process has at most one operation outstanding)", op.Process, op.F, p.f, p.index)
 			}
-			v.pending[op.Process] = pendingOp{f: op.F, index: op.Index}
+			v.setOutstanding(op.Process, pendingOp{f: op.F, index: op.Index})
 		case OK, Fail, Info:
 			if !outstanding {
 				return fmt.Errorf("process %d completes %s (%s) without an outstanding invoke", op.Process, op.F, op.Type)
@@ -78,7 +112,7 @@ func (v *Validator) Check(op *Op) error {
 			if op.F == FCrash && op.Type != Info {
 				return fmt.Errorf("a crash completes with type \"info\", not %q", op.Type)
 			}
-			delete(v.pending, op.Process)
+			v.setOutstanding(op.Process, pendingOp{})
 		default:
 			return fmt.Errorf("invalid type %v", op.Type)
 		}
@@ -100,6 +134,11 @@ func (v *Validator) Check(op *Op) error {
 // Histories may end with some (the run stopped); the checker treats them as unknown.
 func (v *Validator) Pending() []int64 {
 	out := make([]int64, 0, len(v.pending))
+	for _, p := range v.small {
+		if p.f != "" {
+			out = append(out, p.index)
+		}
+	}
 	for _, p := range v.pending {
 		out = append(out, p.index)
 	}

@@ -435,3 +435,39 @@ func TestLineTimes(t *testing.T) {
 	require.NotNil(t, lt.chunks[1].wide)
 	require.Nil(t, lt.chunks[2].wide)
 }
+
+// TestValueTable interns values shared by several keys (Jepsen's histories number
+// each key's values from 1), strings and far values, and looks each up again.
+func TestValueTable(t *testing.T) {
+	a := &analysis{keyID: map[string]int32{}}
+	rng := rand.New(rand.NewPCG(9, 10))
+	want := map[string]map[history.Value]int32{}
+	for range 20000 {
+		name := fmt.Sprintf("k%d", rng.IntN(5))
+		_, k := a.keyAndID(name)
+		var v history.Value
+		switch rng.IntN(10) {
+		case 0:
+			v = history.String(fmt.Sprint(rng.IntN(100)))
+		case 1:
+			v = history.Int(1<<40 + int64(rng.IntN(100)))
+		case 2:
+			v = history.Int(-int64(rng.IntN(100)))
+		default:
+			v = history.Int(int64(rng.IntN(5000)))
+		}
+		if want[name] == nil {
+			want[name] = map[history.Value]int32{}
+		}
+		id, ok := want[name][v]
+		if !ok {
+			require.Equal(t, int32(-1), k.lookup(v))
+			id = k.intern(v)
+			require.Equal(t, int32(len(want[name])), id, "ids count from 0 per key")
+			want[name][v] = id
+		}
+		require.Equal(t, id, k.intern(v))
+		require.Equal(t, id, k.lookup(v))
+		require.Equal(t, v, k.value(id))
+	}
+}

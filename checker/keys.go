@@ -79,14 +79,16 @@ type posOffset struct {
 	offset int64
 }
 
-// valueTable maps small non-negative integer values straight to (key, value id): in
+// valueTable maps small non-negative integer values straight to value ids: in
 // logsim's histories values are ids unique across the whole history, and an array
-// lookup is several times cheaper than a map's. A value already taken by another key
-// (histories from elsewhere may reuse values across keys) falls back to the key's map.
-// It also holds the string values, which valInfo refers to by index.
+// lookup is several times cheaper than a map's. slot[n] is 1 + the id of value n in
+// the key that took the slot first; a key checks that its value with that id is n
+// (if it is, that is its id for n whichever key took the slot), and a value whose
+// slot another key took goes to the key's map. It also holds the string values,
+// which valInfo refers to by index.
 type valueTable struct {
-	slot  []int64 // key id << 32 | (value id + 1); 0 when free
-	count int     // values interned, to bound slot
+	slot  []uint32
+	count int // values interned, to bound slot
 	strs  []string
 }
 
@@ -103,15 +105,17 @@ func (t *valueTable) inSlot(n int64) bool {
 		return false
 	}
 	size := max(2*len(t.slot), int(n)+1, 1024)
-	t.slot = append(t.slot, make([]int64, size-len(t.slot))...)
+	t.slot = append(t.slot, make([]uint32, size-len(t.slot))...)
 	return true
 }
 
 // lookup returns the id of a known value (-1 if unknown).
 func (k *keyState) lookup(v history.Value) int32 {
 	if n := v.Int(); !v.IsString() && n >= 0 && n < int64(len(k.values.slot)) {
-		if e := k.values.slot[n]; e != 0 && int32(e>>32) == k.kid {
-			return int32(e&0xffffffff) - 1
+		if id := int32(k.values.slot[n]) - 1; id >= 0 && id < k.nInfo {
+			if vi := k.vi(id); vi.num == n && vi.flags&valStr == 0 {
+				return id
+			}
 		}
 	}
 	var id int32
@@ -146,7 +150,7 @@ func (k *keyState) intern(v history.Value) int32 {
 		vi.num, vi.flags = int64(len(t.strs)), valStr
 		t.strs = append(t.strs, v.Str())
 	case t.inSlot(n) && t.slot[n] == 0:
-		t.slot[n] = int64(k.kid)<<32 | int64(id+1)
+		t.slot[n] = uint32(id + 1)
 	default:
 		if k.ints == nil {
 			k.ints = map[int64]int32{}

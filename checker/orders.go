@@ -362,7 +362,7 @@ func (a *analysis) realtimeSendOrder() {
 		offset int64
 		pos    int32
 		v      int32 // value id
-		trunc  int // truncation count of the key when recorded
+		trunc  int   // truncation count of the key when recorded
 	}
 	maxAck := make([]ack, len(a.keys))
 	for i := range maxAck {

@@ -83,7 +83,9 @@ type lineChunk struct {
 	base  int64
 	delta [linesPerChunk]uint32
 	wide  *[linesPerChunk]int64
-	procs [linesPerChunk]int32 // process id, an index into lineTable.procVals
+	// Process ids (indices into lineTable.procVals) and record starts are 16 bits
+	// until a chunk needs more (wide16).
+	procs wide16
 	// pairs links an invoke with its completion: the completion's position for an
 	// invoke, the invoke's for a completion, noPos when there is none (pending
 	// invokes, events).
@@ -92,8 +94,36 @@ type lineChunk struct {
 	// line's start (or the end of the chunk's records) is where they end. A send line
 	// has only sends, a poll line only reads, a txn line sends then reads
 	// (analysis.txnSends says how many sends).
-	recStart [linesPerChunk]int32
+	recStart wide16
 	tfs      [linesPerChunk]uint8 // sharedSends | type << 4 | f
+}
+
+// wide16 holds one non-negative int32 per line of a chunk in 16 bits, until one does
+// not fit: then all in 32 (allocated on demand, so most chunks save 2 bytes a line).
+type wide16 struct {
+	narrow [linesPerChunk]uint16
+	wide   *[linesPerChunk]int32
+}
+
+func (w *wide16) get(i int32) int32 {
+	if w.wide != nil {
+		return w.wide[i]
+	}
+	return int32(w.narrow[i])
+}
+
+func (w *wide16) set(i, v int32) {
+	if w.wide == nil && v > math.MaxUint16 {
+		w.wide = new([linesPerChunk]int32)
+		for j, n := range w.narrow {
+			w.wide[j] = int32(n)
+		}
+	}
+	if w.wide != nil {
+		w.wide[i] = v
+		return
+	}
+	w.narrow[i] = uint16(v)
 }
 
 // sharedSends marks a send invoke whose records its completion repeats with offsets
@@ -174,7 +204,7 @@ func (c *lineChunk) setTime(i int32, t int64) {
 // procID returns the line's process id (an index into procVals).
 func (t *lineTable) procID(pos int32) int32 {
 	c, i := t.at(pos)
-	return c.procs[i]
+	return c.procs.get(i)
 }
 
 // process returns the line's process.
@@ -210,7 +240,7 @@ func (t *lineTable) complOf(pos int32) int32 {
 func (t *lineTable) op(pos int32) opInfo {
 	c, i := t.at(pos)
 	tf := c.tfs[i]
-	return opInfo{Index: t.opIndex(pos), Time: c.time(i), Process: t.procVals[c.procs[i]], Type: history.Type(tf >> 4 & 7), F: fCode(tf & 0xf)}
+	return opInfo{Index: t.opIndex(pos), Time: c.time(i), Process: t.procVals[c.procs.get(i)], Type: history.Type(tf >> 4 & 7), F: fCode(tf & 0xf)}
 }
 
 // recsOf returns all records of the line at pos (sends, then reads).
@@ -222,9 +252,9 @@ func (t *lineTable) recsOf(pos int32) []rec {
 	}
 	end := int32(len(buf))
 	if i < lineMask && pos+1 < t.nLines {
-		end = c.recStart[i+1]
+		end = c.recStart.get(i + 1)
 	}
-	return buf[c.recStart[i]:end]
+	return buf[c.recStart.get(i):end]
 }
 
 // addLine appends a line and returns its position. Its records are appended to
@@ -240,9 +270,10 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) i
 	}
 	c, i := t.at(pos)
 	c.setTime(i, time)
-	c.procs[i], c.pairs[i] = proc, noPos
+	c.procs.set(i, proc)
+	c.pairs[i] = noPos
 	c.tfs[i] = uint8(typ)<<4 | uint8(f)
-	c.recStart[i] = int32(len(t.stage))
+	c.recStart.set(i, int32(len(t.stage)))
 	t.nLines++
 	return pos
 }

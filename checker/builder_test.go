@@ -471,3 +471,57 @@ func TestValueTable(t *testing.T) {
 		require.Equal(t, v, k.value(id))
 	}
 }
+
+// TestWide16 checks the 16-bit line fields' switch to 32 bits.
+func TestWide16(t *testing.T) {
+	var w wide16
+	for i := range int32(linesPerChunk) {
+		w.set(i, i*3)
+	}
+	require.Nil(t, w.wide)
+	w.set(7, 1<<20)
+	require.NotNil(t, w.wide)
+	for i := range int32(linesPerChunk) {
+		want := i * 3
+		if i == 7 {
+			want = 1 << 20
+		}
+		require.Equal(t, want, w.get(i))
+	}
+}
+
+// TestLargeLines checks lines with more records than 16 bits count (the line table's
+// record starts go 32-bit) and a process id beyond 16 bits.
+func TestLargeLines(t *testing.T) {
+	const n = 70_000
+	var ops []history.Op
+	add := func(op history.Op) {
+		op.Index, op.Time = int64(len(ops)), int64(len(ops))*10
+		ops = append(ops, op)
+	}
+	var inv, done []history.Mop
+	var recs []history.Record
+	for v := range int64(n) {
+		inv = append(inv, history.Send("t/0", history.Int(v)))
+		done = append(done, history.SendAt("t/0", v, history.Int(v)))
+		recs = append(recs, history.Record{Offset: v, Value: history.Int(v)})
+	}
+	const p = 1 << 20
+	add(history.Op{Process: p, Type: history.Invoke, F: history.FSend, Mops: inv})
+	add(history.Op{Process: p, Type: history.OK, F: history.FSend, Mops: done})
+	add(history.Op{Process: 2, Type: history.Invoke, F: history.FPoll, Mops: []history.Mop{history.Poll()}})
+	add(history.Op{Process: 2, Type: history.OK, F: history.FPoll, Mops: []history.Mop{history.Poll(history.KeyRecords{Key: "t/0", Records: recs})}})
+	add(history.Op{Process: p, Type: history.Invoke, F: history.FSend, Mops: []history.Mop{history.Send("t/0", history.Int(n))}})
+	add(history.Op{Process: p, Type: history.OK, F: history.FSend, Mops: []history.Mop{history.SendAt("t/0", n, history.Int(n))}})
+	add(history.Op{Process: 2, Type: history.Invoke, F: history.FPoll, Mops: []history.Mop{history.Poll()}})
+	add(history.Op{Process: 2, Type: history.OK, F: history.FPoll, Mops: []history.Mop{history.Poll(history.KeyRecords{Key: "t/0", Records: []history.Record{{Offset: n, Value: history.Int(n)}}})}})
+	res, err := Check(ops, DefaultOptions())
+	require.NoError(t, err)
+	assert.True(t, res.Valid, "errors: %v", res.Errors)
+	assert.Equal(t, n+1, res.Stats.RecordsRead)
+	// The same history with the big poll missing a record in the middle.
+	recs[n/2] = recs[n/2+1]
+	res, err = Check(ops, DefaultOptions())
+	require.NoError(t, err)
+	assert.Contains(t, res.AnomalyTypes, TypeIntNonmonotonicPoll)
+}

@@ -644,6 +644,7 @@ func (b *Builder) Result() (*Result, error) {
 	}
 	a.res.finish(allowed)
 	b.res = a.res
+	b.a = nil // the tables are no longer needed, even if the caller keeps b
 	return b.res, nil
 }
 

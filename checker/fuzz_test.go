@@ -14,7 +14,9 @@ import (
 )
 
 // FuzzCheck: whatever the readers accept, the checker judges without panicking, and
-// its verdict agrees with its own lists.
+// its verdict agrees with its own lists; streaming a JSON Lines history through
+// CheckReader (one reused Op) gives the same result as Check, and rejects what the
+// reader rejects.
 func FuzzCheck(f *testing.F) {
 	files, _ := filepath.Glob("testdata/corpus/*")
 	for _, file := range files {
@@ -31,6 +33,18 @@ func FuzzCheck(f *testing.F) {
 			ops, err = edn.Read(strings.NewReader(in), "fuzz.edn")
 		} else {
 			ops, err = history.ReadAll(strings.NewReader(in), "fuzz.jsonl")
+		}
+		if !isEDN {
+			streamed, serr := CheckReader(strings.NewReader(in), "fuzz.jsonl", Options{})
+			if err != nil {
+				require.Error(t, serr)
+				require.Equal(t, err.Error(), serr.Error())
+			} else {
+				require.NoError(t, serr)
+				want, err := Check(ops, Options{})
+				require.NoError(t, err)
+				require.Equal(t, resultJSON(t, want), resultJSON(t, streamed))
+			}
 		}
 		if err != nil {
 			return

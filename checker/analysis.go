@@ -124,7 +124,7 @@ func (a *analysis) add(t string, an *Anomaly) {
 	a.res.Anomalies[t] = append(list, an)
 }
 
-// job is one analysis that only reads the shared state built by index and
+// job is one analysis that only reads the shared state filed by the Builder and
 // versionOrders, and reports into its own Result.
 type job struct {
 	name string

@@ -15,6 +15,21 @@
 //	...
 //	res.WriteText(os.Stdout, 10)
 //
+// # Streaming
+//
+// Check is a Builder fed from a slice. A Builder takes the history one operation at a
+// time (Add copies what it keeps, so the caller may build every line in one reused
+// Op) and keeps no operations: a few numbers per line in fixed chunks (time, process,
+// type and name, the invoke/completion pairing) and one 16-byte record per record
+// sent or read, with keys and values interned (integer values through an array when
+// they are small ids, as logsim's are); assign, subscribe and harness events, which
+// are few, are kept whole. A logsim history takes about 120 bytes per record.
+// CheckReader and CheckFile stream a file through a Builder the same way.
+//
+//	b := checker.NewBuilder(checker.DefaultOptions())
+//	for ... { if err := b.Add(&op); err != nil { ... } }
+//	res, err := b.Result()
+//
 // # Jepsen's analyses
 //
 // inconsistent-offsets, duplicate, lost-write, unseen, G1a, precommitted-read,

@@ -72,6 +72,7 @@ type Broker struct {
 	fetchReps   []*replica             // resolveFetch's result
 	wakeScratch []fetchWaiter          // wakeFetchers' copy of a replica's waiters
 	spareFetch  []*proto.FetchResponse // see recycleFetchResponse
+	freeParked  []*parkedFetch         // see newParkedFetch
 
 	// The group coordinator of the __consumer_offsets partitions this broker leads.
 	groups            *group.Coordinator

@@ -51,6 +51,10 @@ func (b *Broker) resolveFetch(m *proto.FetchRequest) []*replica {
 }
 
 func (b *Broker) handleFetch(from node.ID, m *proto.FetchRequest) {
+	if m.Spare != nil {
+		b.recycleFetchResponse(m.Spare)
+		m.Spare = nil
+	}
 	follower := m.ReplicaID >= 0
 	var br proto.BrokerState
 	known := false
@@ -90,7 +94,8 @@ func (b *Broker) handleFetch(from node.ID, m *proto.FetchRequest) {
 			return
 		}
 	}
-	pf := &parkedFetch{id: b.nextCorrelation(), from: from, req: m, replicas: slices.Clone(reps)}
+	pf := b.newParkedFetch()
+	pf.id, pf.from, pf.req, pf.replicas = b.nextCorrelation(), from, m, append(pf.replicas[:0], reps...)
 	for i, r := range pf.replicas {
 		if r == nil {
 			failf("fetch %d from %d parked with %s not hosted on %d", m.Correlation, from, m.Partitions[i].TopicPartition, b.id)
@@ -139,24 +144,43 @@ func (b *Broker) newFetchResponse(m *proto.FetchRequest) *proto.FetchResponse {
 			}
 		}
 	}
+	if m.ReplicaID >= 0 {
+		// Room to spare: the follower's partitions come and go.
+		return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n, (n+7)&^7)}
+	}
 	return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n)}
 }
 
 // maxSpareFetch bounds the spare responses a broker keeps.
 const maxSpareFetch = 4
 
-// recycleFetchResponse keeps a FetchResponse this broker received from a leader and
-// has finished with, for its own next responses to followers. A response belongs to
-// its receiver once delivered (the sender keeps no reference to it), and the broker
-// keeps none after handling it, so the memory can be reused; the batches it points to
-// are shared and left alone.
+// recycleFetchResponse keeps a FetchResponse this broker sent to a follower, which the
+// follower handed back with its next fetch (FetchRequest.Spare), for its next
+// responses to followers. Nobody else holds it by then: the follower handled it before
+// sending the request, and the leader keeps no reference to what it sent. The batches
+// it points to are shared and left alone.
 func (b *Broker) recycleFetchResponse(m *proto.FetchResponse) {
-	if len(b.spareFetch) >= maxSpareFetch || cap(m.Partitions) == 0 {
+	if cap(m.Partitions) == 0 {
 		return
+	}
+	i := len(b.spareFetch)
+	if i == maxSpareFetch {
+		// Full: replace the smallest spare, if m is bigger.
+		i = 0
+		for j, s := range b.spareFetch {
+			if cap(s.Partitions) < cap(b.spareFetch[i].Partitions) {
+				i = j
+			}
+		}
+		if cap(m.Partitions) <= cap(b.spareFetch[i].Partitions) {
+			return
+		}
+	} else {
+		b.spareFetch = append(b.spareFetch, nil)
 	}
 	clear(m.Partitions[:cap(m.Partitions)]) // drop the batch pointers, so that they do not outlive their segments
 	m.Partitions = m.Partitions[:0]
-	b.spareFetch = append(b.spareFetch, m)
+	b.spareFetch[i] = m
 }
 
 // epochError checks a request's CurrentLeaderEpoch against r's (KIP-320): older is
@@ -297,7 +321,27 @@ func (b *Broker) completeParkedFetch(pf *parkedFetch) {
 	b.sendFetch(pf.from, resp)
 }
 
+// newParkedFetch returns a parkedFetch to fill: one unparked earlier, or a new one.
+func (b *Broker) newParkedFetch() *parkedFetch {
+	if n := len(b.freeParked); n > 0 {
+		pf := b.freeParked[n-1]
+		b.freeParked[n-1] = nil
+		b.freeParked = b.freeParked[:n-1]
+		return pf
+	}
+	return &parkedFetch{}
+}
+
+// maxFreeParked bounds the unparked fetches kept for reuse.
+const maxFreeParked = 16
+
 func (b *Broker) unpark(pf *parkedFetch) {
+	if _, parked := b.parkedFetch[pf.id]; parked && len(b.freeParked) < maxFreeParked {
+		// Reused by the next fetch to park, which happens in a later handleFetch:
+		// until then pf keeps its contents for any walk still holding it (see
+		// wakeFetchers), and nothing else refers to it.
+		b.freeParked = append(b.freeParked, pf)
+	}
 	delete(b.parkedFetch, pf.id)
 	b.env.Cancel(pf.timer)
 	for _, r := range pf.replicas {

@@ -32,9 +32,12 @@ type fetcher struct {
 	// spare is an answered FetchRequest whose memory the next one reuses: once its
 	// response arrived the leader holds no reference to it (a request that timed out
 	// may still be parked at the leader, so only answered ones are reused).
-	spare   *proto.FetchRequest
-	timer   node.TimerID
-	backoff bool
+	spare *proto.FetchRequest
+	// spareResp is the leader's last response, handled and handed back to the leader
+	// with the next request (FetchRequest.Spare), so that its memory goes round.
+	spareResp *proto.FetchResponse
+	timer     node.TimerID
+	backoff   bool
 }
 
 func (b *Broker) fetcherFor(leader int32) *fetcher {
@@ -133,7 +136,8 @@ func (b *Broker) newFetchRequest(f *fetcher) *proto.FetchRequest {
 	}
 	*req = proto.FetchRequest{Correlation: b.nextCorrelation(), ReplicaID: b.id, BrokerEpoch: b.brokerEpoch,
 		MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: b.cfg.ReplicaFetchMinBytes, MaxBytes: b.cfg.ReplicaFetchResponseMaxBytes,
-		Partitions: parts}
+		Partitions: parts, Spare: f.spareResp}
+	f.spareResp = nil
 	clear(f.reqReps)
 	f.reqReps = f.reqReps[:0]
 	return req
@@ -222,8 +226,7 @@ func (b *Broker) handleFetchResponse(from node.ID, m *proto.FetchResponse) {
 			failed = true
 		}
 	}
-	f.spare = req
-	b.recycleFetchResponse(m)
+	f.spare, f.spareResp = req, m
 	b.afterResponse(f, failed)
 }
 

@@ -106,7 +106,8 @@ type Record struct {
 
 // EncodeOffsetCommit makes the record of a commit.
 func EncodeOffsetCommit(groupID string, tp proto.TopicPartition, c Committed) proto.Record {
-	b := make([]byte, 0, 24+len(groupID)+len(tp.Topic)+3*20)
+	var buf [128]byte // on the stack for usual names: the key is the only allocation
+	b := buf[:0]
 	b = append(b, "offset "...)
 	b = strconv.AppendQuote(b, groupID)
 	b = append(b, ' ')

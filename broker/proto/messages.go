@@ -100,6 +100,10 @@ type FetchRequest struct {
 	MinBytes   int32
 	MaxBytes   int32
 	Partitions []FetchPartition
+	// Spare hands the memory of a FetchResponse the receiver sent earlier, which the
+	// sender has finished with, back to the receiver for reuse (followers do). It is
+	// simulation bookkeeping, not part of the request: Size ignores it.
+	Spare *FetchResponse
 }
 
 // Kind names the message.

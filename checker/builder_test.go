@@ -319,7 +319,7 @@ func TestFrontier(t *testing.T) {
 func TestOffsetCounts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for trial := range 100 {
-		var c offsetCounts
+		c := offsetCounts{hint: []int{0, 50, 5000}[trial%3]}
 		want := map[int64]int32{}
 		base := int64(rng.IntN(100))
 		for range rng.IntN(2000) {

@@ -508,7 +508,9 @@ func (a *analysis) groups() {
 					last = r.key
 					m = recv[gk{g, r.key}]
 					if m == nil {
-						m = &offsetCounts{}
+						// Sized for the key's offsets from here on: no regrowth.
+						k := a.keys[r.key]
+						m = &offsetCounts{hint: int(k.numOffsets() - k.searchOffset(r.off))}
 						recv[gk{g, r.key}] = m
 					}
 				}
@@ -577,6 +579,7 @@ type offsetCounts struct {
 	dense []int32
 	far   map[int64]int32
 	adds  int // to bound the array
+	hint  int // the array's expected length, taken once half of it is needed
 }
 
 func (c *offsetCounts) add(o int64) {
@@ -586,7 +589,11 @@ func (c *offsetCounts) add(o int64) {
 	c.adds++
 	i := o - c.base
 	if i >= int64(len(c.dense)) && i < 2*int64(c.adds)+1<<12 {
-		c.dense = append(c.dense, make([]int32, max(2*len(c.dense), int(i)+1, 64)-len(c.dense))...)
+		size := max(2*len(c.dense), int(i)+1, 64)
+		if 2*size >= c.hint { // half way to the expected length: go all the way
+			size = max(size, c.hint)
+		}
+		c.dense = append(c.dense, make([]int32, size-len(c.dense))...)
 		for o, n := range c.far { // offsets the array covers now move into it
 			if j := o - c.base; j >= 0 && j < int64(len(c.dense)) {
 				c.dense[j] = n

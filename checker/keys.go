@@ -250,7 +250,13 @@ func (k *keyState) observe(offset int64, id int32) {
 	}
 	k.seen++
 	if offset >= int64(len(k.at)) && offset < 2*int64(k.seen)+1<<12 {
-		k.at = append(k.at, make([]int32, max(2*len(k.at), int(offset)+1, 256)-len(k.at))...)
+		// Most keys have one value per offset: once half the values' worth of offsets
+		// is needed, take them all at once (no regrowth, no spare room).
+		size := max(2*len(k.at), int(offset)+1, 256)
+		if hint := int(k.nInfo); 2*size >= hint {
+			size = max(size, hint)
+		}
+		k.at = append(k.at, make([]int32, size-len(k.at))...)
 		for o, id := range k.atFar { // offsets the array covers now move into it
 			if o < int64(len(k.at)) {
 				k.at[o] = id + 1

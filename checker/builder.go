@@ -406,9 +406,6 @@ func (b *Builder) Add(op *history.Op) error {
 		inv := b.pendingOf[pid]
 		b.pendingOf[pid] = noPos
 		a.setPair(inv, pos)
-		if f == fSend {
-			b.settleSends(op, pid, inv)
-		}
 		st.Ops++
 		switch f {
 		case fSend:
@@ -455,20 +452,23 @@ func (b *Builder) Add(op *history.Op) error {
 			a.indexMops(op, pos)
 		}
 	}
+	if f == fSend && op.Type != history.Invoke {
+		b.settleSends(pid, a.invokeOf(pos), pos)
+	}
 	return nil
 }
 
 // settleSends decides where the records of the send invoke at inv go, now that its
-// completion op is known: nowhere when the completion repeats them (same keys and
+// completion at pos is filed: nowhere when the completion repeats them (same keys and
 // values, the invoke without offsets), else into analysis.invokeSends.
-func (b *Builder) settleSends(op *history.Op, pid, inv int32) {
+func (b *Builder) settleSends(pid, inv, pos int32) {
 	a := b.a
 	pend := b.pendSends[pid]
 	b.pendSends[pid] = pend[:0]
-	same := len(pend) == len(op.Mops)
+	recs := a.recsOf(pos)
+	same := len(pend) == len(recs)
 	for j := 0; same && j < len(pend); j++ {
-		m := &op.Mops[j]
-		same = m.Kind == history.MopSend && pend[j].off == history.NoOffset && a.keys[pend[j].key].name == m.Key && pend[j].val == a.keys[pend[j].key].lookup(m.Value)
+		same = pend[j].key == recs[j].key && pend[j].val == recs[j].val && pend[j].off == history.NoOffset
 	}
 	if same {
 		a.shareSends(inv)

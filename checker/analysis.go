@@ -224,8 +224,7 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 // into a per-key log of offsets to values, and derives dense indices.
 func (a *analysis) versionOrders() {
 	for i := range a.n() {
-		op := a.op(i)
-		if op.Type == history.Invoke || op.Type == history.Event {
+		if t := a.typ(i); t == history.Invoke || t == history.Event {
 			continue
 		}
 		if sends := a.sendsOf(int32(i)); len(sends) > 0 && a.mustHaveCommitted(int32(i)) {
@@ -325,10 +324,10 @@ func (a *analysis) valueAnomalies() {
 		}
 	}
 	for i := range a.n() {
-		op := a.op(i)
-		if op.Type == history.Invoke || op.Type == history.Event || op.F != fTxn {
+		if t := a.typ(i); t == history.Invoke || t == history.Event || a.fc(i) != fTxn {
 			continue
 		}
+		op := a.op(i)
 		sends := a.sendsOf(int32(i))
 		var reported []int32
 		for _, r := range a.readsOf(int32(i)) {
@@ -349,10 +348,10 @@ func (a *analysis) valueAnomalies() {
 
 func (a *analysis) g1a(k *keyState, vi *valInfo) {
 	for i := vi.firstReader; i < a.n(); i++ {
-		op := a.op(i)
-		if op.Type != history.OK || (op.F != fPoll && op.F != fTxn) {
+		if f := a.fc(i); a.typ(i) != history.OK || (f != fPoll && f != fTxn) {
 			continue
 		}
+		op := a.op(i)
 		kid, vid := a.keyID[k.name], k.lookup(k.valueOf(vi))
 		if !slices.ContainsFunc(a.readsOf(i), func(r rec) bool { return r.key == kid && r.val == vid }) {
 			continue

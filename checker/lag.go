@@ -23,15 +23,15 @@ func (a *analysis) worstRealtimeLag() {
 	// grows (see frontier).
 	fronts := make([]frontier, len(a.keys))
 	for i := range a.n() {
-		op := a.op(i)
-		if !op.Type.IsCompletion() {
+		if !a.typ(i).IsCompletion() {
 			continue
 		}
+		t := a.time(i)
 		for _, r := range a.sendsOf(int32(i)) {
-			fronts[r.key].raise(r.off, op.Time, int(a.keys[r.key].numOffsets()))
+			fronts[r.key].raise(r.off, t, int(a.keys[r.key].numOffsets()))
 		}
 		for _, r := range a.readsOf(int32(i)) {
-			fronts[r.key].raise(r.off, op.Time, int(a.keys[r.key].numOffsets()))
+			fronts[r.key].raise(r.off, t, int(a.keys[r.key].numOffsets()))
 		}
 	}
 	// expired is the time offset o stopped being the last: when o+1 was known.
@@ -54,10 +54,10 @@ func (a *analysis) worstRealtimeLag() {
 		return append(ps, keyPos{kid, off})
 	}
 	for i := range a.n() {
-		op := a.op(i)
-		if op.Type != history.OK {
+		if a.typ(i) != history.OK {
 			continue
 		}
+		op := a.op(i)
 		switch op.F {
 		case fAssign:
 			keys := a.rare[i].Keys

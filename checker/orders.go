@@ -459,10 +459,10 @@ func (a *analysis) groups() {
 	commits := map[gk]*commitState{}
 	next := 0 // the next entry of groupPos: lines come in order
 	for i := range a.n() {
-		op := a.op(i)
-		if op.Type == history.Event || op.Type == history.Invoke {
+		if t := a.typ(i); t == history.Event || t == history.Invoke {
 			continue
 		}
+		op := a.op(i)
 		opGroup := ""
 		if next < len(a.groupPos) && a.groupPos[next] == i {
 			opGroup = a.groupNames[a.groupID[next]]

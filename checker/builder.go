@@ -49,10 +49,31 @@ func (f fCode) String() string { return fNames[f] }
 
 // fCodeOf returns the code of a name the Validator accepted.
 func fCodeOf(name string) fCode {
-	for i, n := range fNames {
-		if n == name {
-			return fCode(i)
-		}
+	switch name { // a switch compiles to a search by length and bytes
+	case history.FSend:
+		return fSend
+	case history.FPoll:
+		return fPoll
+	case history.FTxn:
+		return fTxn
+	case history.FAssign:
+		return fAssign
+	case history.FSubscribe:
+		return fSubscribe
+	case history.FCommit:
+		return fCommit
+	case history.FCrash:
+		return fCrash
+	case history.FRebalance:
+		return fRebalance
+	case history.FLogStart:
+		return fLogStart
+	case history.FTruncate:
+		return fTruncate
+	case history.FLeader:
+		return fLeader
+	case history.FFault:
+		return fFault
 	}
 	panic(fmt.Sprintf("checker: operation name %q passed validation but has no code", name))
 }

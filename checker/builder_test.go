@@ -525,3 +525,13 @@ func TestLargeLines(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, res.AnomalyTypes, TypeIntNonmonotonicPoll)
 }
+
+// TestFCodes checks that every name the history format defines has a code that
+// names it back.
+func TestFCodes(t *testing.T) {
+	for _, name := range append(slices.Clone(history.ClientFs), history.EventFs...) {
+		assert.Equal(t, name, fCodeOf(name).String())
+	}
+	assert.Equal(t, int(numFCodes), len(history.ClientFs)+len(history.EventFs))
+	assert.Panics(t, func() { fCodeOf("nope") })
+}

@@ -261,7 +261,7 @@ func (c *Consumer) stepFetches() {
 	for _, to := range leaders {
 		ps := per[to]
 		req := &proto.FetchRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID, MaxWait: c.cfg.FetchMaxWait,
-			MinBytes: c.cfg.FetchMinBytes, MaxBytes: c.cfg.FetchMaxBytes}
+			MinBytes: c.cfg.FetchMinBytes, MaxBytes: c.cfg.FetchMaxBytes, Partitions: make([]proto.FetchPartition, 0, len(ps))}
 		offsets := make([]int64, len(ps))
 		for i, p := range ps {
 			req.Partitions = append(req.Partitions, proto.FetchPartition{TopicPartition: p.tp, CurrentLeaderEpoch: c.epochFor(p),

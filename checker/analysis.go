@@ -18,12 +18,12 @@ const noPos int32 = -1
 // analysis is the state shared by the analyses of one history, filed by a Builder.
 type analysis struct {
 	lineTable
-	opts    Options
-	keys    []*keyState
-	keyID   map[string]int32
-	lastKey *keyState // the key keyAndID returned last
-	res     *Result
-	faults  []int32 // positions of fault events
+	opts     Options
+	keys     []*keyState
+	keyID    map[string]int32
+	keyCache [64]*keyState // see keyAndID
+	res      *Result
+	faults   []int32 // positions of fault events
 	// maxInstances bounds the instances kept per anomaly type.
 	maxInstances int
 	values       valueTable
@@ -89,9 +89,15 @@ func (a *analysis) key(name string) *keyState {
 
 // keyAndID returns a key's id and state, adding the key if needed.
 func (a *analysis) keyAndID(name string) (int32, *keyState) {
-	// Consecutive records mostly name one key: compare before hashing. (Each parallel
-	// analysis has its own copy of analysis, so of this cache.)
-	if k := a.lastKey; k != nil && k.name == name {
+	// A small cache indexed by the name's length and last byte catches most lookups
+	// (keys such as "orders/7" differ there) before hashing the name; comparing an
+	// interned name with itself is one pointer test. (Each parallel analysis has its
+	// own copy of analysis, so of this cache.)
+	slot := 0
+	if n := len(name); n > 0 {
+		slot = (n*7 + int(name[n-1])) & (len(a.keyCache) - 1)
+	}
+	if k := a.keyCache[slot]; k != nil && k.name == name {
 		return k.kid, k
 	}
 	id, ok := a.keyID[name]
@@ -100,8 +106,8 @@ func (a *analysis) keyAndID(name string) (int32, *keyState) {
 		a.keyID[name] = id
 		a.keys = append(a.keys, &keyState{name: name, kid: id, values: &a.values})
 	}
-	a.lastKey = a.keys[id]
-	return id, a.lastKey
+	a.keyCache[slot] = a.keys[id]
+	return id, a.keys[id]
 }
 
 func (a *analysis) add(t string, an *Anomaly) {

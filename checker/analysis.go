@@ -30,7 +30,6 @@ type analysis struct {
 	// The line table's records are every send micro-operation and every record
 	// returned by a poll, with key and value ids resolved once: the analyses iterate
 	// these instead of looking values up again.
-	txnSends map[int32]int32 // txn lines: how many of their records are sends
 	// invokeSends holds the records of send invokes that their completion does not
 	// repeat, or that never completed (see lineTable.shareSends).
 	invokeSends map[int32][]rec
@@ -66,20 +65,16 @@ func (a *analysis) sendsOf(pos int32) []rec {
 		}
 		return a.recsOf(pos)
 	case fTxn:
-		return a.recsOf(pos)[:a.txnSends[pos]]
+		return a.recsOf(pos)
 	}
 	return nil
 }
 
-// readsOf returns the records the line at pos read (polls and txns).
-func (a *analysis) readsOf(pos int32) []rec {
-	switch a.fc(pos) {
-	case fPoll:
-		return a.recsOf(pos)
-	case fTxn:
-		return a.recsOf(pos)[a.txnSends[pos]:]
-	}
-	return nil
+// readsOf returns the records the line at pos read (polls and txns), decoded into
+// *buf, which it reuses: the caller owns the buffer (parallel analyses each have one).
+func (a *analysis) readsOf(buf *[]rec, pos int32) []rec {
+	*buf = a.readsInto((*buf)[:0], pos)
+	return *buf
 }
 
 func (a *analysis) key(name string) *keyState {
@@ -229,6 +224,7 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 // versionOrders folds every poll, and the sends of writers that must have committed,
 // into a per-key log of offsets to values, and derives dense indices.
 func (a *analysis) versionOrders() {
+	var rbuf []rec
 	for i := range a.n() {
 		if t := a.typ(i); t == history.Invoke || t == history.Event {
 			continue
@@ -238,7 +234,7 @@ func (a *analysis) versionOrders() {
 				a.keys[r.key].observe(r.off, r.val)
 			}
 		}
-		for _, r := range a.readsOf(int32(i)) {
+		for _, r := range a.readsOf(&rbuf, i) {
 			a.keys[r.key].observe(r.off, r.val)
 		}
 	}
@@ -336,7 +332,7 @@ func (a *analysis) valueAnomalies() {
 		op := a.op(i)
 		sends := a.sendsOf(int32(i))
 		var reported []int32
-		for _, r := range a.readsOf(int32(i)) {
+		for _, r := range a.readsInto(nil, i) {
 			if slices.Contains(reported, r.key) || !slices.ContainsFunc(sends, func(w rec) bool { return w.key == r.key && w.val == r.val }) {
 				continue
 			}
@@ -359,7 +355,7 @@ func (a *analysis) g1a(k *keyState, vi *valInfo) {
 		}
 		op := a.op(i)
 		kid, vid := a.keyID[k.name], k.lookup(k.valueOf(vi))
-		if !slices.ContainsFunc(a.readsOf(i), func(r rec) bool { return r.key == kid && r.val == vid }) {
+		if !slices.ContainsFunc(a.readsInto(nil, i), func(r rec) bool { return r.key == kid && r.val == vid }) {
 			continue
 		}
 		a.add(TypeG1a, &Anomaly{
@@ -476,7 +472,7 @@ func (a *analysis) unseen(k *keyState) {
 func (a *analysis) readOffset(pos int32, key string, v history.Value) int64 {
 	kid := a.keyID[key]
 	vid := a.keys[kid].lookup(v)
-	for _, r := range a.readsOf(pos) {
+	for _, r := range a.readsInto(nil, pos) {
 		if r.key == kid && r.val == vid {
 			return r.off
 		}

@@ -111,12 +111,12 @@ type lineChunk struct {
 	// invoke, the invoke's for a completion, noPos when there is none (pending
 	// invokes, events).
 	pairs [linesPerChunk]int32
-	// recStart is where the line's records begin in its chunk's records; the next
-	// line's start (or the end of the chunk's records) is where they end. A send line
-	// has only sends, a poll line only reads, a txn line sends then reads
-	// (analysis.txnSends says how many sends).
-	recStart wide16
-	tfs      [linesPerChunk]uint8 // sharedSends | type << 4 | f
+	// recStart is where the line's send records begin in its chunk's records, and
+	// readStart where its reads begin in its chunk's read stream (see addReads); the
+	// next line's start (or the end of the chunk's) is where they end.
+	recStart  wide16
+	readStart wide16
+	tfs       [linesPerChunk]uint8 // sharedSends | type << 4 | f
 }
 
 // wide16 holds one non-negative int32 per line of a chunk in 16 bits, until one does
@@ -164,7 +164,10 @@ type lineTable struct {
 	// stage, a buffer reused from chunk to chunk.
 	recChunks [][]rec
 	stage     []rec
-	nRecs     int // records in all
+	// readChunks and rstage are the same for the read streams.
+	readChunks [][]uint32
+	rstage     []uint32
+	nRecs      int // records in all, sent and read
 	// indices holds each line's index; nil while every index equals its position
 	// (logsim's histories), which saves 8 bytes a line.
 	indices  []int64
@@ -264,7 +267,7 @@ func (t *lineTable) op(pos int32) opInfo {
 	return opInfo{Index: t.opIndex(pos), Time: c.time(i), Process: t.procVals[c.procs.get(i)], Type: history.Type(tf >> 4 & 7), F: fCode(tf & 0xf)}
 }
 
-// recsOf returns all records of the line at pos (sends, then reads).
+// recsOf returns the send records of the line at pos.
 func (t *lineTable) recsOf(pos int32) []rec {
 	c, i := t.at(pos)
 	buf := t.stage
@@ -286,6 +289,8 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) i
 		if pos > 0 { // the last chunk is complete: its records get their own slice
 			t.recChunks = append(t.recChunks, slices.Clone(t.stage))
 			t.stage = t.stage[:0]
+			t.readChunks = append(t.readChunks, slices.Clone(t.rstage))
+			t.rstage = t.rstage[:0]
 		}
 		t.chunks = append(t.chunks, new(lineChunk))
 	}
@@ -295,6 +300,7 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) i
 	c.pairs[i] = noPos
 	c.tfs[i] = uint8(typ)<<4 | uint8(f)
 	c.recStart.set(i, int32(len(t.stage)))
+	c.readStart.set(i, int32(len(t.rstage)))
 	t.nLines++
 	return pos
 }
@@ -311,7 +317,72 @@ func (t *lineTable) sendsShared(pos int32) bool {
 	return c.tfs[i]&sharedSends != 0
 }
 
-// addRec appends a record to the last line.
+// Reads are most of a history's records, and a poll returns runs of consecutive
+// offsets of one key, so a line's reads are stored as runs: a header of four words
+// (key, count, first offset low and high) and one word per record, its value id. A
+// run's offsets are first, first+1, ... when first is not negative; otherwise every
+// record of the run has that same offset (NoOffset). About 5 bytes a read, not 16.
+const runHeader = 4
+
+// addRead appends a record of key kid, value vid, read at off, to the last line's
+// reads; *run is the run being extended (-1 for none yet).
+func (t *lineTable) addRead(kid, vid int32, off int64, run *int) {
+	s := t.rstage
+	if h := *run; h >= 0 && int32(s[h]) == kid {
+		n := int64(s[h+1])
+		first := int64(uint64(s[h+2]) | uint64(s[h+3])<<32)
+		if (first >= 0 && off == first+n) || (first < 0 && off == first) {
+			s[h+1]++
+			t.rstage = append(s, uint32(vid))
+			t.nRecs++
+			return
+		}
+	}
+	*run = len(s)
+	t.rstage = append(s, uint32(kid), 1, uint32(uint64(off)), uint32(uint64(off)>>32), uint32(vid))
+	t.nRecs++
+}
+
+// readsInto appends the reads of the line at pos to buf, decoded, and returns it.
+func (t *lineTable) readsInto(buf []rec, pos int32) []rec {
+	s, start, end := t.readSpan(pos)
+	for p := start; p < end; {
+		key, n := int32(s[p]), int32(s[p+1])
+		first := int64(uint64(s[p+2]) | uint64(s[p+3])<<32)
+		p += runHeader
+		step := int64(1)
+		if first < 0 {
+			step = 0
+		}
+		for j := range n {
+			buf = append(buf, rec{key: key, val: int32(s[p+j]), off: first + step*int64(j)})
+		}
+		p += n
+	}
+	return buf
+}
+
+// hasReads reports whether the line at pos read any record.
+func (t *lineTable) hasReads(pos int32) bool {
+	_, start, end := t.readSpan(pos)
+	return end > start
+}
+
+// readSpan returns the read stream holding the line at pos and its part of it.
+func (t *lineTable) readSpan(pos int32) ([]uint32, int32, int32) {
+	c, i := t.at(pos)
+	s := t.rstage
+	if ci := int(pos >> lineBits); ci < len(t.readChunks) {
+		s = t.readChunks[ci]
+	}
+	end := int32(len(s))
+	if i < lineMask && pos+1 < t.nLines {
+		end = c.readStart.get(i + 1)
+	}
+	return s, c.readStart.get(i), end
+}
+
+// addRec appends a send record to the last line.
 func (t *lineTable) addRec(r rec) {
 	t.stage = append(t.stage, r)
 	t.nRecs++
@@ -363,7 +434,6 @@ func NewBuilder(opts Options) *Builder {
 		opts:        opts,
 		keyID:       make(map[string]int32),
 		rare:        make(map[int32]*history.Op),
-		txnSends:    make(map[int32]int32),
 		invokeSends: make(map[int32][]rec),
 		res:         &Result{Anomalies: map[string][]*Anomaly{}, Linearizable: LinSkipped},
 	}
@@ -543,11 +613,10 @@ func (a *analysis) indexSendInvoke(op *history.Op, pos int32, buf []rec) []rec {
 // who wrote and who read each value.
 func (a *analysis) indexMops(op *history.Op, pos int32) {
 	st := &a.res.Stats
-	nSends := 0
+	run := -1 // the read run being extended
 	for j := range op.Mops {
 		m := &op.Mops[j]
 		if m.Kind == history.MopSend {
-			nSends++
 			kid, k := a.keyAndID(m.Key)
 			vid := k.intern(m.Value)
 			a.addRec(rec{key: kid, val: vid, off: m.Offset})
@@ -562,7 +631,7 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 			st.RecordsRead += len(kr.Records)
 			for _, r := range kr.Records {
 				vid := k.intern(r.Value)
-				a.addRec(rec{key: kid, val: vid, off: r.Offset})
+				a.addRead(kid, vid, r.Offset, &run)
 				vi := k.vi(vid)
 				if vi.firstReader == noPos {
 					vi.firstReader = pos
@@ -572,9 +641,6 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 				}
 			}
 		}
-	}
-	if op.F == history.FTxn {
-		a.txnSends[pos] = int32(nSends)
 	}
 }
 

@@ -535,3 +535,44 @@ func TestFCodes(t *testing.T) {
 	assert.Equal(t, int(numFCodes), len(history.ClientFs)+len(history.EventFs))
 	assert.Panics(t, func() { fCodeOf("nope") })
 }
+
+// TestReadRuns checks the run encoding of reads: consecutive offsets, gaps, unknown
+// offsets, key changes, far offsets, and lines across chunks.
+func TestReadRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var lt lineTable
+	var want [][]rec
+	for range 3 * linesPerChunk {
+		lt.addLine(0, 0, history.OK, fPoll)
+		var line []rec
+		run := -1
+		key, off := int32(rng.IntN(3)), int64(rng.IntN(100))
+		for range rng.IntN(12) {
+			switch rng.IntN(8) {
+			case 0:
+				key = int32(rng.IntN(3))
+			case 1:
+				off += int64(rng.IntN(5)) + 2
+			case 2:
+				off = history.NoOffset
+			case 3:
+				off = 1<<40 + int64(rng.IntN(5))
+			}
+			r := rec{key: key, val: int32(rng.IntN(1000)), off: off}
+			lt.addRead(r.key, r.val, r.off, &run)
+			line = append(line, r)
+			if off >= 0 {
+				off++
+			}
+		}
+		want = append(want, line)
+	}
+	for pos, w := range want {
+		got := lt.readsInto(nil, int32(pos))
+		require.Equal(t, len(w), len(got), "line %d", pos)
+		for j := range w {
+			require.Equal(t, w[j], got[j], "line %d record %d", pos, j)
+		}
+		require.Equal(t, len(w) > 0, lt.hasReads(int32(pos)))
+	}
+}

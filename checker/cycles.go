@@ -77,6 +77,7 @@ func (v vertexMap) get(pos int32) (int32, bool) {
 }
 
 func (a *analysis) buildGraph() *depGraph {
+	var rbuf []rec // reads of the line at hand (see readsOf)
 	g := &depGraph{}
 	vertex := make(vertexMap, a.n())
 	for i := range vertex {
@@ -102,7 +103,7 @@ func (a *analysis) buildGraph() *depGraph {
 	for _, pos := range g.nodeOp {
 		to := vertex[pos]
 		var seen []int32
-		for _, r := range a.readsOf(pos) {
+		for _, r := range a.readsOf(&rbuf, pos) {
 			w := a.keys[r.key].vi(r.val).writer
 			from, ok := vertex.get(w)
 			if !ok || w == pos || slices.Contains(seen, from) {
@@ -296,9 +297,13 @@ func (a *analysis) cycles() {
 // after its writer was invoked, following the cycle gives inv(W1) < cmp(R1) <
 // inv(W2) < ... < inv(W1), which is impossible. (Without ww edges: see WWDeps.)
 func (a *analysis) acyclicByTime() bool {
+	var rbuf []rec // reads of the line at hand (see readsOf)
 	for i := range a.n() {
 		pos := int32(i)
-		reads := a.readsOf(pos)
+		if !a.hasReads(pos) {
+			continue
+		}
+		reads := a.readsOf(&rbuf, pos)
 		if len(reads) == 0 {
 			continue
 		}
@@ -467,7 +472,7 @@ func (a *analysis) reportCycle(g *depGraph, name string, path []int32) {
 // wrLabel finds the key and value by which operation at position from wrote what the
 // operation at position to read.
 func (a *analysis) wrLabel(from, to int32) (*keyState, int32) {
-	for _, r := range a.readsOf(to) {
+	for _, r := range a.readsInto(nil, to) {
 		if a.keys[r.key].vi(r.val).writer == from {
 			return a.keys[r.key], r.val
 		}

@@ -19,6 +19,7 @@ type Lag struct {
 
 // worstRealtimeLag computes Jepsen's worst-realtime-lag.
 func (a *analysis) worstRealtimeLag() {
+	var rbuf []rec // reads of the line at hand (see readsOf)
 	// When did each key first have an offset >= o? The frontier of known offsets only
 	// grows (see frontier).
 	fronts := make([]frontier, len(a.keys))
@@ -30,7 +31,7 @@ func (a *analysis) worstRealtimeLag() {
 		for _, r := range a.sendsOf(int32(i)) {
 			fronts[r.key].raise(r.off, t, int(a.keys[r.key].numOffsets()))
 		}
-		for _, r := range a.readsOf(int32(i)) {
+		for _, r := range a.readsOf(&rbuf, i) {
 			fronts[r.key].raise(r.off, t, int(a.keys[r.key].numOffsets()))
 		}
 	}
@@ -77,7 +78,7 @@ func (a *analysis) worstRealtimeLag() {
 			positions[a.procID(i)] = nil
 		case fPoll, fTxn:
 			ps := positions[a.procID(i)]
-			reads := a.readsOf(int32(i))
+			reads := a.readsOf(&rbuf, i)
 			for lo := 0; lo < len(reads); {
 				// Records come in runs of one key: raise once per run.
 				hi, top := lo, int64(-1)

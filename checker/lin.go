@@ -190,6 +190,7 @@ type linRun struct {
 }
 
 func (a *analysis) linPlan() *linPlan {
+	var rbuf []rec
 	pl := &linPlan{positions: map[int32][]int32{}, pollRecs: map[int32][]linRun{}, skipKeys: map[int32]bool{}, clients: map[int64]int{}}
 	for i := range a.n() {
 		op := a.op(i)
@@ -212,8 +213,7 @@ func (a *analysis) linPlan() *linPlan {
 			pl.clients[op.Process] = len(pl.clients)
 		}
 		if op.F == fPoll {
-			// A poll line's records are all reads.
-			recs := a.recsOf(pos)
+			recs := a.readsOf(&rbuf, pos)
 			end := int32(len(recs))
 			for lo := int32(0); lo < end; {
 				kid := recs[lo].key
@@ -333,6 +333,7 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 		rank[o] = i
 	}
 	runs := pl.pollRecs[kid]
+	var rbuf []rec
 	for i := 0; i < len(runs); {
 		// One poll may hold several runs of this key (several poll micro-operations).
 		pos := runs[i].pos
@@ -344,8 +345,9 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 		// (with that value) by a send that had returned before the poll began, is legal
 		// wherever it is placed in any linearization of the sends: it needs no search.
 		trivial := true
+		reads := a.readsOf(&rbuf, pos)
 		for ; i < len(runs) && runs[i].pos == pos; i++ {
-			for _, r := range a.readsOf(pos)[runs[i].lo:runs[i].hi] {
+			for _, r := range reads[runs[i].lo:runs[i].hi] {
 				if r.off < 0 {
 					continue
 				}

@@ -80,6 +80,7 @@ func (a *analysis) keepKeys(m map[int32]lastRef, op *history.Op) {
 // nonmonotonic-poll, nonmonotonic-send and the internal (within one operation)
 // int-poll-skip, int-nonmonotonic-poll, int-send-skip and int-nonmonotonic-send.
 func (a *analysis) processOrder() {
+	var rbuf []rec // reads of the line at hand (see readsOf)
 	// Per process id (lineTable.procVals); a process named only by rebalance events
 	// has its state in others.
 	procs := make([]*procState, len(a.procVals))
@@ -172,7 +173,7 @@ func (a *analysis) processOrder() {
 		for _, r := range a.sendsOf(pos) {
 			sends = appendKeyVal(sends, r.key, r.val)
 		}
-		for _, r := range a.readsOf(pos) {
+		for _, r := range a.readsOf(&rbuf, pos) {
 			reads = appendKeyVal(reads, r.key, r.val)
 		}
 		for _, kv := range reads {
@@ -446,6 +447,7 @@ type keyAck struct {
 // consumer read must have been returned to some member of the group. It also counts
 // redeliveries.
 func (a *analysis) groups() {
+	var rbuf []rec // reads of the line at hand (see readsOf)
 	type gk struct {
 		group string
 		key   int32
@@ -500,7 +502,7 @@ func (a *analysis) groups() {
 			}
 			var m *offsetCounts
 			last := int32(-1)
-			for _, r := range a.readsOf(int32(i)) {
+			for _, r := range a.readsOf(&rbuf, i) {
 				if r.off < 0 {
 					continue
 				}

@@ -88,6 +88,7 @@ type blockedSend struct {
 
 type prodBatch struct {
 	tp       proto.TopicPartition
+	ps       *prodPart // tp's state
 	recs     []proto.Record
 	dones    []func(Result)
 	blocked  []time.Duration
@@ -125,6 +126,11 @@ type prodPart struct {
 	staleInflight int
 }
 
+// topicParts is one topic's prodParts, indexed by partition (nil: none yet).
+type topicParts struct {
+	parts []*prodPart
+}
+
 type prodRequest struct {
 	corr    int64
 	to      node.ID
@@ -143,13 +149,19 @@ type Producer struct {
 	cfg  ProducerConfig
 	meta *Metadata
 
-	parts    map[proto.TopicPartition]*prodPart
-	partList []proto.TopicPartition
-	partSt   []*prodPart // parallel to partList
-	sticky   map[string]*stickyPart
-	blocked  []*blockedSend
-	inflight map[int64]*prodRequest
-	perNode  map[node.ID]int
+	// topicParts holds the partitions' accumulator state by topic and partition
+	// number (see partFor); partList and partSt list it sorted, for iteration.
+	topicParts map[string]*topicParts
+	partList   []proto.TopicPartition
+	partSt     []*prodPart // parallel to partList
+	sticky     map[string]*stickyPart
+	blocked    []*blockedSend
+	inflight   map[int64]*prodRequest
+	// batchesInFlight counts the batches of the requests in inflight, partsInFlight
+	// the sum of the partitions' inflight: checkInvariants compares them.
+	batchesInFlight, partsInFlight int
+
+	perNode map[node.ID]int
 
 	corr       int64
 	corrBase   int64
@@ -170,8 +182,8 @@ type Producer struct {
 	lastVersion     uint64
 	lastParts       int
 	lastTopic       string
-	lastTP          proto.TopicPartition
-	lastPS          *prodPart
+	lastPartsTopic  string
+	lastTopicParts  *topicParts
 	lastSticky      *stickyPart
 	lastStickyTopic string
 	reqs            []prodDraft
@@ -194,7 +206,7 @@ func NewProducer(env node.Env, cfg ProducerConfig) *Producer {
 		base = 1 << 40
 	}
 	p := &Producer{env: env, cfg: cfg, corrBase: base, corr: base + 1<<33, pid: proto.NoProducerID,
-		parts: map[proto.TopicPartition]*prodPart{}, sticky: map[string]*stickyPart{},
+		topicParts: map[string]*topicParts{}, sticky: map[string]*stickyPart{},
 		inflight: map[int64]*prodRequest{}, perNode: map[node.ID]int{}, sampler: proto.NewSampler(cfg.CompressionSampleRate)}
 	p.meta = NewMetadata(env, cfg.BootstrapServers, cfg.MetadataMaxAge, cfg.RetryBackoff, cfg.RequestTimeout, base)
 	p.meta.OnUpdate = p.metadataUpdated
@@ -280,18 +292,7 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 		part = p.stickyPartition(rec.Topic, n, recordBytes(&rec))
 	}
 	tp := proto.TopicPartition{Topic: rec.Topic, Partition: part}
-	ps := p.lastPS
-	if ps == nil || p.lastTP != tp {
-		ps = p.parts[tp]
-	}
-	if ps == nil {
-		ps = &prodPart{}
-		p.parts[tp] = ps
-		i, _ := slices.BinarySearchFunc(p.partList, tp, proto.TopicPartition.Compare)
-		p.partList = slices.Insert(p.partList, i, tp)
-		p.partSt = slices.Insert(p.partSt, i, ps)
-	}
-	p.lastTP, p.lastPS = tp, ps
+	ps := p.partFor(tp)
 	size := recordBytes(&rec)
 	now := p.env.Now()
 	var b *prodBatch
@@ -300,7 +301,7 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 	} else {
 		n := min(p.cfg.BatchSize/size+1, max(ps.lastRecords, 4))
 		p.batchSeq++
-		b = &prodBatch{tp: tp, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1, pid: proto.NoProducerID, order: p.batchSeq,
+		b = &prodBatch{tp: tp, ps: ps, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1, pid: proto.NoProducerID, order: p.batchSeq,
 			recs: make([]proto.Record, 0, n), dones: make([]func(Result), 0, n)}
 		ps.queue = append(ps.queue, b)
 		p.armExpiry(b.deadline)
@@ -320,6 +321,36 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 	// Drain on the transitions that make a batch ready (it filled up, or a second
 	// batch started behind it), not on every record of a backed-up queue.
 	return p.cfg.Linger == 0 || (b.bytes >= p.cfg.BatchSize && b.bytes-size < p.cfg.BatchSize) || (len(b.recs) == 1 && len(ps.queue) == 2)
+}
+
+// partFor returns the accumulator state of tp (a partition number within the topic's
+// count), creating it. Keyed records spread over partitions at random, so the lookup
+// goes through the topic's table, indexed by partition, rather than a hash of the topic
+// name per record.
+func (p *Producer) partFor(tp proto.TopicPartition) *prodPart {
+	t := p.lastTopicParts
+	if t == nil || p.lastPartsTopic != tp.Topic {
+		if t = p.topicParts[tp.Topic]; t == nil {
+			t = &topicParts{}
+			p.topicParts[tp.Topic] = t
+		}
+		p.lastTopicParts, p.lastPartsTopic = t, tp.Topic
+	}
+	if int(tp.Partition) < len(t.parts) && t.parts[tp.Partition] != nil {
+		return t.parts[tp.Partition]
+	}
+	if tp.Partition < 0 {
+		panic(fmt.Sprintf("client: partition %s out of range", tp))
+	}
+	ps := &prodPart{}
+	if n := int(tp.Partition) + 1; n > len(t.parts) {
+		t.parts = append(t.parts, make([]*prodPart, n-len(t.parts))...)
+	}
+	t.parts[tp.Partition] = ps
+	i, _ := slices.BinarySearchFunc(p.partList, tp, proto.TopicPartition.Compare)
+	p.partList = slices.Insert(p.partList, i, tp)
+	p.partSt = slices.Insert(p.partSt, i, ps)
+	return ps
 }
 
 // stickyPartition is Kafka's uniform sticky partitioner (KIP-794): keyless records stick

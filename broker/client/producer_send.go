@@ -19,24 +19,23 @@ func (p *Producer) Handle(ev node.Event) bool {
 	return consumed
 }
 
-// checkInvariants panics if the producer's bookkeeping is inconsistent.
+// checkInvariants panics if the producer's bookkeeping is inconsistent. It runs after
+// every event, so it costs O(1): the batches in flight counted from the requests'
+// side and from the partitions' side must agree, and each partition's own counts are
+// checked where they change (checkPart).
 func (p *Producer) checkInvariants() {
 	if p.bufferUsed < 0 {
 		panic(fmt.Sprintf("client: invariant violated: buffer use %d is negative", p.bufferUsed))
 	}
-	inflight := 0
-	for i, ps := range p.partSt {
-		if ps.inflight < 0 || ps.staleInflight < 0 || ps.staleInflight > ps.inflight {
-			panic(fmt.Sprintf("client: invariant violated: %s in flight %d, stale %d", p.partList[i], ps.inflight, ps.staleInflight))
-		}
-		inflight += ps.inflight
+	if p.batchesInFlight != p.partsInFlight {
+		panic(fmt.Sprintf("client: invariant violated: %d batches in requests, %d counted in flight", p.batchesInFlight, p.partsInFlight))
 	}
-	n := 0
-	for _, r := range p.inflight {
-		n += len(r.batches)
-	}
-	if n != inflight {
-		panic(fmt.Sprintf("client: invariant violated: %d batches in requests, %d counted in flight", n, inflight))
+}
+
+// checkPart panics if b's partition's counts of batches in flight are inconsistent.
+func (p *Producer) checkPart(b *prodBatch) {
+	if ps := b.ps; ps.inflight < 0 || ps.staleInflight < 0 || ps.staleInflight > ps.inflight {
+		panic(fmt.Sprintf("client: invariant violated: %s in flight %d, stale %d", b.tp, ps.inflight, ps.staleInflight))
 	}
 }
 
@@ -273,13 +272,16 @@ func (p *Producer) sendRequest(to node.ID, req *proto.ProduceRequest, batches []
 		if b.attempts > 1 {
 			p.stats.Retries++
 		}
-		p.parts[b.tp].inflight++
+		b.ps.inflight++
+		p.partsInFlight++
 	}
 	p.env.Send(to, req)
 	if p.cfg.Acks == proto.AcksNone {
 		// Nothing comes back: the send is done once it is on the wire.
 		for _, b := range batches {
-			p.parts[b.tp].inflight--
+			b.ps.inflight--
+			p.partsInFlight--
+			p.checkPart(b)
 			p.complete(b, OK, -1, "")
 		}
 		return
@@ -287,6 +289,7 @@ func (p *Producer) sendRequest(to node.ID, req *proto.ProduceRequest, batches []
 	r := &prodRequest{corr: req.Correlation, to: to, batches: batches}
 	r.timer = p.env.After(p.cfg.RequestTimeout, node.Timer{Kind: timerRequestTimeout, Arg: r.corr})
 	p.inflight[r.corr] = r
+	p.batchesInFlight += len(batches)
 	p.perNode[to]++
 }
 
@@ -314,15 +317,18 @@ func (p *Producer) handleProduceResponse(m *proto.ProduceResponse) {
 
 func (p *Producer) finishRequest(r *prodRequest) {
 	delete(p.inflight, r.corr)
+	p.batchesInFlight -= len(r.batches)
 	p.env.Cancel(r.timer)
 	p.perNode[r.to]--
 	for _, b := range r.batches {
-		ps := p.parts[b.tp]
+		ps := b.ps
 		ps.inflight--
+		p.partsInFlight--
 		if b.stale {
 			b.stale = false
 			ps.staleInflight--
 		}
+		p.checkPart(b)
 	}
 }
 
@@ -421,7 +427,7 @@ func (p *Producer) batchResult(b *prodBatch, err proto.ErrorCode, base int64, na
 // earlierUnresolved reports whether a batch of b's partition with a lower sequence is
 // still in flight or queued.
 func (p *Producer) earlierUnresolved(b *prodBatch) bool {
-	ps := p.parts[b.tp]
+	ps := b.ps
 	for _, q := range ps.queue {
 		if q.wire != nil && q.pid == b.pid && q.seq < b.seq {
 			return true
@@ -442,7 +448,7 @@ func (p *Producer) retryOrComplete(b *prodBatch, err string, retriable bool) {
 	now := p.env.Now()
 	if retriable && b.attempts <= p.cfg.Retries && now < b.deadline {
 		b.retryAt = now + p.cfg.RetryBackoff
-		ps := p.parts[b.tp]
+		ps := b.ps
 		i := 0
 		if p.cfg.EnableIdempotence {
 			// Back in creation order, which is sequence order: retries of a session
@@ -466,8 +472,7 @@ func (p *Producer) retryOrComplete(b *prodBatch, err string, retriable bool) {
 func (p *Producer) expire() {
 	now := p.env.Now()
 	var next time.Duration
-	for _, tp := range p.partList {
-		ps := p.parts[tp]
+	for _, ps := range p.partSt {
 		n := 0
 		for _, b := range ps.queue {
 			if now < b.deadline {
@@ -583,7 +588,8 @@ func (p *Producer) resetProducerID() {
 		for _, b := range r.batches {
 			if !b.stale {
 				b.stale = true
-				p.parts[b.tp].staleInflight++
+				b.ps.staleInflight++
+				p.checkPart(b)
 			}
 		}
 	}

@@ -204,3 +204,15 @@ func TestIdempotentRetryKeepsItsSequence(t *testing.T) {
 	require.Len(t, retry, 1)
 	assert.Same(t, b, retry[0].Partitions[0].Batch)
 }
+
+// The O(1) invariant check catches a batch counted in flight on one side only, and the
+// per-partition check more stale batches than batches in flight.
+func TestProducerInvariantsCatchMiscounts(t *testing.T) {
+	p, _ := setupProducer(t, DefaultProducerConfig(1), 2)
+	require.NotPanics(t, p.checkInvariants)
+	p.partsInFlight++
+	require.Panics(t, p.checkInvariants)
+	p.partsInFlight--
+	b := &prodBatch{tp: proto.TopicPartition{Topic: "t", Partition: 0}, ps: &prodPart{inflight: 1, staleInflight: 2}}
+	require.Panics(t, func() { p.checkPart(b) })
+}

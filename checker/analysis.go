@@ -213,7 +213,7 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 		return true
 	case history.Info:
 		for _, r := range a.sendsOf(pos) {
-			if a.keys[r.key].vi(r.val).okRead() {
+			if a.keys[r.key].okRead(r.val) {
 				return true
 			}
 		}
@@ -311,17 +311,17 @@ func (a *analysis) valueAnomalies() {
 			}
 			if vi.writer == noPos {
 				r := vi.firstReader
-				off := a.readOffset(r, k.name, k.valueOf(vi))
+				off := a.readOffset(r, k.name, k.value(id))
 				a.add(TypeUnexpectedValue, &Anomaly{
-					Key: k.name, Value: ptr(k.valueOf(vi)), Offset: optOffset(off), Reader: ptr(a.opIndex(r)),
+					Key: k.name, Value: ptr(k.value(id)), Offset: optOffset(off), Reader: ptr(a.opIndex(r)),
 					Explanation: fmt.Sprintf("%s returned value %s from %s%s, but no operation ever sent that value to that key.",
-						a.describe(r), k.valueOf(vi), k.name, atOffset(off)),
+						a.describe(r), k.value(id), k.name, atOffset(off)),
 				})
 				continue
 			}
 			if a.typ(vi.writer) == history.Fail {
 				// G1a: every ok read of a value whose send definitely failed.
-				a.g1a(k, vi)
+				a.g1a(k, id)
 			}
 		}
 	}
@@ -348,20 +348,21 @@ func (a *analysis) valueAnomalies() {
 	}
 }
 
-func (a *analysis) g1a(k *keyState, vi *valInfo) {
+func (a *analysis) g1a(k *keyState, id int32) {
+	vi := k.vi(id)
 	for i := vi.firstReader; i < a.n(); i++ {
 		if f := a.fc(i); a.typ(i) != history.OK || (f != fPoll && f != fTxn) {
 			continue
 		}
 		op := a.op(i)
-		kid, vid := a.keyID[k.name], k.lookup(k.valueOf(vi))
+		kid, vid := a.keyID[k.name], k.lookup(k.value(id))
 		if !slices.ContainsFunc(a.readsInto(nil, i), func(r rec) bool { return r.key == kid && r.val == vid }) {
 			continue
 		}
 		a.add(TypeG1a, &Anomaly{
-			Key: k.name, Value: ptr(k.valueOf(vi)), Writer: ptr(a.opIndex(vi.writer)), Reader: ptr(op.Index),
+			Key: k.name, Value: ptr(k.value(id)), Writer: ptr(a.opIndex(vi.writer)), Reader: ptr(op.Index),
 			Explanation: fmt.Sprintf("%s returned value %s from %s, but the send of that value definitely failed (%s): an aborted read.",
-				a.describe(i), k.valueOf(vi), k.name, a.describe(vi.writer)),
+				a.describe(i), k.value(id), k.name, a.describe(vi.writer)),
 		})
 	}
 }
@@ -374,7 +375,7 @@ func (a *analysis) lostWrites(k *keyState) {
 	bound := int32(-1)
 	for id := range k.nVals() {
 		vi := k.vi(id)
-		if vi.okRead() && vi.first > bound {
+		if k.okRead(id) && vi.first > bound {
 			bound = vi.first
 		}
 	}
@@ -389,7 +390,7 @@ func (a *analysis) lostWrites(k *keyState) {
 	var lost []int32
 	for id := range k.nVals() {
 		vi := k.vi(id)
-		if last := k.last(int32(id)); vi.okRead() || last < 0 || last > bound || vi.writer == noPos || !a.mustHaveCommitted(vi.writer) {
+		if last := k.last(int32(id)); k.okRead(id) || last < 0 || last > bound || vi.writer == noPos || !a.mustHaveCommitted(vi.writer) {
 			continue
 		}
 		lost = append(lost, int32(id))
@@ -403,7 +404,7 @@ func (a *analysis) lostWrites(k *keyState) {
 			continue
 		}
 		an := &Anomaly{
-			Key: k.name, Value: ptr(k.valueOf(vi)), Index: ptr(int(vi.first)), MaxReadIndex: ptr(int(bound)),
+			Key: k.name, Value: ptr(k.value(id)), Index: ptr(int(vi.first)), MaxReadIndex: ptr(int(bound)),
 			Writer: ptr(a.opIndex(vi.writer)),
 		}
 		maxReadText := ""
@@ -412,7 +413,7 @@ func (a *analysis) lostWrites(k *keyState) {
 			maxReadText = fmt.Sprintf(" (e.g. %s read offset %d)", a.describe(maxRead), k.offset(bound))
 		}
 		an.Explanation = fmt.Sprintf("Value %s was acknowledged at offset %d of %s by %s, but no poll ever returned it, although polls read past it%s: an acknowledged write was lost.",
-			k.valueOf(vi), k.offset(vi.first), k.name, a.describe(vi.writer), maxReadText)
+			k.value(id), k.offset(vi.first), k.name, a.describe(vi.writer), maxReadText)
 		a.add(TypeLostWrite, an)
 	}
 	a.expired(k, expired, logStart)
@@ -443,14 +444,14 @@ func (a *analysis) unseen(k *keyState) {
 	var lastTime int64
 	for id := range k.nVals() {
 		vi := k.vi(id)
-		if vi.okRead() || vi.writer == noPos || a.typ(vi.writer) != history.OK {
+		if k.okRead(id) || vi.writer == noPos || a.typ(vi.writer) != history.OK {
 			continue
 		}
 		if so := a.sendOffset(k, int32(id)); so >= 0 && so < logStart {
 			expired++
 			continue
 		}
-		unseen = append(unseen, k.valueOf(vi))
+		unseen = append(unseen, k.value(id))
 		lastTime = max(lastTime, a.time(vi.writer))
 	}
 	if len(unseen) == 0 {

@@ -637,7 +637,7 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 					vi.firstReader = pos
 				}
 				if op.Type == history.OK {
-					vi.flags |= valOKRead
+					*k.fl(vid) |= valOKRead
 				}
 			}
 		}

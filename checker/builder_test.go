@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -575,4 +576,9 @@ func TestReadRuns(t *testing.T) {
 		}
 		require.Equal(t, len(w) > 0, lt.hasReads(int32(pos)))
 	}
+}
+
+// TestValInfoSize pins valInfo's size: a history holds one per record sent.
+func TestValInfoSize(t *testing.T) {
+	assert.Equal(t, uintptr(20), unsafe.Sizeof(valInfo{}))
 }

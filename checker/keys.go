@@ -8,17 +8,20 @@ import (
 )
 
 // valInfo is what the checker knows about one value of one key. It is kept small
-// (24 bytes): a history has one per record sent. What only values seen at several
-// offsets need lives in keyState.multi.
+// (20 bytes: no 8-byte field, so no padding; its flags are in keyState.flags): a
+// history has one per record sent. What only values seen at several offsets need
+// lives in keyState.multi.
 type valInfo struct {
-	num         int64 // the integer value, or the string's index in valueTable.strs
+	// numLo and numHi are the integer value, or the string's index in
+	// valueTable.strs (see num).
+	numLo       uint32
+	numHi       int32
 	writer      int32 // position of the send's last completion; of its first invoke when it never completed
 	firstReader int32 // first completion that returned the value
 	first       int32 // earliest dense index of any appearance, or -1
-	flags       uint8
 }
 
-// valInfo flags.
+// Value flags (keyState.fl).
 const (
 	valStr    uint8 = 1 << iota // num indexes a string
 	valOKRead                   // some ok poll/txn returned the value
@@ -26,7 +29,14 @@ const (
 	valMulti                    // the value appears at several offsets: see keyState.multi
 )
 
-func (vi *valInfo) okRead() bool { return vi.flags&valOKRead != 0 }
+// okRead reports whether some ok poll/txn returned value id.
+func (k *keyState) okRead(id int32) bool { return *k.fl(id)&valOKRead != 0 }
+
+// num returns the integer value, or the string's index.
+func (vi *valInfo) num() int64 { return int64(vi.numHi)<<32 | int64(vi.numLo) }
+
+// setNum sets what num returns.
+func (vi *valInfo) setNum(n int64) { vi.numLo, vi.numHi = uint32(n), int32(n>>32) }
 
 // multiInfo is the version order of a value that appears at several offsets.
 type multiInfo struct {
@@ -48,6 +58,7 @@ type keyState struct {
 	// grows up to that size): a history has millions, and a growing slice would copy
 	// them and leave garbage several times their size.
 	info  [][]valInfo
+	flags [][]uint8 // value flags, chunked as info
 	nInfo int32
 	// sendOffs holds the send offset of values completed by more than one send (see
 	// sendOffset); the others derive it from their writer.
@@ -113,7 +124,7 @@ func (t *valueTable) inSlot(n int64) bool {
 func (k *keyState) lookup(v history.Value) int32 {
 	if n := v.Int(); !v.IsString() && n >= 0 && n < int64(len(k.values.slot)) {
 		if id := int32(k.values.slot[n]) - 1; id >= 0 && id < k.nInfo {
-			if vi := k.vi(id); vi.num == n && vi.flags&valStr == 0 {
+			if vi := k.vi(id); vi.num() == n && *k.fl(id)&valStr == 0 {
 				return id
 			}
 		}
@@ -139,7 +150,9 @@ func (k *keyState) intern(v history.Value) int32 {
 	}
 	t := k.values
 	id = k.nInfo
-	vi := valInfo{num: v.Int(), writer: noPos, firstReader: noPos, first: -1}
+	vi := valInfo{writer: noPos, firstReader: noPos, first: -1}
+	flags := uint8(0)
+	vi.setNum(v.Int())
 	n := v.Int()
 	switch {
 	case v.IsString():
@@ -147,7 +160,8 @@ func (k *keyState) intern(v history.Value) int32 {
 			k.strs = map[string]int32{}
 		}
 		k.strs[v.Str()] = id
-		vi.num, vi.flags = int64(len(t.strs)), valStr
+		vi.setNum(int64(len(t.strs)))
+		flags = valStr
 		t.strs = append(t.strs, v.Str())
 	case t.inSlot(n) && t.slot[n] == 0:
 		t.slot[n] = uint32(id + 1)
@@ -164,8 +178,10 @@ func (k *keyState) intern(v history.Value) int32 {
 			size = 8 // keys with few values stay small
 		}
 		k.info = append(k.info, make([]valInfo, 0, size))
+		k.flags = append(k.flags, make([]uint8, 0, size))
 	}
 	k.info[id>>valBits] = append(k.info[id>>valBits], vi)
+	k.flags[id>>valBits] = append(k.flags[id>>valBits], flags)
 	k.nInfo++
 	return id
 }
@@ -182,15 +198,15 @@ func (k *keyState) vi(id int32) *valInfo { return &k.info[id>>valBits][id&(valsP
 // nVals is the number of values of the key.
 func (k *keyState) nVals() int32 { return k.nInfo }
 
-// value returns the value with id.
-func (k *keyState) value(id int32) history.Value { return k.valueOf(k.vi(id)) }
+// fl returns the flags of value id.
+func (k *keyState) fl(id int32) *uint8 { return &k.flags[id>>valBits][id&(valsPerChunk-1)] }
 
-// valueOf returns vi's value.
-func (k *keyState) valueOf(vi *valInfo) history.Value {
-	if vi.flags&valStr != 0 {
-		return history.String(k.values.strs[vi.num])
+// value returns the value with id.
+func (k *keyState) value(id int32) history.Value {
+	if *k.fl(id)&valStr != 0 {
+		return history.String(k.values.strs[k.vi(id).num()])
 	}
-	return history.Int(vi.num)
+	return history.Int(k.vi(id).num())
 }
 
 // wrote files a send of value id at pos (offset off), as a completion or an invoke.
@@ -384,19 +400,19 @@ func (k *keyState) searchOffset(o int64) int32 {
 
 // seenAt records that value id appears at dense index idx, representing it if rep.
 func (k *keyState) seenAt(id, idx int32, rep bool) {
-	vi := k.vi(id)
+	vi, fl := k.vi(id), k.fl(id)
 	if vi.first < 0 {
 		vi.first = idx
 		if rep {
-			vi.flags |= valRep
+			*fl |= valRep
 		}
 		return
 	}
 	var m multiInfo
-	if vi.flags&valMulti == 0 {
-		vi.flags |= valMulti
+	if *fl&valMulti == 0 {
+		*fl |= valMulti
 		m = multiInfo{vo: -1, last: vi.first, n: 1}
-		if vi.flags&valRep != 0 {
+		if *fl&valRep != 0 {
 			m.vo = vi.first
 		}
 		if k.multi == nil {
@@ -417,19 +433,18 @@ func (k *keyState) idx(id int32) int32 {
 	if id < 0 {
 		return -1
 	}
-	vi := k.vi(id)
-	switch {
-	case vi.flags&valMulti != 0:
+	switch fl := *k.fl(id); {
+	case fl&valMulti != 0:
 		return k.multi[id].vo
-	case vi.flags&valRep != 0:
-		return vi.first
+	case fl&valRep != 0:
+		return k.vi(id).first
 	}
 	return -1
 }
 
 // last is the latest dense index at which a value appears, or -1.
 func (k *keyState) last(id int32) int32 {
-	if vi := k.vi(id); vi.flags&valMulti != 0 {
+	if *k.fl(id)&valMulti != 0 {
 		return k.multi[id].last
 	}
 	return k.vi(id).first
@@ -437,11 +452,10 @@ func (k *keyState) last(id int32) int32 {
 
 // nOffsets is the number of offsets at which a value appears.
 func (k *keyState) nOffsets(id int32) int32 {
-	vi := k.vi(id)
 	switch {
-	case vi.flags&valMulti != 0:
+	case *k.fl(id)&valMulti != 0:
 		return k.multi[id].n
-	case vi.first >= 0:
+	case k.vi(id).first >= 0:
 		return 1
 	}
 	return 0

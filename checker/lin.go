@@ -295,7 +295,7 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 					}
 					continue
 				}
-				ro := a.readOffset(vi.firstReader, k.name, k.valueOf(vi))
+				ro := a.readOffset(vi.firstReader, k.name, k.value(r.val))
 				if ro < 0 {
 					continue
 				}

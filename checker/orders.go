@@ -554,7 +554,7 @@ func (a *analysis) groups() {
 			o := k.offset(i)
 			// Only records some consumer did read: a record nobody ever read is a
 			// lost-write or unseen matter, not this group's.
-			if got.get(o) == 0 && k.vi(k.rep(i)).okRead() {
+			if got.get(o) == 0 && k.okRead(k.rep(i)) {
 				offs = append(offs, o)
 				vals = append(vals, k.value(k.rep(i)))
 			}

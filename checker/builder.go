@@ -468,7 +468,8 @@ func (b *Builder) Add(op *history.Op) error {
 			records += len(kr.Records)
 		}
 	}
-	if a.n() >= math.MaxInt32-1 || records >= math.MaxInt32-1 {
+	// A chunk's read stream takes at most 5 words a record (a run each).
+	if a.n() >= math.MaxInt32-1 || records >= math.MaxInt32-1 || len(a.rstage)+5*(records-a.nRecs) >= math.MaxInt32 {
 		b.err = fmt.Errorf("checker: the history reaches %d operations and %d records at index %d, more than the %d the checker handles", a.n()+1, records, op.Index, math.MaxInt32-2)
 		return b.err
 	}

@@ -188,6 +188,9 @@ type partition struct {
 	logStart      int64
 	failErr       string
 	retryAt       time.Duration
+	// assigned is set while p is the partition's entry in the assignment (c.parts),
+	// so that responses and checks need no lookup by name.
+	assigned bool
 }
 
 type completedFetch struct {
@@ -457,14 +460,21 @@ func (c *Consumer) setAssignment(tps []proto.TopicPartition) {
 		if keep[tp] == nil {
 			c.dropBuffered(p)
 			p.state = partFailed // stale responses for it are ignored
+			p.assigned = false
 		}
 	}
 	c.parts = keep
 	c.order = c.order[:0]
 	for _, p := range keep {
+		p.assigned = true
 		c.order = append(c.order, p)
 	}
 	slices.SortFunc(c.order, func(a, b *partition) int { return a.tp.Compare(b.tp) })
+	for _, p := range c.order {
+		if !(c.parts[p.tp] == p) {
+			consumerAssertf(false, "%s: order and assignment disagree", p.tp)
+		}
+	}
 }
 
 func (c *Consumer) dropBuffered(p *partition) {
@@ -957,14 +967,16 @@ func consumerAssertf(cond bool, format string, args ...any) {
 }
 
 // checkInvariants verifies the consumer's bookkeeping after each event it handled.
+// It walks the assigned partitions without lookups by name; the assignment itself is
+// checked where it changes (setAssignment).
 func (c *Consumer) checkInvariants() {
 	if !(len(c.order) == len(c.parts)) {
 		consumerAssertf(false, "%d partitions in order, %d assigned", len(c.order), len(c.parts))
 	}
 	buffered := 0
 	for _, p := range c.order {
-		if !(c.parts[p.tp] == p) {
-			consumerAssertf(false, "%s: order and assignment disagree", p.tp)
+		if !p.assigned {
+			consumerAssertf(false, "%s: in the assignment but not marked assigned", p.tp)
 		}
 		if !(p.state != partFetchable || p.position >= 0) {
 			consumerAssertf(false, "%s: fetchable at position %d", p.tp, p.position)
@@ -974,7 +986,7 @@ func (c *Consumer) checkInvariants() {
 		}
 	}
 	for _, cf := range c.buffer {
-		if !(cf.p.buffered && c.parts[cf.p.tp] == cf.p) {
+		if !(cf.p.buffered && cf.p.assigned) {
 			consumerAssertf(false, "%s: buffered data of a partition not assigned or not marked", cf.p.tp)
 		}
 	}

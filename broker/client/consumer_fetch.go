@@ -123,7 +123,7 @@ func (c *Consumer) failPartition(p *partition, err string) {
 }
 
 // current reports whether a response about p still matters.
-func (c *Consumer) current(p *partition) bool { return c.parts[p.tp] == p }
+func (c *Consumer) current(p *partition) bool { return p.assigned }
 
 func (c *Consumer) handleOffsetFetch(r *request, m *proto.OffsetFetchResponse) {
 	for _, p := range r.parts {

@@ -328,3 +328,23 @@ func TestSeekRereadsFromTheOffset(t *testing.T) {
 	assert.Len(t, w.lines("c1 processed orders/0@3="), 1, "nothing before the sought offset again")
 	assert.Len(t, w.lines("c1 processed orders/0@4="), 2)
 }
+
+// The per-event check catches a partition in the assignment that lost its mark, and
+// buffered data of a partition no longer assigned.
+func TestConsumerInvariantsCatchAssignmentMismatch(t *testing.T) {
+	w := newWorld(t)
+	w.broker.createTopic("orders", 1)
+	w.broker.produce(tp("orders", 0), 10)
+	cc := testConsumerConfig("")
+	cc.EnableAutoCommit = false
+	c := w.addConsumer("c1", cc, AppConfig{Partitions: []proto.TopicPartition{tp("orders", 0)}, SeekToBeginning: true})
+	w.run(3 * time.Second)
+	cons := c.app.Consumer()
+	require.NotPanics(t, cons.checkInvariants)
+	p := cons.order[0]
+	p.assigned = false
+	require.Panics(t, cons.checkInvariants)
+	p.assigned = true
+	cons.buffer = append(cons.buffer, &completedFetch{p: &partition{tp: p.tp, buffered: true}})
+	require.Panics(t, cons.checkInvariants)
+}

@@ -219,3 +219,36 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+// TestValidatorProcesses checks the pairing of invokes and completions for small
+// processes (kept in an array) and large ones (in a map) alike.
+func TestValidatorProcesses(t *testing.T) {
+	var v Validator
+	index := int64(0)
+	line := func(p int64, typ Type, f string) error {
+		op := Op{Index: index, Time: index, Process: p, Type: typ, F: f}
+		index++
+		return v.Check(&op)
+	}
+	procs := []int64{0, 3, 1<<16 - 1, 1 << 16, 1 << 40}
+	for _, p := range procs {
+		require.NoError(t, line(p, Invoke, FPoll))
+	}
+	for _, p := range procs {
+		err := line(p, Invoke, FPoll)
+		require.Error(t, err, "process %d", p)
+		assert.Contains(t, err.Error(), "has not completed")
+		index-- // the rejected line did not count
+	}
+	assert.Equal(t, []int64{0, 1, 2, 3, 4}, v.Pending())
+	require.NoError(t, line(1<<16, OK, FPoll))
+	require.NoError(t, line(3, OK, FPoll))
+	assert.Equal(t, []int64{0, 2, 4}, v.Pending())
+	err := line(3, OK, FPoll)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "without an outstanding invoke")
+	index--
+	err = line(1<<40, OK, FSend)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "its outstanding operation (index 4) is poll")
+}

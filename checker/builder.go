@@ -750,14 +750,15 @@ func Check(ops []history.Op, opts Options) (*Result, error) {
 }
 
 // CheckReader checks the JSON Lines history read from r without keeping its
-// operations: each line is parsed into one reused history.Op and added to a Builder.
+// operations: each line is parsed into one reused history.Op (history.Reader's
+// ReadShared) and added to a Builder.
 // name (usually the file name) prefixes errors, which name the line and column.
 func CheckReader(r io.Reader, name string, opts Options) (*Result, error) {
 	rd := history.NewReader(r, name)
 	b := NewBuilder(opts)
 	var op history.Op
 	for {
-		err := rd.ReadInto(&op)
+		err := rd.ReadShared(&op) // Add copies what it keeps
 		if err == io.EOF {
 			break
 		}

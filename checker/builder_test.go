@@ -582,3 +582,33 @@ func TestReadRuns(t *testing.T) {
 func TestValInfoSize(t *testing.T) {
 	assert.Equal(t, uintptr(20), unsafe.Sizeof(valInfo{}))
 }
+
+// BenchmarkCheckReaderLogsimShaped streams a logsim-shaped history of 200,000
+// records from its JSON Lines text through CheckReader (as logsim check does with a
+// file), and reports records per second and the peak heap per record beyond the text.
+func BenchmarkCheckReaderLogsimShaped(b *testing.B) {
+	const records = 200_000
+	var buf bytes.Buffer
+	w := history.NewWriter(&buf)
+	logsimShaped(records, 16, func(op *history.Op) {
+		if err := w.Write(op); err != nil {
+			b.Fatal(err)
+		}
+	})
+	require.NoError(b, w.Flush())
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		runtime.GC()
+		base := liveHeap()
+		stop := samplePeakHeap()
+		start := time.Now()
+		res, err := CheckReader(bytes.NewReader(data), "bench.jsonl", Options{})
+		elapsed := time.Since(start)
+		peak := stop()
+		require.NoError(b, err)
+		require.True(b, res.Valid, "errors: %v", res.Errors)
+		b.ReportMetric(float64(peak-base)/records, "B/record")
+		b.ReportMetric(records/elapsed.Seconds(), "records/s")
+	}
+}

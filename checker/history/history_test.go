@@ -252,3 +252,25 @@ func TestValidatorProcesses(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "its outstanding operation (index 4) is poll")
 }
+
+// TestReadShared checks that ReadShared reads what ReadInto reads, line by line, and
+// that operations read with ReadInto keep their contents through later ReadShared
+// calls.
+func TestReadShared(t *testing.T) {
+	want, err := ReadAll(strings.NewReader(example), "ex.jsonl")
+	require.NoError(t, err)
+	rd := NewReader(strings.NewReader(example), "ex.jsonl")
+	var kept Op
+	require.NoError(t, rd.ReadInto(&kept)) // line 0, kept by the caller
+	var op Op
+	for i := 1; ; i++ {
+		err := rd.ReadShared(&op)
+		if err == io.EOF {
+			require.Equal(t, len(want), i)
+			break
+		}
+		require.NoError(t, err)
+		assert.Equal(t, want[i].String(), op.String(), "line %d", i)
+	}
+	assert.Equal(t, want[0].String(), kept.String())
+}

@@ -18,6 +18,9 @@ const (
 // parseLine decodes one JSON object line into op. Errors carry the column.
 func (s *scanner) parseLine(op *Op) error {
 	*op = Op{}
+	if s.shared {
+		s.sharedMops, s.sharedKRs, s.sharedRecs = s.sharedMops[:0], s.sharedKRs[:0], s.sharedRecs[:0]
+	}
 	if err := s.expect('{', "'{' (each line is one JSON object)"); err != nil {
 		return err
 	}
@@ -221,7 +224,8 @@ func (s *scanner) parseMops(op *Op) error {
 	if err != nil {
 		return err
 	}
-	op.Mops = keep(&s.mopArena, s.mopScratch)
+	mops, _, _ := s.arenas()
+	op.Mops = keep(mops, s.mopScratch)
 	return nil
 }
 
@@ -289,13 +293,15 @@ func (s *scanner) parsePoll(m *Mop) error {
 		if err != nil {
 			return err
 		}
-		s.krScratch = append(s.krScratch, KeyRecords{Key: key, Records: keep(&s.recArena, s.recScratch)})
+		_, _, recs := s.arenas()
+		s.krScratch = append(s.krScratch, KeyRecords{Key: key, Records: keep(recs, s.recScratch)})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	m.Reads = keep(&s.krArena, s.krScratch)
+	_, krs, _ := s.arenas()
+	m.Reads = keep(krs, s.krScratch)
 	if m.Reads == nil {
 		m.Reads = []KeyRecords{} // {} read nothing; distinct from an invoke's absent results
 	}

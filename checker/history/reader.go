@@ -59,6 +59,20 @@ func (r *Reader) Read() (Op, error) {
 
 // ReadInto is Read into a caller's Op, which it overwrites.
 func (r *Reader) ReadInto(op *Op) error {
+	r.sc.shared = false
+	return r.read(op)
+}
+
+// ReadShared is ReadInto for callers that copy what they keep of each operation
+// (a checker.Builder): op's slices point into buffers of the Reader that the next
+// ReadShared overwrites, so reading allocates nothing per line. Operations read
+// with ReadInto are not affected.
+func (r *Reader) ReadShared(op *Op) error {
+	r.sc.shared = true
+	return r.read(op)
+}
+
+func (r *Reader) read(op *Op) error {
 	if r.err != nil {
 		return r.err
 	}

@@ -25,6 +25,20 @@ type scanner struct {
 	mopArena   []Mop
 	krArena    []KeyRecords
 	recArena   []Record
+	// shared (ReadShared) lines use their own arenas, emptied at each such line: the
+	// caller copies what it keeps, so nothing is allocated per line.
+	shared     bool
+	sharedMops []Mop
+	sharedKRs  []KeyRecords
+	sharedRecs []Record
+}
+
+// arenas returns the arenas the current line's slices go to.
+func (s *scanner) arenas() (*[]Mop, *[]KeyRecords, *[]Record) {
+	if s.shared {
+		return &s.sharedMops, &s.sharedKRs, &s.sharedRecs
+	}
+	return &s.mopArena, &s.krArena, &s.recArena
 }
 
 const arenaChunk = 4096

@@ -107,10 +107,10 @@ type lineChunk struct {
 	// Process ids (indices into lineTable.procVals) and record starts are 16 bits
 	// until a chunk needs more (wide16).
 	procs wide16
-	// pairs links an invoke with its completion: the completion's position for an
-	// invoke, the invoke's for a completion, noPos when there is none (pending
-	// invokes, events).
-	pairs [linesPerChunk]int32
+	// pairs links an invoke with its completion: the distance from an invoke to its
+	// completion, from a completion back to its invoke (negative), 0 when there is
+	// none (pending invokes, events); 16 bits until a distance does not fit.
+	pairs delta16
 	// recStart is where the line's send records begin in its chunk's records, and
 	// readStart where its reads begin in its chunk's read stream (see addReads); the
 	// next line's start (or the end of the chunk's) is where they end.
@@ -145,6 +145,43 @@ func (w *wide16) set(i, v int32) {
 		return
 	}
 	w.narrow[i] = uint16(v)
+}
+
+// delta16 holds one int32 per line of a chunk in 16 bits, until one does not fit:
+// then all in 32 (allocated on demand).
+type delta16 struct {
+	narrow [linesPerChunk]int16
+	wide   *[linesPerChunk]int32
+}
+
+func (d *delta16) get(i int32) int32 {
+	if d.wide != nil {
+		return d.wide[i]
+	}
+	return int32(d.narrow[i])
+}
+
+func (d *delta16) set(i, v int32) {
+	if d.wide == nil && (v > math.MaxInt16 || v < math.MinInt16) {
+		d.wide = new([linesPerChunk]int32)
+		for j, n := range d.narrow {
+			d.wide[j] = int32(n)
+		}
+	}
+	if d.wide != nil {
+		d.wide[i] = v
+		return
+	}
+	d.narrow[i] = int16(v)
+}
+
+// pos returns the position the line at pos (index i of its chunk) is linked to, or
+// noPos.
+func (d *delta16) pos(pos, i int32) int32 {
+	if v := d.get(i); v != 0 {
+		return pos + v
+	}
+	return noPos
 }
 
 // sharedSends marks a send invoke whose records its completion repeats with offsets
@@ -246,7 +283,7 @@ func (t *lineTable) opIndex(pos int32) int64 {
 func (t *lineTable) invokeOf(pos int32) int32 {
 	c, i := t.at(pos)
 	if history.Type(c.tfs[i] >> 4 & 7).IsCompletion() {
-		return c.pairs[i]
+		return c.pairs.pos(pos, i)
 	}
 	return noPos
 }
@@ -255,7 +292,7 @@ func (t *lineTable) invokeOf(pos int32) int32 {
 func (t *lineTable) complOf(pos int32) int32 {
 	c, i := t.at(pos)
 	if history.Type(c.tfs[i]>>4&7) == history.Invoke {
-		return c.pairs[i]
+		return c.pairs.pos(pos, i)
 	}
 	return noPos
 }
@@ -297,7 +334,7 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) i
 	c, i := t.at(pos)
 	c.setTime(i, time)
 	c.procs.set(i, proc)
-	c.pairs[i] = noPos
+	c.pairs.set(i, 0)
 	c.tfs[i] = uint8(typ)<<4 | uint8(f)
 	c.recStart.set(i, int32(len(t.stage)))
 	c.readStart.set(i, int32(len(t.rstage)))
@@ -391,9 +428,9 @@ func (t *lineTable) addRec(r rec) {
 // setPair links an invoke and its completion.
 func (t *lineTable) setPair(inv, compl int32) {
 	c, i := t.at(inv)
-	c.pairs[i] = compl
+	c.pairs.set(i, compl-inv)
 	c, i = t.at(compl)
-	c.pairs[i] = inv
+	c.pairs.set(i, inv-compl)
 }
 
 // keyOff is one key's offset of a commit line.

@@ -612,3 +612,41 @@ func BenchmarkCheckReaderLogsimShaped(b *testing.B) {
 		b.ReportMetric(records/elapsed.Seconds(), "records/s")
 	}
 }
+
+// TestFarPairs checks an invoke and completion further apart than 16 bits count,
+// in both directions, and the 16-bit deltas' switch to 32.
+func TestFarPairs(t *testing.T) {
+	var d delta16
+	d.set(3, -7)
+	require.Nil(t, d.wide)
+	d.set(5, 1<<20)
+	require.NotNil(t, d.wide)
+	assert.Equal(t, int32(-7), d.get(3))
+	assert.Equal(t, int32(1<<20), d.get(5))
+	assert.Equal(t, noPos, d.pos(100, 0))
+	assert.Equal(t, int32(93), d.pos(100, 3))
+
+	var ops []history.Op
+	add := func(op history.Op) {
+		op.Index, op.Time = int64(len(ops)), int64(len(ops))
+		ops = append(ops, op)
+	}
+	add(history.Op{Process: 0, Type: history.Invoke, F: history.FSend, Mops: []history.Mop{history.Send("k", history.Int(-1))}})
+	for v := range int64(20_000) {
+		add(history.Op{Process: 1, Type: history.Invoke, F: history.FSend, Mops: []history.Mop{history.Send("k", history.Int(v))}})
+		add(history.Op{Process: 1, Type: history.OK, F: history.FSend, Mops: []history.Mop{history.SendAt("k", v, history.Int(v))}})
+	}
+	add(history.Op{Process: 0, Type: history.OK, F: history.FSend, Mops: []history.Mop{history.SendAt("k", 20_000, history.Int(-1))}})
+	add(history.Op{Process: 2, Type: history.Invoke, F: history.FPoll, Mops: []history.Mop{history.Poll()}})
+	var recs []history.Record
+	for v := range int64(20_000) {
+		recs = append(recs, history.Record{Offset: v, Value: history.Int(v)})
+	}
+	recs = append(recs, history.Record{Offset: 20_000, Value: history.Int(-1)})
+	add(history.Op{Process: 2, Type: history.OK, F: history.FPoll, Mops: []history.Mop{history.Poll(history.KeyRecords{Key: "k", Records: recs})}})
+	res, err := Check(ops, DefaultOptions())
+	require.NoError(t, err)
+	assert.True(t, res.Valid, "errors: %v", res.Errors)
+	assert.Equal(t, LinOK, res.Linearizable)
+	assert.Equal(t, map[string]int{"ok": 20_001}, res.Stats.Sends)
+}

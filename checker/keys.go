@@ -8,14 +8,13 @@ import (
 )
 
 // valInfo is what the checker knows about one value of one key. It is kept small
-// (20 bytes: no 8-byte field, so no padding; its flags are in keyState.flags): a
-// history has one per record sent. What only values seen at several offsets need
+// (16 bytes; its flags are in keyState.flags): a history has one per record sent. What only values seen at several offsets need
 // lives in keyState.multi.
 type valInfo struct {
-	// numLo and numHi are the integer value, or the string's index in
-	// valueTable.strs (see num).
+	// numLo is the low 32 bits of the integer value, or of the string's index in
+	// valueTable.strs; the high bits, rarely not zero, are in keyState.numHi (see
+	// keyState.num).
 	numLo       uint32
-	numHi       int32
 	writer      int32 // position of the send's last completion; of its first invoke when it never completed
 	firstReader int32 // first completion that returned the value
 	first       int32 // earliest dense index of any appearance, or -1
@@ -27,16 +26,20 @@ const (
 	valOKRead                   // some ok poll/txn returned the value
 	valRep                      // the value represents the offset at its first dense index
 	valMulti                    // the value appears at several offsets: see keyState.multi
+	valWide                     // the value's high 32 bits are in keyState.numHi
 )
 
 // okRead reports whether some ok poll/txn returned value id.
 func (k *keyState) okRead(id int32) bool { return *k.fl(id)&valOKRead != 0 }
 
-// num returns the integer value, or the string's index.
-func (vi *valInfo) num() int64 { return int64(vi.numHi)<<32 | int64(vi.numLo) }
-
-// setNum sets what num returns.
-func (vi *valInfo) setNum(n int64) { vi.numLo, vi.numHi = uint32(n), int32(n>>32) }
+// num returns value id's integer, or its string's index.
+func (k *keyState) num(id int32) int64 {
+	n := int64(k.vi(id).numLo)
+	if *k.fl(id)&valWide != 0 {
+		n |= int64(k.numHi[id]) << 32
+	}
+	return n
+}
 
 // multiInfo is the version order of a value that appears at several offsets.
 type multiInfo struct {
@@ -64,6 +67,7 @@ type keyState struct {
 	// sendOffset); the others derive it from their writer.
 	sendOffs map[int32]int64
 	multi    map[int32]multiInfo
+	numHi    map[int32]int32 // high 32 bits of values (valWide)
 	// at[o] is 1 + the id of the first value seen at offset o, 0 if none, for offsets
 	// below len(at) (offsets are dense from the log start: an array beats a map);
 	// atFar holds offsets beyond it, and more further distinct values at an offset.
@@ -124,7 +128,7 @@ func (t *valueTable) inSlot(n int64) bool {
 func (k *keyState) lookup(v history.Value) int32 {
 	if n := v.Int(); !v.IsString() && n >= 0 && n < int64(len(k.values.slot)) {
 		if id := int32(k.values.slot[n]) - 1; id >= 0 && id < k.nInfo {
-			if vi := k.vi(id); vi.num() == n && *k.fl(id)&valStr == 0 {
+			if k.vi(id).numLo == uint32(n) && *k.fl(id)&valStr == 0 && k.num(id) == n {
 				return id
 			}
 		}
@@ -152,16 +156,15 @@ func (k *keyState) intern(v history.Value) int32 {
 	id = k.nInfo
 	vi := valInfo{writer: noPos, firstReader: noPos, first: -1}
 	flags := uint8(0)
-	vi.setNum(v.Int())
 	n := v.Int()
+	num := n
 	switch {
 	case v.IsString():
 		if k.strs == nil {
 			k.strs = map[string]int32{}
 		}
 		k.strs[v.Str()] = id
-		vi.setNum(int64(len(t.strs)))
-		flags = valStr
+		num, flags = int64(len(t.strs)), valStr
 		t.strs = append(t.strs, v.Str())
 	case t.inSlot(n) && t.slot[n] == 0:
 		t.slot[n] = uint32(id + 1)
@@ -172,6 +175,14 @@ func (k *keyState) intern(v history.Value) int32 {
 		k.ints[n] = id
 	}
 	t.count++
+	vi.numLo = uint32(num)
+	if hi := int32(num >> 32); hi != 0 {
+		flags |= valWide
+		if k.numHi == nil {
+			k.numHi = map[int32]int32{}
+		}
+		k.numHi[id] = hi
+	}
 	if c := int(id >> valBits); c == len(k.info) {
 		size := valsPerChunk
 		if c == 0 {
@@ -204,9 +215,9 @@ func (k *keyState) fl(id int32) *uint8 { return &k.flags[id>>valBits][id&(valsPe
 // value returns the value with id.
 func (k *keyState) value(id int32) history.Value {
 	if *k.fl(id)&valStr != 0 {
-		return history.String(k.values.strs[k.vi(id).num()])
+		return history.String(k.values.strs[k.num(id)])
 	}
-	return history.Int(k.vi(id).num())
+	return history.Int(k.num(id))
 }
 
 // wrote files a send of value id at pos (offset off), as a completion or an invoke.

@@ -21,11 +21,11 @@
 // time (Add copies what it keeps, so the caller may build every line in one reused
 // Op) and keeps no operations: a few numbers per line in fixed chunks (time, process,
 // type and name, the invoke/completion pairing), 16 bytes per record sent, about 5
-// per record read (runs of consecutive offsets), and 25 per value, with keys and
-// values interned (integer values through an array when they are small ids, as
+// per record read (runs of consecutive offsets), and about 21 per value, with keys
+// and values interned (integer values through an array when they are small ids, as
 // logsim's are); assign, subscribe and harness events, which are few, are kept
-// whole. A logsim history takes under 100 bytes per record, and a check's peak about
-// 115 (BenchmarkBuilderLogsimShaped).
+// whole. A logsim history takes about 85 bytes per record, and a check's peak heap
+// about 105 (BenchmarkBuilderLogsimShaped).
 // CheckReader and CheckFile stream a file through a Builder the same way.
 //
 //	b := checker.NewBuilder(checker.DefaultOptions())

@@ -30,6 +30,8 @@ type analysis struct {
 	// The line table's records are every send micro-operation and every record
 	// returned by a poll, with key and value ids resolved once: the analyses iterate
 	// these instead of looking values up again.
+	txnWords map[int32]int32 // txn lines: the words of their data that are sends
+	txnReads []rec           // a txn's reads while its sends are filed
 	// invokeSends holds the records of send invokes that their completion does not
 	// repeat, or that never completed (see lineTable.shareSends).
 	invokeSends map[int32][]rec
@@ -51,23 +53,53 @@ type rec struct {
 	off      int64 // offset, or NoOffset
 }
 
-// sendsOf returns the send records of the line at pos. For a send invoke its
-// completion repeats, they are the completion's: the same keys and values, with the
-// offsets the completion reported (the invoke's were unknown).
-func (a *analysis) sendsOf(pos int32) []rec {
+// sendsInto appends the send records of the line at pos to buf and returns it. For
+// a send invoke its completion repeats, they are the completion's: the same keys and
+// values, with the offsets the completion reported (the invoke's were unknown).
+func (a *analysis) sendsInto(buf []rec, pos int32) []rec {
 	switch a.fc(pos) {
 	case fSend:
 		if a.typ(pos) == history.Invoke {
 			if a.sendsShared(pos) {
-				return a.recsOf(a.complOf(pos))
+				return decodeSends(buf, a.dataSpan(a.complOf(pos)))
 			}
-			return a.invokeSends[pos]
+			return append(buf, a.invokeSends[pos]...)
 		}
-		return a.recsOf(pos)
+		return decodeSends(buf, a.dataSpan(pos))
 	case fTxn:
-		return a.recsOf(pos)
+		return decodeSends(buf, a.dataSpan(pos)[:a.txnWords[pos]])
 	}
-	return nil
+	return buf
+}
+
+// sendsOf returns the send records of the line at pos (see sendsInto), decoded into
+// *buf, which it reuses: the caller owns the buffer (parallel analyses each have one).
+func (a *analysis) sendsOf(buf *[]rec, pos int32) []rec {
+	*buf = a.sendsInto((*buf)[:0], pos)
+	return *buf
+}
+
+// readsInto appends the records the line at pos read (polls and txns) to buf and
+// returns it.
+func (a *analysis) readsInto(buf []rec, pos int32) []rec {
+	switch a.fc(pos) {
+	case fPoll:
+		return decodeReads(buf, a.dataSpan(pos))
+	case fTxn:
+		return decodeReads(buf, a.dataSpan(pos)[a.txnWords[pos]:])
+	}
+	return buf
+}
+
+// hasReads reports whether the line at pos read any record.
+func (a *analysis) hasReads(pos int32) bool {
+	switch a.fc(pos) {
+	case fPoll:
+		return len(a.dataSpan(pos)) > 0
+	case fTxn:
+		return len(a.dataSpan(pos)) > int(a.txnWords[pos])
+	}
+	return false
 }
 
 // readsOf returns the records the line at pos read (polls and txns), decoded into
@@ -212,7 +244,8 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 	case history.OK:
 		return true
 	case history.Info:
-		for _, r := range a.sendsOf(pos) {
+		var arr [4]rec // most sends have one record: no allocation
+		for _, r := range a.sendsInto(arr[:0], pos) {
 			if a.keys[r.key].okRead(r.val) {
 				return true
 			}
@@ -224,12 +257,12 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 // versionOrders folds every poll, and the sends of writers that must have committed,
 // into a per-key log of offsets to values, and derives dense indices.
 func (a *analysis) versionOrders() {
-	var rbuf []rec
+	var rbuf, sbuf []rec
 	for i := range a.n() {
 		if t := a.typ(i); t == history.Invoke || t == history.Event {
 			continue
 		}
-		if sends := a.sendsOf(int32(i)); len(sends) > 0 && a.mustHaveCommitted(int32(i)) {
+		if sends := a.sendsOf(&sbuf, i); len(sends) > 0 && a.mustHaveCommitted(int32(i)) {
 			for _, r := range sends {
 				a.keys[r.key].observe(r.off, r.val)
 			}
@@ -330,7 +363,7 @@ func (a *analysis) valueAnomalies() {
 			continue
 		}
 		op := a.op(i)
-		sends := a.sendsOf(int32(i))
+		sends := a.sendsInto(nil, i)
 		var reported []int32
 		for _, r := range a.readsInto(nil, i) {
 			if slices.Contains(reported, r.key) || !slices.ContainsFunc(sends, func(w rec) bool { return w.key == r.key && w.val == r.val }) {

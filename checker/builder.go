@@ -111,11 +111,10 @@ type lineChunk struct {
 	// completion, from a completion back to its invoke (negative), 0 when there is
 	// none (pending invokes, events); 16 bits until a distance does not fit.
 	pairs delta16
-	// recStart is where the line's send records begin in its chunk's records, and
-	// readStart where its reads begin in its chunk's read stream (see addReads); the
-	// next line's start (or the end of the chunk's) is where they end.
-	recStart  wide16
-	readStart wide16
+	// dataStart is where the line's records begin in its chunk's data stream (see
+	// addSend and addRead); the next line's start, or the end of the chunk's stream,
+	// is where they end.
+	dataStart wide16
 	tfs       [linesPerChunk]uint8 // sharedSends | type << 4 | f
 }
 
@@ -196,14 +195,11 @@ const sharedSends uint8 = 0x80
 type lineTable struct {
 	chunks []*lineChunk
 	nLines int32
-	// recChunks[c] holds the records of the lines of chunk c, allocated at their exact
-	// size when the chunk is complete; the records of the last chunk's lines are in
-	// stage, a buffer reused from chunk to chunk.
-	recChunks [][]rec
-	stage     []rec
-	// readChunks and rstage are the same for the read streams.
-	readChunks [][]uint32
-	rstage     []uint32
+	// dataChunks[c] holds the data stream of the lines of chunk c, allocated at its
+	// exact size when the chunk is complete; the last chunk's is in stage, a buffer
+	// reused from chunk to chunk.
+	dataChunks [][]uint32
+	stage      []uint32
 	nRecs      int // records in all, sent and read
 	// indices holds each line's index; nil while every index equals its position
 	// (logsim's histories), which saves 8 bytes a line.
@@ -304,30 +300,14 @@ func (t *lineTable) op(pos int32) opInfo {
 	return opInfo{Index: t.opIndex(pos), Time: c.time(i), Process: t.procVals[c.procs.get(i)], Type: history.Type(tf >> 4 & 7), F: fCode(tf & 0xf)}
 }
 
-// recsOf returns the send records of the line at pos.
-func (t *lineTable) recsOf(pos int32) []rec {
-	c, i := t.at(pos)
-	buf := t.stage
-	if ci := int(pos >> lineBits); ci < len(t.recChunks) {
-		buf = t.recChunks[ci]
-	}
-	end := int32(len(buf))
-	if i < lineMask && pos+1 < t.nLines {
-		end = c.recStart.get(i + 1)
-	}
-	return buf[c.recStart.get(i):end]
-}
-
 // addLine appends a line and returns its position. Its records are appended to
-// stage (addRec) before the next line is added.
+// stage (addSend, addRead) before the next line is added.
 func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) int32 {
 	pos := t.nLines
 	if pos&lineMask == 0 {
 		if pos > 0 { // the last chunk is complete: its records get their own slice
-			t.recChunks = append(t.recChunks, slices.Clone(t.stage))
+			t.dataChunks = append(t.dataChunks, slices.Clone(t.stage))
 			t.stage = t.stage[:0]
-			t.readChunks = append(t.readChunks, slices.Clone(t.rstage))
-			t.rstage = t.rstage[:0]
 		}
 		t.chunks = append(t.chunks, new(lineChunk))
 	}
@@ -336,8 +316,7 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) i
 	c.procs.set(i, proc)
 	c.pairs.set(i, 0)
 	c.tfs[i] = uint8(typ)<<4 | uint8(f)
-	c.recStart.set(i, int32(len(t.stage)))
-	c.readStart.set(i, int32(len(t.rstage)))
+	c.dataStart.set(i, int32(len(t.stage)))
 	t.nLines++
 	return pos
 }
@@ -354,36 +333,80 @@ func (t *lineTable) sendsShared(pos int32) bool {
 	return c.tfs[i]&sharedSends != 0
 }
 
-// Reads are most of a history's records, and a poll returns runs of consecutive
-// offsets of one key, so a line's reads are stored as runs: a header of four words
-// (key, count, first offset low and high) and one word per record, its value id. A
-// run's offsets are first, first+1, ... when first is not negative; otherwise every
-// record of the run has that same offset (NoOffset). About 5 bytes a read, not 16.
-const runHeader = 4
+// A line's records are a stream of 32-bit words: its sends, then its reads. A send is
+// three words, key, value id and offset, or four when the offset does not fit in 32
+// bits (the key's top bit says so: NoOffset, offsets of 2^32 and more). Reads are
+// most of a history's records, and a poll returns runs of consecutive offsets of one
+// key, so reads are stored as runs: a header of four words (key, count, first offset
+// low and high) and one word per record, its value id. A run's offsets are first,
+// first+1, ... when first is not negative; otherwise every record of the run has that
+// same offset (NoOffset). A send line has only sends and a poll line only reads; a
+// txn line's sends take its first analysis.txnWords words.
+const (
+	runHeader = 4
+	wideSend  = 1 << 31
+)
+
+// addSend appends a send record to the last line.
+func (t *lineTable) addSend(r rec) {
+	if r.off >= 0 && r.off <= math.MaxUint32 {
+		t.stage = append(t.stage, uint32(r.key), uint32(r.val), uint32(r.off))
+	} else {
+		t.stage = append(t.stage, uint32(r.key)|wideSend, uint32(r.val), uint32(uint64(r.off)), uint32(uint64(r.off)>>32))
+	}
+	t.nRecs++
+}
+
+// decodeSends appends the sends in s to buf.
+func decodeSends(buf []rec, s []uint32) []rec {
+	for p := 0; p < len(s); {
+		r := rec{key: int32(s[p] &^ wideSend), val: int32(s[p+1]), off: int64(s[p+2])}
+		if s[p]&wideSend != 0 {
+			r.off = int64(uint64(s[p+2]) | uint64(s[p+3])<<32)
+			p++
+		}
+		buf = append(buf, r)
+		p += 3
+	}
+	return buf
+}
+
+// dataSpan returns the data stream holding the line at pos and its part of it.
+func (t *lineTable) dataSpan(pos int32) []uint32 {
+	c, i := t.at(pos)
+	s := t.stage
+	if ci := int(pos >> lineBits); ci < len(t.dataChunks) {
+		s = t.dataChunks[ci]
+	}
+	end := int32(len(s))
+	if i < lineMask && pos+1 < t.nLines {
+		end = c.dataStart.get(i + 1)
+	}
+	return s[c.dataStart.get(i):end]
+}
 
 // addRead appends a record of key kid, value vid, read at off, to the last line's
 // reads; *run is the run being extended (-1 for none yet).
 func (t *lineTable) addRead(kid, vid int32, off int64, run *int) {
-	s := t.rstage
+	s := t.stage
 	if h := *run; h >= 0 && int32(s[h]) == kid {
 		n := int64(s[h+1])
 		first := int64(uint64(s[h+2]) | uint64(s[h+3])<<32)
 		if (first >= 0 && off == first+n) || (first < 0 && off == first) {
 			s[h+1]++
-			t.rstage = append(s, uint32(vid))
+			t.stage = append(s, uint32(vid))
 			t.nRecs++
 			return
 		}
 	}
 	*run = len(s)
-	t.rstage = append(s, uint32(kid), 1, uint32(uint64(off)), uint32(uint64(off)>>32), uint32(vid))
+	t.stage = append(s, uint32(kid), 1, uint32(uint64(off)), uint32(uint64(off)>>32), uint32(vid))
 	t.nRecs++
 }
 
-// readsInto appends the reads of the line at pos to buf, decoded, and returns it.
-func (t *lineTable) readsInto(buf []rec, pos int32) []rec {
-	s, start, end := t.readSpan(pos)
-	for p := start; p < end; {
+// decodeReads appends the read runs in s to buf.
+func decodeReads(buf []rec, s []uint32) []rec {
+	for p := int32(0); p < int32(len(s)); {
 		key, n := int32(s[p]), int32(s[p+1])
 		first := int64(uint64(s[p+2]) | uint64(s[p+3])<<32)
 		p += runHeader
@@ -397,32 +420,6 @@ func (t *lineTable) readsInto(buf []rec, pos int32) []rec {
 		p += n
 	}
 	return buf
-}
-
-// hasReads reports whether the line at pos read any record.
-func (t *lineTable) hasReads(pos int32) bool {
-	_, start, end := t.readSpan(pos)
-	return end > start
-}
-
-// readSpan returns the read stream holding the line at pos and its part of it.
-func (t *lineTable) readSpan(pos int32) ([]uint32, int32, int32) {
-	c, i := t.at(pos)
-	s := t.rstage
-	if ci := int(pos >> lineBits); ci < len(t.readChunks) {
-		s = t.readChunks[ci]
-	}
-	end := int32(len(s))
-	if i < lineMask && pos+1 < t.nLines {
-		end = c.readStart.get(i + 1)
-	}
-	return s, c.readStart.get(i), end
-}
-
-// addRec appends a send record to the last line.
-func (t *lineTable) addRec(r rec) {
-	t.stage = append(t.stage, r)
-	t.nRecs++
 }
 
 // setPair links an invoke and its completion.
@@ -451,15 +448,16 @@ type Builder struct {
 	pendingOf []int32
 	// pendSends holds the records of each process's outstanding send invoke until its
 	// completion shows whether it repeats them (buffers reused).
-	pendSends [][]rec
-	procDense []int32 // process+1 -> process id + 1, for small non-negative processes
-	procIDs   map[int64]int32
-	groupIDs  map[string]int32
-	sends     [history.Event + 1]int // send completions by type
-	polls     [history.Event + 1]int
-	err       error
-	res       *Result
-	done      bool
+	pendSends   [][]rec
+	sendScratch []rec   // a completion's sends, decoded
+	procDense   []int32 // process+1 -> process id + 1, for small non-negative processes
+	procIDs     map[int64]int32
+	groupIDs    map[string]int32
+	sends       [history.Event + 1]int // send completions by type
+	polls       [history.Event + 1]int
+	err         error
+	res         *Result
+	done        bool
 }
 
 // maxDenseProcess bounds the processes looked up through procDense.
@@ -472,6 +470,7 @@ func NewBuilder(opts Options) *Builder {
 		keyID:       make(map[string]int32),
 		rare:        make(map[int32]*history.Op),
 		invokeSends: make(map[int32][]rec),
+		txnWords:    make(map[int32]int32),
 		res:         &Result{Anomalies: map[string][]*Anomaly{}, Linearizable: LinSkipped},
 	}
 	a.res.Stats.AnomalyCounts = map[string]int{}
@@ -505,8 +504,8 @@ func (b *Builder) Add(op *history.Op) error {
 			records += len(kr.Records)
 		}
 	}
-	// A chunk's read stream takes at most 5 words a record (a run each).
-	if a.n() >= math.MaxInt32-1 || records >= math.MaxInt32-1 || len(a.rstage)+5*(records-a.nRecs) >= math.MaxInt32 {
+	// A chunk's data stream takes at most 5 words a record (a run each).
+	if a.n() >= math.MaxInt32-1 || records >= math.MaxInt32-1 || len(a.stage)+5*(records-a.nRecs) >= math.MaxInt32 {
 		b.err = fmt.Errorf("checker: the history reaches %d operations and %d records at index %d, more than the %d the checker handles", a.n()+1, records, op.Index, math.MaxInt32-2)
 		return b.err
 	}
@@ -594,7 +593,8 @@ func (b *Builder) settleSends(pid, inv, pos int32) {
 	a := b.a
 	pend := b.pendSends[pid]
 	b.pendSends[pid] = pend[:0]
-	recs := a.recsOf(pos)
+	b.sendScratch = a.sendsInto(b.sendScratch[:0], pos)
+	recs := b.sendScratch
 	same := len(pend) == len(recs)
 	for j := 0; same && j < len(pend); j++ {
 		same = pend[j].key == recs[j].key && pend[j].val == recs[j].val && pend[j].off == history.NoOffset
@@ -652,12 +652,16 @@ func (a *analysis) indexSendInvoke(op *history.Op, pos int32, buf []rec) []rec {
 func (a *analysis) indexMops(op *history.Op, pos int32) {
 	st := &a.res.Stats
 	run := -1 // the read run being extended
+	// A txn's reads are written after all its sends (see runHeader), in the order
+	// read; values are interned in the order of the micro-operations all the same.
+	txn := op.F == history.FTxn
+	a.txnReads = a.txnReads[:0]
 	for j := range op.Mops {
 		m := &op.Mops[j]
 		if m.Kind == history.MopSend {
 			kid, k := a.keyAndID(m.Key)
 			vid := k.intern(m.Value)
-			a.addRec(rec{key: kid, val: vid, off: m.Offset})
+			a.addSend(rec{key: kid, val: vid, off: m.Offset})
 			a.wrote(k, vid, pos, op.Type, m.Offset)
 			continue
 		}
@@ -669,7 +673,11 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 			st.RecordsRead += len(kr.Records)
 			for _, r := range kr.Records {
 				vid := k.intern(r.Value)
-				a.addRead(kid, vid, r.Offset, &run)
+				if txn {
+					a.txnReads = append(a.txnReads, rec{key: kid, val: vid, off: r.Offset})
+				} else {
+					a.addRead(kid, vid, r.Offset, &run)
+				}
 				vi := k.vi(vid)
 				if vi.firstReader == noPos {
 					vi.firstReader = pos
@@ -678,6 +686,13 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 					*k.fl(vid) |= valOKRead
 				}
 			}
+		}
+	}
+	if txn {
+		c, i := a.at(pos)
+		a.txnWords[pos] = int32(len(a.stage)) - c.dataStart.get(i)
+		for _, r := range a.txnReads {
+			a.addRead(r.key, r.val, r.off, &run)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
@@ -569,12 +570,12 @@ func TestReadRuns(t *testing.T) {
 		want = append(want, line)
 	}
 	for pos, w := range want {
-		got := lt.readsInto(nil, int32(pos))
+		got := decodeReads(nil, lt.dataSpan(int32(pos)))
 		require.Equal(t, len(w), len(got), "line %d", pos)
 		for j := range w {
 			require.Equal(t, w[j], got[j], "line %d record %d", pos, j)
 		}
-		require.Equal(t, len(w) > 0, lt.hasReads(int32(pos)))
+		require.Equal(t, len(w) > 0, len(lt.dataSpan(int32(pos))) > 0)
 	}
 }
 
@@ -649,4 +650,18 @@ func TestFarPairs(t *testing.T) {
 	assert.True(t, res.Valid, "errors: %v", res.Errors)
 	assert.Equal(t, LinOK, res.Linearizable)
 	assert.Equal(t, map[string]int{"ok": 20_001}, res.Stats.Sends)
+}
+
+// TestSendEncoding checks sends of every offset width through the data stream.
+func TestSendEncoding(t *testing.T) {
+	var lt lineTable
+	offs := []int64{0, 7, math.MaxUint32, math.MaxUint32 + 1, 1 << 40, history.NoOffset}
+	var want []rec
+	lt.addLine(0, 0, history.OK, fSend)
+	for i, off := range offs {
+		r := rec{key: int32(i * 1000), val: int32(i), off: off}
+		lt.addSend(r)
+		want = append(want, r)
+	}
+	assert.Equal(t, want, decodeSends(nil, lt.dataSpan(0)))
 }

@@ -297,7 +297,7 @@ func (a *analysis) cycles() {
 // after its writer was invoked, following the cycle gives inv(W1) < cmp(R1) <
 // inv(W2) < ... < inv(W1), which is impossible. (Without ww edges: see WWDeps.)
 func (a *analysis) acyclicByTime() bool {
-	var rbuf []rec // reads of the line at hand (see readsOf)
+	var rbuf, sbuf []rec // records of the line at hand (see readsOf)
 	for i := range a.n() {
 		pos := int32(i)
 		if !a.hasReads(pos) {
@@ -307,7 +307,7 @@ func (a *analysis) acyclicByTime() bool {
 		if len(reads) == 0 {
 			continue
 		}
-		if len(a.sendsOf(pos)) > 0 {
+		if len(a.sendsOf(&sbuf, pos)) > 0 {
 			return false
 		}
 		for _, r := range reads {
@@ -483,7 +483,7 @@ func (a *analysis) wrLabel(from, to int32) (*keyState, int32) {
 // wwLabel finds the key and consecutive values by which operation from wrote just
 // before operation to.
 func (a *analysis) wwLabel(from, to int32) (*keyState, int32, int32) {
-	for _, r := range a.sendsOf(to) {
+	for _, r := range a.sendsInto(nil, to) {
 		k := a.keys[r.key]
 		if k.vi(r.val).writer != to {
 			continue

@@ -250,7 +250,7 @@ func (a *analysis) wrote(k *keyState, id, pos int32, t history.Type, off int64) 
 // kid, or NoOffset.
 func (a *analysis) sendOffsetIn(pos, kid, id int32) int64 {
 	off := history.NoOffset
-	for _, r := range a.sendsOf(pos) {
+	for _, r := range a.sendsInto(nil, pos) {
 		if r.key == kid && r.val == id && r.off >= 0 {
 			off = r.off
 		}

@@ -19,7 +19,7 @@ type Lag struct {
 
 // worstRealtimeLag computes Jepsen's worst-realtime-lag.
 func (a *analysis) worstRealtimeLag() {
-	var rbuf []rec // reads of the line at hand (see readsOf)
+	var rbuf, sbuf []rec // records of the line at hand (see readsOf)
 	// When did each key first have an offset >= o? The frontier of known offsets only
 	// grows (see frontier).
 	fronts := make([]frontier, len(a.keys))
@@ -28,7 +28,7 @@ func (a *analysis) worstRealtimeLag() {
 			continue
 		}
 		t := a.time(i)
-		for _, r := range a.sendsOf(int32(i)) {
+		for _, r := range a.sendsOf(&sbuf, i) {
 			fronts[r.key].raise(r.off, t, int(a.keys[r.key].numOffsets()))
 		}
 		for _, r := range a.readsOf(&rbuf, i) {
@@ -89,7 +89,7 @@ func (a *analysis) worstRealtimeLag() {
 				lo = hi
 			}
 			if op.F == fTxn {
-				for _, r := range a.sendsOf(int32(i)) {
+				for _, r := range a.sendsOf(&sbuf, i) {
 					ps = raise(ps, r.key, r.off)
 				}
 			}

@@ -190,7 +190,7 @@ type linRun struct {
 }
 
 func (a *analysis) linPlan() *linPlan {
-	var rbuf []rec
+	var rbuf, sbuf []rec
 	pl := &linPlan{positions: map[int32][]int32{}, pollRecs: map[int32][]linRun{}, skipKeys: map[int32]bool{}, clients: map[int64]int{}}
 	for i := range a.n() {
 		op := a.op(i)
@@ -200,7 +200,7 @@ func (a *analysis) linPlan() *linPlan {
 			continue
 		case op.F == fTxn && op.Type == history.Invoke:
 			pl.txns++
-			for _, r := range a.sendsOf(pos) {
+			for _, r := range a.sendsOf(&sbuf, pos) {
 				pl.skipKeys[r.key] = true
 			}
 			continue
@@ -227,7 +227,7 @@ func (a *analysis) linPlan() *linPlan {
 			continue
 		}
 		last := int32(-1)
-		for _, r := range a.sendsOf(pos) {
+		for _, r := range a.sendsOf(&sbuf, pos) {
 			if r.key != last && !slices.Contains(pl.positions[r.key][max(0, len(pl.positions[r.key])-1):], pos) {
 				pl.positions[r.key] = append(pl.positions[r.key], pos)
 			}
@@ -244,6 +244,7 @@ type linCounts struct {
 
 // linHistory builds the porcupine history of one key.
 func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupine.Operation {
+	var sbuf []rec // sends of the line at hand (see sendsOf)
 	k := a.keys[kid]
 	order := new([]int64)
 	var out []porcupine.Operation
@@ -271,10 +272,11 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 			continue // definitely not appended: dropped (a poll of it fails the check)
 		}
 		ok := c != noPos && a.typ(c) == history.OK
-		sends := a.sendsOf(pos)
+		src := pos
 		if c != noPos {
-			sends = a.sendsOf(c)
+			src = c
 		}
+		sends := a.sendsOf(&sbuf, src)
 		for _, r := range sends {
 			if r.key != kid {
 				continue

@@ -80,7 +80,7 @@ func (a *analysis) keepKeys(m map[int32]lastRef, op *history.Op) {
 // nonmonotonic-poll, nonmonotonic-send and the internal (within one operation)
 // int-poll-skip, int-nonmonotonic-poll, int-send-skip and int-nonmonotonic-send.
 func (a *analysis) processOrder() {
-	var rbuf []rec // reads of the line at hand (see readsOf)
+	var rbuf, sbuf []rec // records of the line at hand (see readsOf)
 	// Per process id (lineTable.procVals); a process named only by rebalance events
 	// has its state in others.
 	procs := make([]*procState, len(a.procVals))
@@ -170,7 +170,7 @@ func (a *analysis) processOrder() {
 			continue
 		}
 		reads, sends = reads[:0], sends[:0]
-		for _, r := range a.sendsOf(pos) {
+		for _, r := range a.sendsOf(&sbuf, pos) {
 			sends = appendKeyVal(sends, r.key, r.val)
 		}
 		for _, r := range a.readsOf(&rbuf, pos) {
@@ -338,6 +338,7 @@ func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 // offsets its successor reuses, and learns so (and truncates) only when it rejoins,
 // after the later send. That record is a lost write, reported as such.
 func (a *analysis) realtimeSendOrder() {
+	var sbuf []rec // sends of the line at hand (see sendsOf)
 	type cut struct {
 		pos    int32
 		offset int64
@@ -391,7 +392,7 @@ func (a *analysis) realtimeSendOrder() {
 			continue
 		case op.Type == history.Invoke:
 			snap := snaps[a.procID(pos)][:0]
-			for _, r := range a.sendsOf(pos) {
+			for _, r := range a.sendsOf(&sbuf, pos) {
 				id := r.key
 				if maxAck[id].offset >= 0 {
 					snap = append(snap, keyAck{key: id, offset: maxAck[id].offset, pos: maxAck[id].pos, v: maxAck[id].v, trunc: truncs[id]})
@@ -406,7 +407,7 @@ func (a *analysis) realtimeSendOrder() {
 			continue
 		}
 		reported = reported[:0]
-		for _, r := range a.sendsOf(pos) {
+		for _, r := range a.sendsOf(&sbuf, pos) {
 			if r.off < 0 {
 				continue
 			}
@@ -426,7 +427,7 @@ func (a *analysis) realtimeSendOrder() {
 				})
 			}
 		}
-		for _, r := range a.sendsOf(pos) {
+		for _, r := range a.sendsOf(&sbuf, pos) {
 			if r.off > maxAck[r.key].offset {
 				maxAck[r.key] = ack{offset: r.off, pos: pos, v: r.val, trunc: truncs[r.key]}
 			}

@@ -19,13 +19,13 @@
 //
 // Check is a Builder fed from a slice. A Builder takes the history one operation at a
 // time (Add copies what it keeps, so the caller may build every line in one reused
-// Op) and keeps no operations: a few numbers per line in fixed chunks (time, process,
-// type and name, the invoke/completion pairing), 16 bytes per record sent, about 5
-// per record read (runs of consecutive offsets), and about 21 per value, with keys
-// and values interned (integer values through an array when they are small ids, as
-// logsim's are); assign, subscribe and harness events, which are few, are kept
-// whole. A logsim history takes about 85 bytes per record, and a check's peak heap
-// about 105 (BenchmarkBuilderLogsimShaped).
+// Op) and keeps no operations: a few numbers per line in fixed chunks (time,
+// process, type and name, the invoke/completion pairing), 12 bytes per record sent,
+// about 5 per record read (runs of consecutive offsets), and about 21 per value, with
+// keys and values interned (integer values through an array when they are small ids,
+// as logsim's are); assign, subscribe and harness events, which are few, are kept
+// whole. A logsim history takes about 76 bytes per record, and a check's peak heap
+// about 95 (BenchmarkBuilderLogsimShaped).
 // CheckReader and CheckFile stream a file through a Builder the same way.
 //
 //	b := checker.NewBuilder(checker.DefaultOptions())

@@ -139,7 +139,7 @@ func (b *Broker) newFetchResponse(m *proto.FetchRequest) *proto.FetchResponse {
 				b.spareFetch[i] = b.spareFetch[last]
 				b.spareFetch[last] = nil
 				b.spareFetch = b.spareFetch[:last]
-				resp.Correlation, resp.Partitions = m.Correlation, resp.Partitions[:n]
+				*resp = proto.FetchResponse{Correlation: m.Correlation, Partitions: resp.Partitions[:n]}
 				return resp
 			}
 		}

@@ -104,17 +104,24 @@ type FetchRequest struct {
 	// sender has finished with, back to the receiver for reuse (followers do). It is
 	// simulation bookkeeping, not part of the request: Size ignores it.
 	Spare *FetchResponse
+
+	size int // Size's result, 0 until computed
 }
 
 // Kind names the message.
 func (*FetchRequest) Kind() string { return "FetchRequest" }
 
-// Size is the request's bytes on the wire.
+// Size is the request's bytes on the wire. It is computed once (the sender, the
+// network and the receiver all ask): build the request completely before sending it.
 func (m *FetchRequest) Size() int {
+	if m.size != 0 {
+		return m.size
+	}
 	n := requestHeaderSize + 20
 	for i := range m.Partitions {
 		n += topicBytes(m.Partitions[i].TopicPartition) + 24
 	}
+	m.size = n
 	return n
 }
 
@@ -142,13 +149,19 @@ type FetchPartitionResponse struct {
 type FetchResponse struct {
 	Correlation int64
 	Partitions  []FetchPartitionResponse
+
+	size int // Size's result, 0 until computed
 }
 
 // Kind names the message.
 func (*FetchResponse) Kind() string { return "FetchResponse" }
 
-// Size is the response's bytes on the wire.
+// Size is the response's bytes on the wire. It is computed once (the sender, the
+// network and the receiver all ask): build the response completely before sending it.
 func (m *FetchResponse) Size() int {
+	if m.size != 0 {
+		return m.size
+	}
 	n := responseHeaderSize
 	for i := range m.Partitions {
 		n += topicBytes(m.Partitions[i].TopicPartition) + 40
@@ -156,6 +169,7 @@ func (m *FetchResponse) Size() int {
 			n += int(b.SizeBytes)
 		}
 	}
+	m.size = n
 	return n
 }
 

@@ -31,6 +31,14 @@
 //
 // Brokers expose their state for inspection (Partitions, Stats) and report leader
 // changes, truncations and log-start moves to an Observer set by the host.
+//
+// Hot paths: replication fetches touch every followed partition on every round, so
+// per-partition work is kept to an index and a few comparisons. Replicas are found by
+// topic, then partition number (replicaOf), once per partition per request; a fetch
+// keeps its resolved replicas while it is parked. Fetch memory goes round instead of
+// being reallocated: a follower reuses its answered request and hands the leader's
+// response back with its next fetch (proto.FetchRequest.Spare). After each event the
+// invariants are checked for the replicas the event changed (touch).
 package broker
 
 import "fmt"

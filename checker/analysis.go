@@ -503,17 +503,35 @@ func (a *analysis) unseen(k *keyState) {
 }
 
 // readOffset finds the offset at which op pos returned value v of key, or NoOffset.
+// It searches the line's read runs in place: it runs once per unsettled send.
 func (a *analysis) readOffset(pos int32, key string, v history.Value) int64 {
 	kid := a.keyID[key]
 	vid := a.keys[kid].lookup(v)
-	for _, r := range a.readsInto(nil, pos) {
-		if r.key == kid && r.val == vid {
-			return r.off
+	var s []uint32
+	switch a.fc(pos) {
+	case fPoll:
+		s = a.dataSpan(pos)
+	case fTxn:
+		s = a.dataSpan(pos)[a.txnWords[pos]:]
+	}
+	for p := 0; p < len(s); {
+		key, n := int32(s[p]), int(s[p+1])
+		first := int64(uint64(s[p+2]) | uint64(s[p+3])<<32)
+		p += runHeader
+		if key == kid {
+			for j, val := range s[p : p+n] {
+				if int32(val) == vid {
+					if first < 0 {
+						return first
+					}
+					return first + int64(j)
+				}
+			}
 		}
+		p += n
 	}
 	return history.NoOffset
 }
-
 // describe names an operation for people: what it was, who did it, where and when.
 func (a *analysis) describe(pos int32) string {
 	op := a.op(pos)

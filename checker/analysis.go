@@ -532,6 +532,7 @@ func (a *analysis) readOffset(pos int32, key string, v history.Value) int64 {
 	}
 	return history.NoOffset
 }
+
 // describe names an operation for people: what it was, who did it, where and when.
 func (a *analysis) describe(pos int32) string {
 	op := a.op(pos)

@@ -184,13 +184,14 @@ type linPlan struct {
 	txns     int
 }
 
-// linRun is a run of one poll's records of one key: readsOf(pos)[lo:hi].
+// linRun is a run of one poll's records of one key: dataSpan(pos)[lo:hi], a header
+// and its values (see runHeader).
 type linRun struct {
 	pos, lo, hi int32
 }
 
 func (a *analysis) linPlan() *linPlan {
-	var rbuf, sbuf []rec
+	var sbuf []rec
 	pl := &linPlan{positions: map[int32][]int32{}, pollRecs: map[int32][]linRun{}, skipKeys: map[int32]bool{}, clients: map[int64]int{}}
 	for i := range a.n() {
 		op := a.op(i)
@@ -213,16 +214,13 @@ func (a *analysis) linPlan() *linPlan {
 			pl.clients[op.Process] = len(pl.clients)
 		}
 		if op.F == fPoll {
-			recs := a.readsOf(&rbuf, pos)
-			end := int32(len(recs))
-			for lo := int32(0); lo < end; {
-				kid := recs[lo].key
-				hi := lo + 1
-				for hi < end && recs[hi].key == kid {
-					hi++
-				}
-				pl.pollRecs[kid] = append(pl.pollRecs[kid], linRun{pos: pos, lo: lo, hi: hi})
-				lo = hi
+			// One run of the line's data per run of reads (a poll line holds only
+			// reads): each key's history decodes only its own.
+			s := a.dataSpan(pos)
+			for p := int32(0); p < int32(len(s)); {
+				kid, n := int32(s[p]), int32(s[p+1])
+				pl.pollRecs[kid] = append(pl.pollRecs[kid], linRun{pos: pos, lo: p, hi: p + runHeader + n})
+				p += runHeader + n
 			}
 			continue
 		}
@@ -347,9 +345,9 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 		// (with that value) by a send that had returned before the poll began, is legal
 		// wherever it is placed in any linearization of the sends: it needs no search.
 		trivial := true
-		reads := a.readsOf(&rbuf, pos)
 		for ; i < len(runs) && runs[i].pos == pos; i++ {
-			for _, r := range reads[runs[i].lo:runs[i].hi] {
+			rbuf = decodeReads(rbuf[:0], a.dataSpan(pos)[runs[i].lo:runs[i].hi])
+			for _, r := range rbuf {
 				if r.off < 0 {
 					continue
 				}

@@ -189,6 +189,12 @@ func (d *decoder) resolve(s *Scenario) {
 			}
 		}
 	}
+	if !d.explicit("phases" + sep + "drain") {
+		// The final reads fetch every log from its start over one client's NIC: a
+		// long run needs a longer deadline. Reading is no slower than producing was,
+		// so the load's own length (a minute at least) is enough for a healthy cluster.
+		s.Phases.Drain = max(s.Phases.Drain, s.Duration+s.Phases.Heal)
+	}
 	if !d.explicit("expect" + sep + "valid") {
 		s.Expect.Valid = len(s.Expect.invalidating()) == 0
 	}

@@ -57,7 +57,7 @@ func Default() *Scenario {
 // Phases are the run's phases after load: heal, then drain.
 type Phases struct {
 	Heal  time.Duration `yaml:"heal" doc:"faults stop, crashed nodes restart and partitions heal; producers keep sending for this long"`
-	Drain time.Duration `yaml:"drain" doc:"producers stop; consumers finish and every partition is read from the beginning; every acknowledged record must be readable within this deadline (the liveness check)"`
+	Drain time.Duration `yaml:"drain" doc:"producers stop; consumers finish and every partition is read from the beginning; every acknowledged record must be readable within this deadline (the liveness check); by default as long as load and heal together, 1m at least"`
 }
 
 func (p *Phases) setDefaults() { *p = Phases{Heal: 10 * time.Second, Drain: 60 * time.Second} }

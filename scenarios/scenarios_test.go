@@ -196,6 +196,19 @@ func TestDefaultsResolveLikeKafka(t *testing.T) {
 	assert.Equal(t, OffsetReset("latest"), c.Config.AutoOffsetReset)
 	assert.True(t, s.Expect.Valid)
 	assert.True(t, s.Expect.Liveness)
+	assert.Equal(t, s.Duration+s.Phases.Heal, s.Phases.Drain)
+
+	// A run's final reads get as long as its load and heal phases took, a minute at
+	// least; a drain the scenario gives is kept.
+	s, err = LoadBytes("t.yaml", []byte(minimal), "duration=10s")
+	require.NoError(t, err)
+	assert.Equal(t, time.Minute, s.Phases.Drain)
+	s, err = LoadBytes("t.yaml", []byte(minimal), "duration=5m")
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Minute+s.Phases.Heal, s.Phases.Drain)
+	s, err = LoadBytes("t.yaml", []byte(minimal), "duration=5m", "phases.drain=30s")
+	require.NoError(t, err)
+	assert.Equal(t, 30*time.Second, s.Phases.Drain)
 
 	// acks=1 without an explicit enable.idempotence turns idempotence off, as Kafka does.
 	s, err = LoadBytes("t.yaml", []byte(strings.Replace(minimal, "linger.ms: 5", "acks: 1", 1)))

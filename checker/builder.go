@@ -118,22 +118,29 @@ type lineChunk struct {
 	tfs       [linesPerChunk]uint8 // sharedSends | type << 4 | f
 }
 
-// wide16 holds one non-negative int32 per line of a chunk in 16 bits, until one does
-// not fit: then all in 32 (allocated on demand, so most chunks save 2 bytes a line).
-type wide16 struct {
-	narrow [linesPerChunk]uint16
+// narrow32 holds one int32 per line of a chunk in 16 bits (N is uint16 for
+// non-negative values, int16 for signed ones), until one does not fit: then all in
+// 32, allocated on demand, so most chunks save 2 bytes a line.
+type narrow32[N int16 | uint16] struct {
+	narrow [linesPerChunk]N
 	wide   *[linesPerChunk]int32
 }
 
-func (w *wide16) get(i int32) int32 {
+// wide16 holds non-negative numbers per line; delta16 signed ones (distances).
+type (
+	wide16  = narrow32[uint16]
+	delta16 = narrow32[int16]
+)
+
+func (w *narrow32[N]) get(i int32) int32 {
 	if w.wide != nil {
 		return w.wide[i]
 	}
 	return int32(w.narrow[i])
 }
 
-func (w *wide16) set(i, v int32) {
-	if w.wide == nil && v > math.MaxUint16 {
+func (w *narrow32[N]) set(i, v int32) {
+	if w.wide == nil && int32(N(v)) != v {
 		w.wide = new([linesPerChunk]int32)
 		for j, n := range w.narrow {
 			w.wide[j] = int32(n)
@@ -143,40 +150,12 @@ func (w *wide16) set(i, v int32) {
 		w.wide[i] = v
 		return
 	}
-	w.narrow[i] = uint16(v)
-}
-
-// delta16 holds one int32 per line of a chunk in 16 bits, until one does not fit:
-// then all in 32 (allocated on demand).
-type delta16 struct {
-	narrow [linesPerChunk]int16
-	wide   *[linesPerChunk]int32
-}
-
-func (d *delta16) get(i int32) int32 {
-	if d.wide != nil {
-		return d.wide[i]
-	}
-	return int32(d.narrow[i])
-}
-
-func (d *delta16) set(i, v int32) {
-	if d.wide == nil && (v > math.MaxInt16 || v < math.MinInt16) {
-		d.wide = new([linesPerChunk]int32)
-		for j, n := range d.narrow {
-			d.wide[j] = int32(n)
-		}
-	}
-	if d.wide != nil {
-		d.wide[i] = v
-		return
-	}
-	d.narrow[i] = int16(v)
+	w.narrow[i] = N(v)
 }
 
 // pos returns the position the line at pos (index i of its chunk) is linked to, or
-// noPos.
-func (d *delta16) pos(pos, i int32) int32 {
+// noPos (for delta16: a distance of 0 is no link).
+func (d *narrow32[N]) pos(pos, i int32) int32 {
 	if v := d.get(i); v != 0 {
 		return pos + v
 	}

@@ -23,7 +23,6 @@ type analysis struct {
 	keyID    map[string]int32
 	keyCache [64]*keyState // see keyAndID
 	res      *Result
-	faults   []int32 // positions of fault events
 	// maxInstances bounds the instances kept per anomaly type.
 	maxInstances int
 	values       valueTable
@@ -89,17 +88,6 @@ func (a *analysis) readsInto(buf []rec, pos int32) []rec {
 		return decodeReads(buf, a.dataSpan(pos)[a.txnWords[pos]:])
 	}
 	return buf
-}
-
-// hasReads reports whether the line at pos read any record.
-func (a *analysis) hasReads(pos int32) bool {
-	switch a.fc(pos) {
-	case fPoll:
-		return len(a.dataSpan(pos)) > 0
-	case fTxn:
-		return len(a.dataSpan(pos)) > int(a.txnWords[pos])
-	}
-	return false
 }
 
 // readsOf returns the records the line at pos read (polls and txns), decoded into
@@ -207,6 +195,8 @@ func (a *analysis) parallel(jobs []job) {
 	}
 }
 
+// indexEvent registers the keys a harness event names and files its log starts and
+// truncations with their keys.
 func (a *analysis) indexEvent(op *history.Op, pos int32) {
 	if op.Rebalance != nil {
 		for _, k := range op.Rebalance.Assigned {
@@ -231,8 +221,6 @@ func (a *analysis) indexEvent(op *history.Op, pos int32) {
 			k := a.key(rc.Key)
 			k.truncs = append(k.truncs, pos)
 		}
-	case history.FFault:
-		a.faults = append(a.faults, pos)
 	}
 }
 

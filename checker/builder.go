@@ -822,15 +822,6 @@ func CheckFile(path string, opts Options) (*Result, error) {
 	return CheckReader(f, path, opts)
 }
 
-// groupOf returns the consumer group named by a completion line, or "".
-func (a *analysis) groupOf(pos int32) string {
-	i := sort.Search(len(a.groupPos), func(i int) bool { return a.groupPos[i] >= pos })
-	if i < len(a.groupPos) && a.groupPos[i] == pos {
-		return a.groupNames[a.groupID[i]]
-	}
-	return ""
-}
-
 // offsetsOf returns the offsets of a commit completion.
 func (a *analysis) offsetsOf(pos int32) []keyOff {
 	i := sort.Search(len(a.koPos), func(i int) bool { return a.koPos[i] >= pos })

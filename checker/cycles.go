@@ -300,9 +300,6 @@ func (a *analysis) acyclicByTime() bool {
 	var rbuf, sbuf []rec // records of the line at hand (see readsOf)
 	for i := range a.n() {
 		pos := int32(i)
-		if !a.hasReads(pos) {
-			continue
-		}
 		reads := a.readsOf(&rbuf, pos)
 		if len(reads) == 0 {
 			continue

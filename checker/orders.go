@@ -114,7 +114,7 @@ func (a *analysis) processOrder() {
 				ps := proc(op.Rebalance.Process)
 				next := map[int32]bool{}
 				for _, k := range op.Rebalance.Assigned {
-					next[a.key(k).id(a)] = true
+					next[a.key(k).kid] = true
 				}
 				if ps.outstanding {
 					if ps.rebalanced == nil {
@@ -161,7 +161,7 @@ func (a *analysis) processOrder() {
 			if op.F == history.FAssign {
 				ps.assigned = map[int32]bool{}
 				for _, k := range op.Keys {
-					ps.assigned[a.key(k).id(a)] = true
+					ps.assigned[a.key(k).kid] = true
 				}
 			}
 			continue
@@ -198,8 +198,6 @@ func (a *analysis) processOrder() {
 		}
 	}
 }
-
-func (k *keyState) id(a *analysis) int32 { return a.keyID[k.name] }
 
 // skippedValues returns the values at dense indices (from, to), at most limit of them.
 func (k *keyState) skippedValues(from, to int32, limit int) []history.Value {

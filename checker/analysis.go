@@ -81,13 +81,19 @@ func (a *analysis) sendsOf(buf *[]rec, pos int32) []rec {
 // readsInto appends the records the line at pos read (polls and txns) to buf and
 // returns it.
 func (a *analysis) readsInto(buf []rec, pos int32) []rec {
+	return decodeReads(buf, a.readRuns(pos))
+}
+
+// readRuns returns the read runs of the line at pos: all of a poll's data, a txn's
+// after its sends, none of other lines'.
+func (a *analysis) readRuns(pos int32) []uint32 {
 	switch a.fc(pos) {
 	case fPoll:
-		return decodeReads(buf, a.dataSpan(pos))
+		return a.dataSpan(pos)
 	case fTxn:
-		return decodeReads(buf, a.dataSpan(pos)[a.txnWords[pos]:])
+		return a.dataSpan(pos)[a.txnWords[pos]:]
 	}
-	return buf
+	return nil
 }
 
 // readsOf returns the records the line at pos read (polls and txns), decoded into
@@ -332,7 +338,7 @@ func (a *analysis) valueAnomalies() {
 			}
 			if vi.writer == noPos {
 				r := vi.firstReader
-				off := a.readOffset(r, k.name, k.value(id))
+				off := a.readOffset(r, k.kid, id)
 				a.add(TypeUnexpectedValue, &Anomaly{
 					Key: k.name, Value: ptr(k.value(id)), Offset: optOffset(off), Reader: ptr(a.opIndex(r)),
 					Explanation: fmt.Sprintf("%s returned value %s from %s%s, but no operation ever sent that value to that key.",
@@ -490,30 +496,17 @@ func (a *analysis) unseen(k *keyState) {
 	a.add(TypeUnseen, an)
 }
 
-// readOffset finds the offset at which op pos returned value v of key, or NoOffset.
-// It searches the line's read runs in place: it runs once per unsettled send.
-func (a *analysis) readOffset(pos int32, key string, v history.Value) int64 {
-	kid := a.keyID[key]
-	vid := a.keys[kid].lookup(v)
-	var s []uint32
-	switch a.fc(pos) {
-	case fPoll:
-		s = a.dataSpan(pos)
-	case fTxn:
-		s = a.dataSpan(pos)[a.txnWords[pos]:]
-	}
+// readOffset finds the offset at which the line at pos returned value vid of key
+// kid, or NoOffset. It searches the line's read runs in place: it runs once per
+// unsettled send.
+func (a *analysis) readOffset(pos, kid, vid int32) int64 {
+	s := a.readRuns(pos)
 	for p := 0; p < len(s); {
-		key, n := int32(s[p]), int(s[p+1])
-		first := int64(uint64(s[p+2]) | uint64(s[p+3])<<32)
+		key, n, first := readRun(s, p)
 		p += runHeader
 		if key == kid {
-			for j, val := range s[p : p+n] {
-				if int32(val) == vid {
-					if first < 0 {
-						return first
-					}
-					return first + int64(j)
-				}
+			if j := slices.Index(s[p:p+n], uint32(vid)); j >= 0 {
+				return runOffset(first, j)
 			}
 		}
 		p += n

@@ -368,10 +368,8 @@ func (t *lineTable) dataSpan(pos int32) []uint32 {
 // reads; *run is the run being extended (-1 for none yet).
 func (t *lineTable) addRead(kid, vid int32, off int64, run *int) {
 	s := t.stage
-	if h := *run; h >= 0 && int32(s[h]) == kid {
-		n := int64(s[h+1])
-		first := int64(uint64(s[h+2]) | uint64(s[h+3])<<32)
-		if (first >= 0 && off == first+n) || (first < 0 && off == first) {
+	if h := *run; h >= 0 {
+		if key, n, first := readRun(s, h); key == kid && off == runOffset(first, n) {
 			s[h+1]++
 			t.stage = append(s, uint32(vid))
 			t.nRecs++
@@ -383,18 +381,27 @@ func (t *lineTable) addRead(kid, vid int32, off int64, run *int) {
 	t.nRecs++
 }
 
+// readRun returns the header of the read run at s[p:]: its key, its number of
+// records and its first offset. The records' value ids follow the header.
+func readRun(s []uint32, p int) (key int32, n int, first int64) {
+	return int32(s[p]), int(s[p+1]), int64(uint64(s[p+2]) | uint64(s[p+3])<<32)
+}
+
+// runOffset returns the offset of record j of a run whose first offset is first.
+func runOffset(first int64, j int) int64 {
+	if first < 0 { // NoOffset: every record of the run has it
+		return first
+	}
+	return first + int64(j)
+}
+
 // decodeReads appends the read runs in s to buf.
 func decodeReads(buf []rec, s []uint32) []rec {
-	for p := int32(0); p < int32(len(s)); {
-		key, n := int32(s[p]), int32(s[p+1])
-		first := int64(uint64(s[p+2]) | uint64(s[p+3])<<32)
+	for p := 0; p < len(s); {
+		key, n, first := readRun(s, p)
 		p += runHeader
-		step := int64(1)
-		if first < 0 {
-			step = 0
-		}
-		for j := range n {
-			buf = append(buf, rec{key: key, val: int32(s[p+j]), off: first + step*int64(j)})
+		for j, vid := range s[p : p+n] {
+			buf = append(buf, rec{key: key, val: int32(vid), off: runOffset(first, j)})
 		}
 		p += n
 	}

@@ -217,9 +217,9 @@ func (a *analysis) linPlan() *linPlan {
 			// One run of the line's data per run of reads (a poll line holds only
 			// reads): each key's history decodes only its own.
 			s := a.dataSpan(pos)
-			for p := int32(0); p < int32(len(s)); {
-				kid, n := int32(s[p]), int32(s[p+1])
-				pl.pollRecs[kid] = append(pl.pollRecs[kid], linRun{pos: pos, lo: p, hi: p + runHeader + n})
+			for p := 0; p < len(s); {
+				kid, n, _ := readRun(s, p)
+				pl.pollRecs[kid] = append(pl.pollRecs[kid], linRun{pos: pos, lo: int32(p), hi: int32(p + runHeader + n)})
 				p += runHeader + n
 			}
 			continue
@@ -295,7 +295,7 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 					}
 					continue
 				}
-				ro := a.readOffset(vi.firstReader, k.name, k.value(r.val))
+				ro := a.readOffset(vi.firstReader, kid, r.val)
 				if ro < 0 {
 					continue
 				}

@@ -233,8 +233,7 @@ func (a *analysis) indexEvent(op *history.Op, pos int32) {
 // mustHaveCommitted is Jepsen's must-have-committed?: the writer completed ok, or
 // completed info and one of its sent values was read by an ok operation.
 func (a *analysis) mustHaveCommitted(pos int32) bool {
-	op := a.op(pos)
-	switch op.Type {
+	switch a.typ(pos) {
 	case history.OK:
 		return true
 	case history.Info:
@@ -256,7 +255,7 @@ func (a *analysis) versionOrders() {
 		if t := a.typ(i); t == history.Invoke || t == history.Event {
 			continue
 		}
-		if sends := a.sendsOf(&sbuf, i); len(sends) > 0 && a.mustHaveCommitted(int32(i)) {
+		if sends := a.sendsOf(&sbuf, i); len(sends) > 0 && a.mustHaveCommitted(i) {
 			for _, r := range sends {
 				a.keys[r.key].observe(r.off, r.val)
 			}
@@ -295,18 +294,18 @@ func (a *analysis) versionOrders() {
 			continue
 		}
 		for id := range k.nVals() {
-			n := k.nOffsets(int32(id))
+			n := k.nOffsets(id)
 			if n < 2 {
 				continue
 			}
 			var offs []int64
 			for i := range k.numOffsets() {
 				o := k.offset(i)
-				if k.firstAt(o) == int32(id) || containsID(k.more[o], int32(id)) {
+				if k.firstAt(o) == id || slices.Contains(k.more[o], id) {
 					offs = append(offs, o)
 				}
 			}
-			v := k.value(int32(id))
+			v := k.value(id)
 			a.add(TypeDuplicate, &Anomaly{
 				Key: k.name, Value: ptr(v), Count: ptr(int(n)), Offsets: offs,
 				Explanation: fmt.Sprintf("Value %s appears %d times in %s, at offsets %s: it was sent once but appended more than once (e.g. a producer retry without idempotence).",
@@ -314,15 +313,6 @@ func (a *analysis) versionOrders() {
 			})
 		}
 	}
-}
-
-func containsID(ids []int32, id int32) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // valueAnomalies finds lost-write, unseen, expired-unconsumed, G1a, unexpected-value
@@ -356,7 +346,6 @@ func (a *analysis) valueAnomalies() {
 		if t := a.typ(i); t == history.Invoke || t == history.Event || a.fc(i) != fTxn {
 			continue
 		}
-		op := a.op(i)
 		sends := a.sendsInto(nil, i)
 		var reported []int32
 		for _, r := range a.readsInto(nil, i) {
@@ -367,27 +356,28 @@ func (a *analysis) valueAnomalies() {
 			k := a.keys[r.key]
 			v := k.value(r.val)
 			a.add(TypePrecommittedRead, &Anomaly{
-				Key: k.name, Value: ptr(v), Op: ptr(op.Index),
+				Key: k.name, Value: ptr(v), Op: ptr(a.opIndex(i)),
 				Explanation: fmt.Sprintf("Transaction %s polled value %s from %s, which it had itself sent: a consumer saw a record before its transaction committed.",
-					a.describe(int32(i)), v, k.name),
+					a.describe(i), v, k.name),
 			})
 		}
 	}
 }
 
+// g1a reports every ok poll or txn that returned value id of k, whose send
+// definitely failed.
 func (a *analysis) g1a(k *keyState, id int32) {
+	var rbuf []rec // reads of the line at hand (see readsOf)
 	vi := k.vi(id)
 	for i := vi.firstReader; i < a.n(); i++ {
 		if f := a.fc(i); a.typ(i) != history.OK || (f != fPoll && f != fTxn) {
 			continue
 		}
-		op := a.op(i)
-		kid, vid := a.keyID[k.name], k.lookup(k.value(id))
-		if !slices.ContainsFunc(a.readsInto(nil, i), func(r rec) bool { return r.key == kid && r.val == vid }) {
+		if !slices.ContainsFunc(a.readsOf(&rbuf, i), func(r rec) bool { return r.key == k.kid && r.val == id }) {
 			continue
 		}
 		a.add(TypeG1a, &Anomaly{
-			Key: k.name, Value: ptr(k.value(id)), Writer: ptr(a.opIndex(vi.writer)), Reader: ptr(op.Index),
+			Key: k.name, Value: ptr(k.value(id)), Writer: ptr(a.opIndex(vi.writer)), Reader: ptr(a.opIndex(i)),
 			Explanation: fmt.Sprintf("%s returned value %s from %s, but the send of that value definitely failed (%s): an aborted read.",
 				a.describe(i), k.value(id), k.name, a.describe(vi.writer)),
 		})
@@ -417,10 +407,10 @@ func (a *analysis) lostWrites(k *keyState) {
 	var lost []int32
 	for id := range k.nVals() {
 		vi := k.vi(id)
-		if last := k.last(int32(id)); k.okRead(id) || last < 0 || last > bound || vi.writer == noPos || !a.mustHaveCommitted(vi.writer) {
+		if last := k.last(id); k.okRead(id) || last < 0 || last > bound || vi.writer == noPos || !a.mustHaveCommitted(vi.writer) {
 			continue
 		}
-		lost = append(lost, int32(id))
+		lost = append(lost, id)
 	}
 	sort.Slice(lost, func(i, j int) bool { return k.vi(lost[i]).first < k.vi(lost[j]).first })
 	var expired []int32
@@ -474,7 +464,7 @@ func (a *analysis) unseen(k *keyState) {
 		if k.okRead(id) || vi.writer == noPos || a.typ(vi.writer) != history.OK {
 			continue
 		}
-		if so := a.sendOffset(k, int32(id)); so >= 0 && so < logStart {
+		if so := a.sendOffset(k, id); so >= 0 && so < logStart {
 			expired++
 			continue
 		}

@@ -91,9 +91,9 @@ func (a *analysis) buildGraph() *depGraph {
 		return op.Type == history.OK || (op.Type == history.Info && a.mustHaveCommitted(pos))
 	}
 	for i := range a.n() {
-		if a.typ(i).IsCompletion() && isVertex(int32(i)) {
+		if a.typ(i).IsCompletion() && isVertex(i) {
 			vertex[i] = int32(len(g.nodeOp))
-			g.nodeOp = append(g.nodeOp, int32(i))
+			g.nodeOp = append(g.nodeOp, i)
 		}
 	}
 	if len(g.nodeOp) == 0 {
@@ -131,12 +131,11 @@ func (a *analysis) buildGraph() *depGraph {
 	lastOf := map[int64]int32{}
 	var completed []int32
 	barrier := int32(-1)
-	for i := range a.n() {
-		pos := int32(i)
-		op := a.op(i)
+	for pos := range a.n() {
+		op := a.op(pos)
 		switch {
 		case op.Type == history.Invoke:
-			c := a.complOf(i)
+			c := a.complOf(pos)
 			if c == noPos {
 				continue
 			}
@@ -298,8 +297,7 @@ func (a *analysis) cycles() {
 // inv(W2) < ... < inv(W1), which is impossible. (Without ww edges: see WWDeps.)
 func (a *analysis) acyclicByTime() bool {
 	var rbuf, sbuf []rec // records of the line at hand (see readsOf)
-	for i := range a.n() {
-		pos := int32(i)
+	for pos := range a.n() {
 		reads := a.readsOf(&rbuf, pos)
 		if len(reads) == 0 {
 			continue

@@ -97,7 +97,7 @@ func (a *analysis) worstRealtimeLag() {
 			invoked := a.time(a.invokeOf(i))
 			for _, p := range ps {
 				// Records below the log start are gone: a consumer there is not behind them.
-				o := max(p.off, a.keys[p.kid].logStartAt(int32(i))-1)
+				o := max(p.off, a.keys[p.kid].logStartAt(i)-1)
 				t, ok := expired(p.kid, o+1)
 				if !ok || invoked <= t {
 					continue

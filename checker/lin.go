@@ -193,9 +193,8 @@ type linRun struct {
 func (a *analysis) linPlan() *linPlan {
 	var sbuf []rec
 	pl := &linPlan{positions: map[int32][]int32{}, pollRecs: map[int32][]linRun{}, skipKeys: map[int32]bool{}, clients: map[int64]int{}}
-	for i := range a.n() {
-		op := a.op(i)
-		pos := int32(i)
+	for pos := range a.n() {
+		op := a.op(pos)
 		switch {
 		case op.Type == history.Event:
 			continue
@@ -555,7 +554,7 @@ func (a *analysis) annotations(key string) []porcupine.Annotation {
 				if _, ok := open[f.Name]; !ok {
 					names = append(names, f.Name)
 				}
-				open[f.Name] = int32(i)
+				open[f.Name] = i
 				continue
 			}
 			if s, ok := open[f.Name]; ok {

@@ -106,9 +106,8 @@ func (a *analysis) processOrder() {
 		return ps
 	}
 	var reads, sends []keyVals
-	for i := range a.n() {
-		op := a.op(i)
-		pos := int32(i)
+	for pos := range a.n() {
+		op := a.op(pos)
 		if op.Type == history.Event {
 			if op := a.rare[pos]; op.F == history.FRebalance && op.Rebalance != nil {
 				ps := proc(op.Rebalance.Process)
@@ -346,7 +345,7 @@ func (a *analysis) realtimeSendOrder() {
 		if a.typ(i) == history.Event && a.fc(i) == fTruncate {
 			for _, rc := range a.rare[i].Replicas {
 				id := a.keyID[rc.Key]
-				cuts[id] = append(cuts[id], cut{pos: int32(i), offset: rc.Offset})
+				cuts[id] = append(cuts[id], cut{pos: i, offset: rc.Offset})
 			}
 		}
 	}
@@ -373,9 +372,8 @@ func (a *analysis) realtimeSendOrder() {
 	// this runs once per send).
 	snaps := make([][]keyAck, len(a.procVals))
 	var reported []int32 // keys reported for the current operation
-	for i := range a.n() {
-		op := a.op(i)
-		pos := int32(i)
+	for pos := range a.n() {
+		op := a.op(pos)
 		switch {
 		case op.Type == history.Event:
 			if op.F == fTruncate {
@@ -493,7 +491,7 @@ func (a *analysis) groups() {
 					c = &commitState{first: ko.off}
 					commits[gk{g, id}] = c
 				}
-				c.last, c.pos = ko.off, int32(i)
+				c.last, c.pos = ko.off, i
 			}
 		case fPoll, fTxn:
 			if op.Type != history.OK || g == "" {

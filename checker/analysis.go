@@ -17,6 +17,9 @@ const noPos int32 = -1
 
 // analysis is the state shared by the analyses of one history, filed by a Builder.
 type analysis struct {
+	// The line table's records are every send micro-operation and every record
+	// returned by a poll, with key and value ids resolved once: the analyses iterate
+	// these instead of looking values up again.
 	lineTable
 	opts     Options
 	keys     []*keyState
@@ -25,12 +28,9 @@ type analysis struct {
 	res      *Result
 	// maxInstances bounds the instances kept per anomaly type.
 	maxInstances int
-	values       valueTable
-	// The line table's records are every send micro-operation and every record
-	// returned by a poll, with key and value ids resolved once: the analyses iterate
-	// these instead of looking values up again.
-	txnWords map[int32]int32 // txn lines: the words of their data that are sends
-	txnReads []rec           // a txn's reads while its sends are filed
+	values       valueTable      // the value ids of all keys (see valueTable)
+	txnWords     map[int32]int32 // txn lines: the words of their data that are sends
+	txnReads     []rec           // a txn's reads while its sends are filed
 	// invokeSends holds the records of send invokes that their completion does not
 	// repeat, or that never completed (see lineTable.shareSends).
 	invokeSends map[int32][]rec

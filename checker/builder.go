@@ -79,7 +79,7 @@ func fCodeOf(name string) fCode {
 }
 
 // opInfo is one history line as the analyses see it: everything but its values,
-// which live in the record arrays (recs) and, for rare lines, in analysis.rare.
+// which live in its data stream (dataSpan) and, for rare lines, in analysis.rare.
 type opInfo struct {
 	Index   int64
 	Time    int64
@@ -88,7 +88,7 @@ type opInfo struct {
 	F       fCode
 }
 
-// lineBits sets the lines per chunk of the line table (4096: about 90 KB a chunk).
+// lineBits sets the lines per chunk of the line table (4096: about 45 KB a chunk).
 const lineBits = 12
 
 const (
@@ -163,7 +163,7 @@ func (d *narrow32[N]) pos(pos, i int32) int32 {
 }
 
 // sharedSends marks a send invoke whose records its completion repeats with offsets
-// (logsim's always): the invoke keeps none of its own (see analysis.sendsOf).
+// (logsim's always): the invoke keeps none of its own (see analysis.sendsInto).
 const sharedSends uint8 = 0x80
 
 // lineTable is the history in compact form: everything the analyses need of each

@@ -8,8 +8,8 @@ import (
 )
 
 // valInfo is what the checker knows about one value of one key. It is kept small
-// (16 bytes; its flags are in keyState.flags): a history has one per record sent. What only values seen at several offsets need
-// lives in keyState.multi.
+// (16 bytes; its flags are in keyState.flags): a history has one per record sent.
+// What only values seen at several offsets need lives in keyState.multi.
 type valInfo struct {
 	// numLo is the low 32 bits of the integer value, or of the string's index in
 	// valueTable.strs; the high bits, rarely not zero, are in keyState.numHi (see

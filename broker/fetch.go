@@ -56,19 +56,18 @@ func (b *Broker) handleFetch(from node.ID, m *proto.FetchRequest) {
 		m.Spare = nil
 	}
 	follower := m.ReplicaID >= 0
-	var br proto.BrokerState
-	known := false
+	canJoin := false // Like Kafka, only propose brokers the metadata shows as unfenced.
 	if follower {
-		if br, known = b.brokers[m.ReplicaID]; known && m.BrokerEpoch < br.Epoch {
+		br, known := b.brokers[m.ReplicaID]
+		if known && m.BrokerEpoch < br.Epoch {
 			// A fetch from a previous incarnation of the follower.
 			b.send(from, b.fetchErrorResponse(m, proto.STALE_BROKER_EPOCH))
 			return
 		}
+		canJoin = known && !br.Fenced
 	}
 	reps := b.resolveFetch(m)
 	if follower {
-		// Like Kafka, only propose brokers the metadata shows as unfenced.
-		canJoin := known && !br.Fenced
 		now := b.now()
 		for i := range m.Partitions {
 			p := &m.Partitions[i]
@@ -132,23 +131,21 @@ func (b *Broker) fetchErrorResponse(m *proto.FetchRequest, err proto.ErrorCode) 
 // keep theirs. Callers set every partition.
 func (b *Broker) newFetchResponse(m *proto.FetchRequest) *proto.FetchResponse {
 	n := len(m.Partitions)
-	if m.ReplicaID >= 0 {
-		for i := len(b.spareFetch) - 1; i >= 0; i-- {
-			if resp := b.spareFetch[i]; cap(resp.Partitions) >= n {
-				last := len(b.spareFetch) - 1
-				b.spareFetch[i] = b.spareFetch[last]
-				b.spareFetch[last] = nil
-				b.spareFetch = b.spareFetch[:last]
-				*resp = proto.FetchResponse{Correlation: m.Correlation, Partitions: resp.Partitions[:n]}
-				return resp
-			}
+	if m.ReplicaID < 0 {
+		return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n)}
+	}
+	for i := len(b.spareFetch) - 1; i >= 0; i-- {
+		if resp := b.spareFetch[i]; cap(resp.Partitions) >= n {
+			last := len(b.spareFetch) - 1
+			b.spareFetch[i] = b.spareFetch[last]
+			b.spareFetch[last] = nil
+			b.spareFetch = b.spareFetch[:last]
+			*resp = proto.FetchResponse{Correlation: m.Correlation, Partitions: resp.Partitions[:n]}
+			return resp
 		}
 	}
-	if m.ReplicaID >= 0 {
-		// Room to spare: the follower's partitions come and go.
-		return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n, (n+7)&^7)}
-	}
-	return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n)}
+	// Room to spare: the follower's partitions come and go.
+	return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n, (n+7)&^7)}
 }
 
 // maxSpareFetch bounds the spare responses a broker keeps.
@@ -335,6 +332,8 @@ func (b *Broker) newParkedFetch() *parkedFetch {
 // maxFreeParked bounds the unparked fetches kept for reuse.
 const maxFreeParked = 16
 
+// unpark takes pf out of the purgatory (its timer, its replicas' waiter lists) and
+// keeps it for reuse.
 func (b *Broker) unpark(pf *parkedFetch) {
 	if _, parked := b.parkedFetch[pf.id]; parked && len(b.freeParked) < maxFreeParked {
 		// Reused by the next fetch to park, which happens in a later handleFetch:

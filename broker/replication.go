@@ -29,10 +29,10 @@ type fetcher struct {
 	// reqReps are the replicas of req's partitions, parallel to req.Partitions.
 	reqReps  []*replica
 	epochReq *proto.OffsetForLeaderEpochRequest
-	// spare is an answered FetchRequest whose memory the next one reuses: once its
+	// spareReq is an answered FetchRequest whose memory the next one reuses: once its
 	// response arrived the leader holds no reference to it (a request that timed out
 	// may still be parked at the leader, so only answered ones are reused).
-	spare *proto.FetchRequest
+	spareReq *proto.FetchRequest
 	// spareResp is the leader's last response, handled and handed back to the leader
 	// with the next request (FetchRequest.Spare), so that its memory goes round.
 	spareResp *proto.FetchResponse
@@ -123,16 +123,14 @@ func (b *Broker) maybeFetch(f *fetcher) {
 // newFetchRequest starts f's next FetchRequest (no partitions yet), reusing the
 // memory of its last answered one, and empties f.reqReps.
 func (b *Broker) newFetchRequest(f *fetcher) *proto.FetchRequest {
-	req := f.spare
-	f.spare = nil
-	var parts []proto.FetchPartition
-	if req != nil && cap(req.Partitions) >= len(f.partitions) {
-		parts = req.Partitions[:0]
-	} else {
-		parts = make([]proto.FetchPartition, 0, len(f.partitions))
-	}
+	req := f.spareReq
+	f.spareReq = nil
 	if req == nil {
 		req = &proto.FetchRequest{}
+	}
+	parts := req.Partitions[:0]
+	if cap(parts) < len(f.partitions) {
+		parts = make([]proto.FetchPartition, 0, len(f.partitions))
 	}
 	*req = proto.FetchRequest{Correlation: b.nextCorrelation(), ReplicaID: b.id, BrokerEpoch: b.brokerEpoch,
 		MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: b.cfg.ReplicaFetchMinBytes, MaxBytes: b.cfg.ReplicaFetchResponseMaxBytes,
@@ -198,7 +196,8 @@ func (b *Broker) handleFetchResponse(from node.ID, m *proto.FetchResponse) {
 		}
 		p, rp := &m.Partitions[i], &req.Partitions[i]
 		// The leader answers in the request's order, so the replica is the one the
-		// request was built from.
+		// request was built from, unless m answers a request of an earlier incarnation
+		// of this broker that had the same correlation (the leader kept it parked).
 		r := f.reqReps[i]
 		if p.TopicPartition != rp.TopicPartition {
 			r = b.replicaOf(p.TopicPartition)
@@ -226,7 +225,7 @@ func (b *Broker) handleFetchResponse(from node.ID, m *proto.FetchResponse) {
 			failed = true
 		}
 	}
-	f.spare, f.spareResp = req, m
+	f.spareReq, f.spareResp = req, m
 	b.afterResponse(f, failed)
 }
 

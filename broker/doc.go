@@ -36,9 +36,10 @@
 // per-partition work is kept to an index and a few comparisons. Replicas are found by
 // topic, then partition number (replicaOf), once per partition per request; a fetch
 // keeps its resolved replicas while it is parked. Fetch memory goes round instead of
-// being reallocated: a follower reuses its answered request and hands the leader's
-// response back with its next fetch (proto.FetchRequest.Spare). After each event the
-// invariants are checked for the replicas the event changed (touch).
+// being reallocated: a leader hands each answered follower request back with its
+// response (proto.FetchResponse.Spare), and the follower hands the response back with
+// its next fetch (proto.FetchRequest.Spare); each side reuses what it gets back. After
+// each event the invariants are checked for the replicas the event changed (touch).
 package broker
 
 import "fmt"

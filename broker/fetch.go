@@ -128,7 +128,9 @@ func (b *Broker) fetchErrorResponse(m *proto.FetchRequest, err proto.ErrorCode) 
 // newFetchResponse starts the response to m with one partition per requested one,
 // reusing a spare response when one is big enough (see recycleFetchResponse). Only
 // responses to followers take spares: they come back to a broker, while consumers
-// keep theirs. Callers set every partition.
+// keep theirs. A response to a follower hands m back with it (FetchResponse.Spare):
+// once sent, it answered m, and a leader keeps no answered request. Callers set every
+// partition.
 func (b *Broker) newFetchResponse(m *proto.FetchRequest) *proto.FetchResponse {
 	n := len(m.Partitions)
 	if m.ReplicaID < 0 {
@@ -140,12 +142,12 @@ func (b *Broker) newFetchResponse(m *proto.FetchRequest) *proto.FetchResponse {
 			b.spareFetch[i] = b.spareFetch[last]
 			b.spareFetch[last] = nil
 			b.spareFetch = b.spareFetch[:last]
-			*resp = proto.FetchResponse{Correlation: m.Correlation, Partitions: resp.Partitions[:n]}
+			*resp = proto.FetchResponse{Correlation: m.Correlation, Partitions: resp.Partitions[:n], Spare: m}
 			return resp
 		}
 	}
 	// Room to spare: the follower's partitions come and go.
-	return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n, (n+7)&^7)}
+	return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n, (n+7)&^7), Spare: m}
 }
 
 // maxSpareFetch bounds the spare responses a broker keeps.

@@ -29,9 +29,10 @@ type fetcher struct {
 	// reqReps are the replicas of req's partitions, parallel to req.Partitions.
 	reqReps  []*replica
 	epochReq *proto.OffsetForLeaderEpochRequest
-	// spareReq is an answered FetchRequest whose memory the next one reuses: once its
-	// response arrived the leader holds no reference to it (a request that timed out
-	// may still be parked at the leader, so only answered ones are reused).
+	// spareReq is the request the leader handed back with its last handled response
+	// (FetchResponse.Spare), whose memory the next request reuses. The hand-back, not
+	// the correlation, says the leader is done with it: a request that timed out may
+	// still be parked there, and correlations restart with each incarnation.
 	spareReq *proto.FetchRequest
 	// spareResp is the leader's last response, handled and handed back to the leader
 	// with the next request (FetchRequest.Spare), so that its memory goes round.
@@ -121,7 +122,7 @@ func (b *Broker) maybeFetch(f *fetcher) {
 }
 
 // newFetchRequest starts f's next FetchRequest (no partitions yet), reusing the
-// memory of its last answered one, and empties f.reqReps.
+// memory of the request the leader handed back (spareReq), and empties f.reqReps.
 func (b *Broker) newFetchRequest(f *fetcher) *proto.FetchRequest {
 	req := f.spareReq
 	f.spareReq = nil
@@ -225,7 +226,7 @@ func (b *Broker) handleFetchResponse(from node.ID, m *proto.FetchResponse) {
 			failed = true
 		}
 	}
-	f.spareReq, f.spareResp = req, m
+	f.spareReq, f.spareResp, m.Spare = m.Spare, m, nil
 	b.afterResponse(f, failed)
 }
 

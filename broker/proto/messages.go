@@ -149,6 +149,11 @@ type FetchPartitionResponse struct {
 type FetchResponse struct {
 	Correlation int64
 	Partitions  []FetchPartitionResponse
+	// Spare hands the FetchRequest this response answers back to its sender for reuse:
+	// the receiver of a request keeps no reference to it once it answered (leaders do
+	// this for followers). It is simulation bookkeeping, not part of the response: Size
+	// ignores it.
+	Spare *FetchRequest
 
 	size int // Size's result, 0 until computed
 }

@@ -370,16 +370,20 @@ func TestOffsetCounts(t *testing.T) {
 
 // TestVersionOrder checks a key's version order (offsets seen, the value representing
 // each, every value's first and last dense index, count and by-value index) against a
-// map-based model, with offsets near and far, duplicates and inconsistent offsets.
+// map-based model, with offsets near and far, duplicates and inconsistent offsets,
+// and offsets all contiguous (an order that is its offset array: dense).
 func TestVersionOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for trial := range 100 {
 		a := &analysis{keyID: map[string]int32{}}
 		_, k := a.keyAndID("k")
 		at := map[int64][]int32{}
+		contiguous := trial%4 == 0
 		for range rng.IntN(3000) {
 			o := int64(rng.IntN(400))
-			if rng.IntN(30) == 0 {
+			if contiguous {
+				o = 7 + int64(rng.IntN(60))
+			} else if rng.IntN(30) == 0 {
 				o += 1 << 40
 			}
 			v := int32(o % 300)
@@ -396,21 +400,23 @@ func TestVersionOrder(t *testing.T) {
 		}
 		k.buildOrder()
 		offs := slices.Sorted(maps.Keys(at))
-		require.Equal(t, len(offs), len(k.offsets), "trial %d", trial)
-		first, last, n, vo := map[int32]int32{}, map[int32]int32{}, map[int32]int32{}, map[int32]int32{}
+		n := int32(len(offs))
+		require.Equal(t, n > 0 && offs[n-1]-offs[0]+1 == int64(n) && offs[n-1] < 1<<40, k.dense, "trial %d", trial)
+		require.Equal(t, n, k.numOffsets(), "trial %d", trial)
+		first, last, count, vo := map[int32]int32{}, map[int32]int32{}, map[int32]int32{}, map[int32]int32{}
 		for i, o := range offs {
-			require.Equal(t, o, k.offsets[i])
-			require.Equal(t, at[o][0], k.byIndex[i])
+			require.Equal(t, o, k.offset(int32(i)))
+			require.Equal(t, at[o][0], k.rep(int32(i)))
+			require.Equal(t, int32(i), k.searchOffset(o))
 			vo[at[o][0]] = int32(i)
 			for _, v := range at[o] {
 				if _, ok := first[v]; !ok {
 					first[v] = int32(i)
 				}
-				last[v], n[v] = int32(i), n[v]+1
+				last[v], count[v] = int32(i), count[v]+1
 			}
 		}
-		for id := range k.nVals() {
-			v := int32(id)
+		for v := range k.nVals() {
 			wantFirst, ok := first[v]
 			if !ok {
 				wantFirst = -1
@@ -423,10 +429,10 @@ func TestVersionOrder(t *testing.T) {
 			if !ok {
 				wantVO = -1
 			}
-			require.Equal(t, wantFirst, k.vi(id).first, "trial %d value %d", trial, id)
-			require.Equal(t, wantLast, k.last(v), "trial %d value %d", trial, id)
-			require.Equal(t, n[v], k.nOffsets(v), "trial %d value %d", trial, id)
-			require.Equal(t, wantVO, k.idx(v), "trial %d value %d", trial, id)
+			require.Equal(t, wantFirst, k.vi(v).first, "trial %d value %d", trial, v)
+			require.Equal(t, wantLast, k.last(v), "trial %d value %d", trial, v)
+			require.Equal(t, count[v], k.nOffsets(v), "trial %d value %d", trial, v)
+			require.Equal(t, wantVO, k.idx(v), "trial %d value %d", trial, v)
 		}
 	}
 }

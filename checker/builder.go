@@ -96,8 +96,9 @@ const (
 	lineMask      = linesPerChunk - 1
 )
 
-// lineChunk holds the compact form of linesPerChunk consecutive lines, pointer-free,
-// so that the garbage collector never scans it.
+// lineChunk holds the compact form of linesPerChunk consecutive lines: arrays of
+// numbers, whose only pointers are to the wide arrays a chunk rarely needs, so that
+// the garbage collector has little to follow.
 type lineChunk struct {
 	// Times are base plus a 32-bit delta (4.3 s of nanoseconds: 4096 lines rarely
 	// span more); a chunk whose lines do keeps them whole in wide instead.

@@ -197,14 +197,20 @@ func (t *lineTable) at(pos int32) (*lineChunk, int32) {
 // typ returns the line's type.
 func (t *lineTable) typ(pos int32) history.Type {
 	c, i := t.at(pos)
-	return history.Type(c.tfs[i] >> 4 & 7)
+	return c.typ(i)
 }
 
 // fc returns the line's name.
 func (t *lineTable) fc(pos int32) fCode {
 	c, i := t.at(pos)
-	return fCode(c.tfs[i] & 0xf)
+	return c.fc(i)
 }
+
+// typ returns the type of the chunk's line i.
+func (c *lineChunk) typ(i int32) history.Type { return history.Type(c.tfs[i] >> 4 & 7) }
+
+// fc returns the name of the chunk's line i.
+func (c *lineChunk) fc(i int32) fCode { return fCode(c.tfs[i] & 0xf) }
 
 // time returns the line's time.
 func (t *lineTable) time(pos int32) int64 {
@@ -258,7 +264,7 @@ func (t *lineTable) opIndex(pos int32) int64 {
 // invokeOf returns the position of the invoke of a completion, or noPos.
 func (t *lineTable) invokeOf(pos int32) int32 {
 	c, i := t.at(pos)
-	if history.Type(c.tfs[i] >> 4 & 7).IsCompletion() {
+	if c.typ(i).IsCompletion() {
 		return c.pairs.pos(pos, i)
 	}
 	return noPos
@@ -267,7 +273,7 @@ func (t *lineTable) invokeOf(pos int32) int32 {
 // complOf returns the position of the completion of an invoke, or noPos.
 func (t *lineTable) complOf(pos int32) int32 {
 	c, i := t.at(pos)
-	if history.Type(c.tfs[i]>>4&7) == history.Invoke {
+	if c.typ(i) == history.Invoke {
 		return c.pairs.pos(pos, i)
 	}
 	return noPos
@@ -276,8 +282,7 @@ func (t *lineTable) complOf(pos int32) int32 {
 // op returns the line at pos.
 func (t *lineTable) op(pos int32) opInfo {
 	c, i := t.at(pos)
-	tf := c.tfs[i]
-	return opInfo{Index: t.opIndex(pos), Time: c.time(i), Process: t.procVals[c.procs.get(i)], Type: history.Type(tf >> 4 & 7), F: fCode(tf & 0xf)}
+	return opInfo{Index: t.opIndex(pos), Time: c.time(i), Process: t.procVals[c.procs.get(i)], Type: c.typ(i), F: c.fc(i)}
 }
 
 // addLine appends a line and returns its position. Its records are appended to

@@ -403,7 +403,8 @@ func (a *analysis) realtimeSendOrder() {
 			continue
 		}
 		reported = reported[:0]
-		for _, r := range a.sendsOf(&sbuf, pos) {
+		sends := a.sendsOf(&sbuf, pos)
+		for _, r := range sends {
 			if r.off < 0 {
 				continue
 			}
@@ -423,7 +424,7 @@ func (a *analysis) realtimeSendOrder() {
 				})
 			}
 		}
-		for _, r := range a.sendsOf(&sbuf, pos) {
+		for _, r := range sends {
 			if r.off > maxAck[r.key].offset {
 				maxAck[r.key] = ack{offset: r.off, pos: pos, v: r.val, trunc: truncs[r.key]}
 			}

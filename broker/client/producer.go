@@ -126,7 +126,8 @@ type prodPart struct {
 	staleInflight int
 }
 
-// topicParts is one topic's prodParts, indexed by partition (nil: none yet).
+// topicParts is one topic's prodParts, indexed by partition (nil: none yet). It is a
+// struct so that partFor's cached pointer to it stays valid as parts grows.
 type topicParts struct {
 	parts []*prodPart
 }
@@ -336,11 +337,11 @@ func (p *Producer) partFor(tp proto.TopicPartition) *prodPart {
 		}
 		p.lastTopicParts, p.lastPartsTopic = t, tp.Topic
 	}
+	if tp.Partition < 0 {
+		panic(fmt.Sprintf("client: invariant violated: partition %s out of range", tp))
+	}
 	if int(tp.Partition) < len(t.parts) && t.parts[tp.Partition] != nil {
 		return t.parts[tp.Partition]
-	}
-	if tp.Partition < 0 {
-		panic(fmt.Sprintf("client: partition %s out of range", tp))
 	}
 	ps := &prodPart{}
 	if n := int(tp.Partition) + 1; n > len(t.parts) {

@@ -60,6 +60,8 @@ type ConsumerRecord struct {
 
 // PollResult is what one Poll returned.
 type PollResult struct {
+	// Records belong to the poller. An App hands them back to its consumer once it
+	// has processed them, and the next poll reuses their memory.
 	Records []ConsumerRecord
 	// Err is a Kafka error name when the poll failed (OFFSET_OUT_OF_RANGE,
 	// NO_OFFSET_FOR_PARTITION and LOG_TRUNCATION with auto.offset.reset=none,

@@ -27,5 +27,7 @@
 // adds what the application does with the records: processing time per record and
 // when it commits (auto, after processing, before processing, or an asynchronous
 // worker). Every subscribe, assign, poll, commit and rebalance is reported as a
-// ConsumerEvent for the history.
+// ConsumerEvent for the history. An App hands each poll's records back to its consumer
+// once processed, for the next poll to fill: an observer must copy what it keeps of a
+// ConsumerEvent's Records.
 package client

@@ -335,7 +335,8 @@ const (
 )
 
 // topicReplicas are one topic's hosted replicas, indexed by partition number (nil
-// where this broker hosts none).
+// where this broker hosts none). It is a struct so that replicaOf's cached pointer to
+// it stays valid as parts grows.
 type topicReplicas struct {
 	parts []*replica
 }

@@ -306,6 +306,20 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) i
 	return pos
 }
 
+// addIndex files the index of the line at pos, the last added: nothing while every
+// index equals its position.
+func (t *lineTable) addIndex(pos int32, index int64) {
+	if t.indices == nil && index != int64(pos) {
+		t.indices = make([]int64, pos, max(2*int(pos), 1024))
+		for i := range t.indices {
+			t.indices[i] = int64(i)
+		}
+	}
+	if t.indices != nil {
+		t.indices = append(t.indices, index)
+	}
+}
+
 // shareSends marks the send invoke at pos as repeated by its completion.
 func (t *lineTable) shareSends(pos int32) {
 	c, i := t.at(pos)
@@ -487,32 +501,15 @@ func (b *Builder) Add(op *history.Op) error {
 		b.err = fmt.Errorf("checker: operation at index %d: %w", op.Index, err)
 		return b.err
 	}
+	if err := b.a.fits(op); err != nil {
+		b.err = err
+		return err
+	}
 	a := b.a
-	// Positions and record indices are int32, which keeps the analyses' memory small.
-	records := a.nRecs
-	for j := range op.Mops {
-		records++
-		for _, kr := range op.Mops[j].Reads {
-			records += len(kr.Records)
-		}
-	}
-	// A chunk's data stream takes at most 5 words a record (a run each).
-	if a.n() >= math.MaxInt32-1 || records >= math.MaxInt32-1 || len(a.stage)+5*(records-a.nRecs) >= math.MaxInt32 {
-		b.err = fmt.Errorf("checker: the history reaches %d operations and %d records at index %d, more than the %d the checker handles", a.n()+1, records, op.Index, math.MaxInt32-2)
-		return b.err
-	}
 	f := fCodeOf(op.F)
 	pid := b.procID(op.Process)
 	pos := a.addLine(op.Time, pid, op.Type, f)
-	if a.indices == nil && op.Index != int64(pos) {
-		a.indices = make([]int64, pos, max(2*int(pos), 1024))
-		for i := range a.indices {
-			a.indices[i] = int64(i)
-		}
-	}
-	if a.indices != nil {
-		a.indices = append(a.indices, op.Index)
-	}
+	a.addIndex(pos, op.Index)
 	st := &a.res.Stats
 	switch op.Type {
 	case history.Event:
@@ -535,14 +532,7 @@ func (b *Builder) Add(op *history.Op) error {
 		}
 	}
 	if op.Group != "" && op.Type != history.Invoke {
-		id, ok := b.groupIDs[op.Group]
-		if !ok {
-			id = int32(len(a.groupNames))
-			b.groupIDs[op.Group] = id
-			a.groupNames = append(a.groupNames, op.Group)
-		}
-		a.groupPos = append(a.groupPos, pos)
-		a.groupID = append(a.groupID, id)
+		b.fileGroup(op.Group, pos)
 	}
 	switch f {
 	case fAssign, fSubscribe:
@@ -555,16 +545,7 @@ func (b *Builder) Add(op *history.Op) error {
 			a.key(k)
 		}
 	}
-	for _, ko := range op.Offsets {
-		kid, _ := a.keyAndID(ko.Key)
-		if f == fCommit && op.Type != history.Invoke {
-			if n := len(a.koPos); n == 0 || a.koPos[n-1] != pos {
-				a.koPos = append(a.koPos, pos)
-				a.koStart = append(a.koStart, int32(len(a.kos)))
-			}
-			a.kos = append(a.kos, keyOff{key: kid, off: ko.Offset})
-		}
-	}
+	a.fileOffsets(op, pos, f == fCommit && op.Type != history.Invoke)
 	if len(op.Mops) > 0 {
 		if f == fSend && op.Type == history.Invoke {
 			b.pendSends[pid] = a.indexSendInvoke(op, pos, b.pendSends[pid][:0])
@@ -576,6 +557,51 @@ func (b *Builder) Add(op *history.Op) error {
 		b.settleSends(pid, a.invokeOf(pos), pos)
 	}
 	return nil
+}
+
+// fits returns an error if op would take the history beyond what the checker
+// handles: positions and record indices are int32, which keeps its memory small.
+func (a *analysis) fits(op *history.Op) error {
+	records := a.nRecs
+	for j := range op.Mops {
+		records++
+		for _, kr := range op.Mops[j].Reads {
+			records += len(kr.Records)
+		}
+	}
+	// A chunk's data stream takes at most 5 words a record (a run each).
+	if a.n() >= math.MaxInt32-1 || records >= math.MaxInt32-1 || len(a.stage)+5*(records-a.nRecs) >= math.MaxInt32 {
+		return fmt.Errorf("checker: the history reaches %d operations and %d records at index %d, more than the %d the checker handles", a.n()+1, records, op.Index, math.MaxInt32-2)
+	}
+	return nil
+}
+
+// fileGroup files the consumer group a completion line names.
+func (b *Builder) fileGroup(name string, pos int32) {
+	a := b.a
+	id, ok := b.groupIDs[name]
+	if !ok {
+		id = int32(len(a.groupNames))
+		b.groupIDs[name] = id
+		a.groupNames = append(a.groupNames, name)
+	}
+	a.groupPos = append(a.groupPos, pos)
+	a.groupID = append(a.groupID, id)
+}
+
+// fileOffsets registers the keys of the line's offsets and, for a commit completion
+// (commit), files the offsets (see offsetsOf).
+func (a *analysis) fileOffsets(op *history.Op, pos int32, commit bool) {
+	if commit && len(op.Offsets) > 0 {
+		a.koPos = append(a.koPos, pos)
+		a.koStart = append(a.koStart, int32(len(a.kos)))
+	}
+	for _, ko := range op.Offsets {
+		kid, _ := a.keyAndID(ko.Key)
+		if commit {
+			a.kos = append(a.kos, keyOff{key: kid, off: ko.Offset})
+		}
+	}
 }
 
 // settleSends decides where the records of the send invoke at inv go, now that its

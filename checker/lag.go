@@ -35,8 +35,6 @@ func (a *analysis) worstRealtimeLag() {
 			fronts[r.key].raise(r.off, t, int(a.keys[r.key].numOffsets()))
 		}
 	}
-	// expired is the time offset o stopped being the last: when o+1 was known.
-	expired := func(kid int32, next int64) (int64, bool) { return fronts[kid].reached(next) }
 	var worst *Lag
 	// Per process, the keys it follows and the highest offset it read of each (-1:
 	// none yet). Few keys per process: a slice beats a map.
@@ -58,11 +56,11 @@ func (a *analysis) worstRealtimeLag() {
 		if a.typ(i) != history.OK {
 			continue
 		}
-		op := a.op(i)
+		op, pid := a.op(i), a.procID(i)
 		switch op.F {
 		case fAssign:
 			keys := a.rare[i].Keys
-			prev := positions[a.procID(i)]
+			prev := positions[pid]
 			next := make([]keyPos, 0, len(keys))
 			for _, k := range keys {
 				kp := keyPos{kid: a.keyID[k], off: -1}
@@ -73,11 +71,11 @@ func (a *analysis) worstRealtimeLag() {
 				}
 				next = append(next, kp)
 			}
-			positions[a.procID(i)] = next
+			positions[pid] = next
 		case fSubscribe:
-			positions[a.procID(i)] = nil
+			positions[pid] = nil
 		case fPoll, fTxn:
-			ps := positions[a.procID(i)]
+			ps := positions[pid]
 			reads := a.readsOf(&rbuf, i)
 			for lo := 0; lo < len(reads); {
 				// Records come in runs of one key: raise once per run.
@@ -93,12 +91,13 @@ func (a *analysis) worstRealtimeLag() {
 					ps = raise(ps, r.key, r.off)
 				}
 			}
-			positions[a.procID(i)] = ps
+			positions[pid] = ps
 			invoked := a.time(a.invokeOf(i))
 			for _, p := range ps {
 				// Records below the log start are gone: a consumer there is not behind them.
 				o := max(p.off, a.keys[p.kid].logStartAt(i)-1)
-				t, ok := expired(p.kid, o+1)
+				// Offset o stopped being the last when o+1 was known.
+				t, ok := fronts[p.kid].reached(o + 1)
 				if !ok || invoked <= t {
 					continue
 				}
@@ -121,8 +120,8 @@ type frontier struct {
 	base  int64   // offset of the first step
 	times []int64 // times[i]: when the frontier first reached base+i
 	steps []step  // the steps, when sparse
-	top   int64   // highest offset known; -1 before the first step
-	used  bool
+	top   int64   // highest offset known
+	used  bool    // whether any offset is known
 }
 
 type step struct {

@@ -2,6 +2,7 @@ package client
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -347,4 +348,38 @@ func TestConsumerInvariantsCatchAssignmentMismatch(t *testing.T) {
 	p.assigned = true
 	cons.buffer = append(cons.buffer, &completedFetch{p: &partition{tp: p.tp, buffered: true}})
 	require.Panics(t, cons.checkInvariants)
+}
+
+// An App hands each processed poll's records back to its consumer, and the next poll
+// fills them again. In every mode, with records arriving while earlier ones are still
+// being processed, the App processes exactly what its polls returned, in order: no
+// poll overwrites records still queued.
+func TestAppProcessesWhatItPolledWhileRecordsAreReused(t *testing.T) {
+	for _, mode := range []CommitMode{CommitAuto, CommitAfterProcessing, CommitBeforeProcessing, CommitAsyncWorker} {
+		t.Run(mode.String(), func(t *testing.T) {
+			w := newWorld(t)
+			w.broker.createTopic("orders", 2)
+			cc := testConsumerConfig("g")
+			cc.MaxPollRecords = 7
+			cc.EnableAutoCommit = mode == CommitAuto || mode == CommitAsyncWorker
+			w.addConsumer("c1", cc, AppConfig{Topics: []string{"orders"}, Mode: mode, WorkerQueue: 20,
+				ProcessingTime: fixedDelay(20 * time.Millisecond)})
+			for i := 1; i <= 10; i++ {
+				w.broker.produce(tp("orders", 0), 9)
+				w.broker.produce(tp("orders", 1), 4)
+				w.run(time.Duration(i) * time.Second)
+			}
+			w.run(30 * time.Second)
+
+			var polled, processed []string
+			for _, l := range w.lines("c1 poll ") {
+				polled = append(polled, strings.Fields(strings.TrimPrefix(l, "c1 poll "))...)
+			}
+			for _, l := range w.lines("c1 processed ") {
+				processed = append(processed, strings.TrimPrefix(l, "c1 processed "))
+			}
+			require.Len(t, processed, 130, "every record processed once")
+			assert.Equal(t, polled, processed)
+		})
+	}
 }

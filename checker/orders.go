@@ -81,8 +81,8 @@ func (a *analysis) keepKeys(m map[int32]lastRef, op *history.Op) {
 // int-poll-skip, int-nonmonotonic-poll, int-send-skip and int-nonmonotonic-send.
 func (a *analysis) processOrder() {
 	var rbuf, sbuf []rec // records of the line at hand (see readsOf)
-	// Per process id (lineTable.procVals); a process named only by rebalance events
-	// has its state in others.
+	// Per process id (lineTable.procVals), then ids for processes named only by
+	// rebalance events.
 	procs := make([]*procState, len(a.procVals))
 	procAt := func(id int32) *procState {
 		ps := procs[id]
@@ -93,17 +93,14 @@ func (a *analysis) processOrder() {
 		return ps
 	}
 	ids := a.procIndex()
-	others := map[int64]*procState{}
 	proc := func(p int64) *procState {
-		if id, ok := ids[p]; ok {
-			return procAt(id)
+		id, ok := ids[p]
+		if !ok {
+			id = int32(len(procs))
+			ids[p] = id
+			procs = append(procs, nil)
 		}
-		ps := others[p]
-		if ps == nil {
-			ps = newProcState()
-			others[p] = ps
-		}
-		return ps
+		return procAt(id)
 	}
 	var reads, sends []keyVals
 	for pos := range a.n() {

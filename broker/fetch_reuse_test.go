@@ -21,8 +21,8 @@ import (
 // FetchRequest.Spare). This test watches every fetch message between brokers under
 // load, a crash and a partition, and checks the ownership rules that reuse relies on:
 // a message is unchanged from its send until its receiver hands it back, it is handed
-// back only by the node that received it to the node that sent it, and it is sent
-// again only after it came back. It also checks that memory is in fact reused, so
+// back only by the node that received it to the node that sent it, it is sent again
+// only after it came back, and its cached Size is that of its present contents. It also checks that memory is in fact reused, so
 // that the rules are exercised.
 func TestFetchMemoryIsNeverSharedWhileHeld(t *testing.T) {
 	spy := &fetchSpy{t: t, msgs: map[any]*fetchMsg{}}
@@ -152,7 +152,21 @@ func (s *fetchSpy) sent(from, to node.ID, m node.Message) {
 		s.reused[m.Kind()]++
 	}
 	corr, parts := partsOf(m)
+	if size := freshSize(m); m.Size() != size {
+		s.t.Errorf("%d sends %s %d with size %d, computed afresh %d", from, m.Kind(), corr, m.Size(), size)
+	}
 	s.msgs[m] = &fetchMsg{from: from, to: to, corr: corr, size: m.Size(), parts: parts}
+}
+
+// freshSize is m's Size computed on a new message, without the cached value.
+func freshSize(m node.Message) int {
+	switch m := m.(type) {
+	case *proto.FetchRequest:
+		return (&proto.FetchRequest{Partitions: m.Partitions}).Size()
+	case *proto.FetchResponse:
+		return (&proto.FetchResponse{Partitions: m.Partitions}).Size()
+	}
+	return m.Size()
 }
 
 // delivered is called as to receives m from from.

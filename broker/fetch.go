@@ -33,7 +33,8 @@ type parkedFetch struct {
 	replicas []*replica
 }
 
-// fetchWaiter is a parked fetch waiting on a replica: partition index of the fetch.
+// fetchWaiter is a parked fetch waiting on a replica, with the index of the replica's
+// partition in the fetch.
 type fetchWaiter struct {
 	pf    *parkedFetch
 	index int

@@ -116,12 +116,29 @@ func (t *valueTable) inSlot(n int64) bool {
 	if n < int64(len(t.slot)) {
 		return true
 	}
-	if n >= 2*int64(t.count)+1<<16 {
+	size := grownLen(len(t.slot), n, t.count, 1<<16, 1024, 0)
+	if size == 0 {
 		return false
 	}
-	size := max(2*len(t.slot), int(n)+1, 1024)
 	t.slot = append(t.slot, make([]uint32, size-len(t.slot))...)
 	return true
+}
+
+// grownLen returns the length to which an array indexed by offsets (or ids) grows to
+// hold index i: at least twice its length cur and minLen, and at once the expected
+// length hint when it is needed half way (most arrays then never regrow nor keep
+// spare room). It returns 0 when i is in the array already or too far for it: beyond
+// 2n+slack, n the entries added so far, as the array must stay within a few times
+// what it holds (such far indices go to a map).
+func grownLen(cur int, i int64, n int, slack int64, minLen, hint int) int {
+	if i < int64(cur) || i >= 2*int64(n)+slack {
+		return 0
+	}
+	size := max(2*cur, int(i)+1, minLen)
+	if 2*size >= hint {
+		size = max(size, hint)
+	}
+	return size
 }
 
 // lookup returns the id of a known value (-1 if unknown).
@@ -276,13 +293,8 @@ func (k *keyState) observe(offset int64, id int32) {
 		return
 	}
 	k.seen++
-	if offset >= int64(len(k.at)) && offset < 2*int64(k.seen)+1<<12 {
-		// Most keys have one value per offset: once half the values' worth of offsets
-		// is needed, take them all at once (no regrowth, no spare room).
-		size := max(2*len(k.at), int(offset)+1, 256)
-		if hint := int(k.nInfo); 2*size >= hint {
-			size = max(size, hint)
-		}
+	// Most keys have one value per offset: the values' count is the hint.
+	if size := grownLen(len(k.at), offset, k.seen, 1<<12, 256, int(k.nInfo)); size > 0 {
 		k.at = append(k.at, make([]int32, size-len(k.at))...)
 		for o, id := range k.atFar { // offsets the array covers now move into it
 			if o < int64(len(k.at)) {

@@ -585,11 +585,7 @@ func (c *offsetCounts) add(o int64) {
 	}
 	c.adds++
 	i := o - c.base
-	if i >= int64(len(c.dense)) && i < 2*int64(c.adds)+1<<12 {
-		size := max(2*len(c.dense), int(i)+1, 64)
-		if 2*size >= c.hint { // half way to the expected length: go all the way
-			size = max(size, c.hint)
-		}
+	if size := grownLen(len(c.dense), i, c.adds, 1<<12, 64, c.hint); size > 0 {
 		c.dense = append(c.dense, make([]int32, size-len(c.dense))...)
 		for o, n := range c.far { // offsets the array covers now move into it
 			if j := o - c.base; j >= 0 && j < int64(len(c.dense)) {

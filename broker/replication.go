@@ -25,10 +25,12 @@ type fetcher struct {
 	leader     int32
 	partitions []*replica
 	inflight   int64 // correlation of the Fetch or OffsetForLeaderEpoch in flight
-	req        *proto.FetchRequest
-	// reqReps are the replicas of req's partitions, parallel to req.Partitions.
-	reqReps  []*replica
+	// req and epochReq are the request in flight, if any (at most one is set).
+	req      *proto.FetchRequest
 	epochReq *proto.OffsetForLeaderEpochRequest
+	// reqReps are the replicas of the last FetchRequest's partitions, parallel to its
+	// Partitions: they outlive req, as handleFetchResponse ends the request first.
+	reqReps []*replica
 	// spareReq is the request the leader handed back with its last handled response
 	// (FetchResponse.Spare), whose memory the next request reuses. The hand-back, not
 	// the correlation, says the leader is done with it: a request that timed out may

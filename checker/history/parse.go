@@ -19,7 +19,7 @@ const (
 func (s *scanner) parseLine(op *Op) error {
 	*op = Op{}
 	if s.shared {
-		s.sharedMops, s.sharedKRs, s.sharedRecs = s.sharedMops[:0], s.sharedKRs[:0], s.sharedRecs[:0]
+		s.reused = arenas{mops: s.reused.mops[:0], krs: s.reused.krs[:0], recs: s.reused.recs[:0]}
 	}
 	if err := s.expect('{', "'{' (each line is one JSON object)"); err != nil {
 		return err
@@ -224,8 +224,7 @@ func (s *scanner) parseMops(op *Op) error {
 	if err != nil {
 		return err
 	}
-	mops, _, _ := s.arenas()
-	op.Mops = keep(mops, s.mopScratch)
+	op.Mops = keep(&s.arena().mops, s.mopScratch)
 	return nil
 }
 
@@ -293,15 +292,13 @@ func (s *scanner) parsePoll(m *Mop) error {
 		if err != nil {
 			return err
 		}
-		_, _, recs := s.arenas()
-		s.krScratch = append(s.krScratch, KeyRecords{Key: key, Records: keep(recs, s.recScratch)})
+		s.krScratch = append(s.krScratch, KeyRecords{Key: key, Records: keep(&s.arena().recs, s.recScratch)})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	_, krs, _ := s.arenas()
-	m.Reads = keep(krs, s.krScratch)
+	m.Reads = keep(&s.arena().krs, s.krScratch)
 	if m.Reads == nil {
 		m.Reads = []KeyRecords{} // {} read nothing; distinct from an invoke's absent results
 	}

@@ -22,23 +22,26 @@ type scanner struct {
 	mopScratch []Mop
 	krScratch  []KeyRecords
 	recScratch []Record
-	mopArena   []Mop
-	krArena    []KeyRecords
-	recArena   []Record
-	// shared (ReadShared) lines use their own arenas, emptied at each such line: the
-	// caller copies what it keeps, so nothing is allocated per line.
-	shared     bool
-	sharedMops []Mop
-	sharedKRs  []KeyRecords
-	sharedRecs []Record
+	own        arenas // ReadInto's: the caller keeps the slices
+	// shared (ReadShared) lines use arenas of their own, emptied at each such line:
+	// the caller copies what it keeps, so nothing is allocated per line.
+	shared bool
+	reused arenas
 }
 
-// arenas returns the arenas the current line's slices go to.
-func (s *scanner) arenas() (*[]Mop, *[]KeyRecords, *[]Record) {
+// arenas holds the chunks a line's slices are copied into (see keep).
+type arenas struct {
+	mops []Mop
+	krs  []KeyRecords
+	recs []Record
+}
+
+// arena returns the arenas the current line's slices go to.
+func (s *scanner) arena() *arenas {
 	if s.shared {
-		return &s.sharedMops, &s.sharedKRs, &s.sharedRecs
+		return &s.reused
 	}
-	return &s.mopArena, &s.krArena, &s.recArena
+	return &s.own
 }
 
 const arenaChunk = 4096

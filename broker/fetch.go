@@ -339,9 +339,9 @@ const maxFreeParked = 16
 // keeps it for reuse.
 func (b *Broker) unpark(pf *parkedFetch) {
 	if _, parked := b.parkedFetch[pf.id]; parked && len(b.freeParked) < maxFreeParked {
-		// Reused by the next fetch to park, which happens in a later handleFetch:
-		// until then pf keeps its contents for any walk still holding it (see
-		// wakeFetchers), and nothing else refers to it.
+		// Reused by the next fetch to park. Only handleFetch parks, and never from
+		// inside a walk over fetch waiters (wakeFetchers, failWaiters), so a walk
+		// still holding pf sees it unchanged; nothing else refers to it.
 		b.freeParked = append(b.freeParked, pf)
 	}
 	delete(b.parkedFetch, pf.id)

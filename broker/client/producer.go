@@ -179,7 +179,9 @@ type Producer struct {
 	stats      ProducerStats
 	bufferUsed int64
 
-	// Caches for the per-record path, valid for metadata version lastVersion.
+	// Caches for the per-record path: lastParts is the partition count of lastTopic
+	// at metadata version lastVersion; lastTopicParts is topicParts[lastPartsTopic]
+	// (partFor); lastSticky is sticky[lastStickyTopic].
 	lastVersion     uint64
 	lastParts       int
 	lastTopic       string
@@ -187,7 +189,8 @@ type Producer struct {
 	lastTopicParts  *topicParts
 	lastSticky      *stickyPart
 	lastStickyTopic string
-	reqs            []prodDraft
+	// reqs is the drain's scratch list of requests being built, one per broker.
+	reqs []prodDraft
 }
 
 type prodDraft struct {

@@ -456,14 +456,13 @@ type Builder struct {
 	// completion shows whether it repeats them (buffers reused).
 	pendSends   [][]rec
 	sendScratch []rec   // a completion's sends, decoded
-	procDense   []int32 // process+1 -> process id + 1, for small non-negative processes
+	procDense   []int32 // process+1 -> process id + 1, for processes below maxDenseProcess-1
 	procIDs     map[int64]int32
 	groupIDs    map[string]int32
 	sends       [history.Event + 1]int // send completions by type
 	polls       [history.Event + 1]int
 	err         error
-	res         *Result
-	done        bool
+	res         *Result // once Result has run
 }
 
 // maxDenseProcess bounds the processes looked up through procDense.
@@ -494,7 +493,7 @@ func (b *Builder) Add(op *history.Op) error {
 	if b.err != nil {
 		return b.err
 	}
-	if b.done {
+	if b.res != nil {
 		return errAfterResult
 	}
 	if err := b.val.Check(op); err != nil {
@@ -626,7 +625,8 @@ func (b *Builder) settleSends(pid, inv, pos int32) {
 
 // procID interns a process.
 func (b *Builder) procID(p int64) int32 {
-	if p >= -1 && p < maxDenseProcess-1 {
+	dense := p >= -1 && p < maxDenseProcess-1 // events' -1 and small client processes
+	if dense {
 		if int(p+1) < len(b.procDense) && b.procDense[p+1] != 0 {
 			return b.procDense[p+1] - 1
 		}
@@ -638,14 +638,14 @@ func (b *Builder) procID(p int64) int32 {
 	a.procVals = append(a.procVals, p)
 	b.pendingOf = append(b.pendingOf, noPos)
 	b.pendSends = append(b.pendSends, nil)
-	if p >= -1 && p < maxDenseProcess-1 {
-		for int(p+1) >= len(b.procDense) {
-			b.procDense = append(b.procDense, make([]int32, max(64, len(b.procDense)))...)
-		}
-		b.procDense[p+1] = id + 1
-	} else {
+	if !dense {
 		b.procIDs[p] = id
+		return id
 	}
+	for int(p+1) >= len(b.procDense) {
+		b.procDense = append(b.procDense, make([]int32, max(64, len(b.procDense)))...)
+	}
+	b.procDense[p+1] = id + 1
 	return id
 }
 
@@ -740,10 +740,9 @@ func (b *Builder) Result() (*Result, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
-	if b.done {
+	if b.res != nil {
 		return b.res, nil
 	}
-	b.done = true
 	a := b.a
 	opts := a.opts
 	st := &a.res.Stats

@@ -294,7 +294,7 @@ func (a *analysis) versionOrders() {
 			continue
 		}
 		for id := range k.nVals() {
-			n := k.nOffsets(id)
+			n := k.appearances(id)
 			if n < 2 {
 				continue
 			}

@@ -431,7 +431,7 @@ func TestVersionOrder(t *testing.T) {
 			}
 			require.Equal(t, wantFirst, k.vi(v).first, "trial %d value %d", trial, v)
 			require.Equal(t, wantLast, k.last(v), "trial %d value %d", trial, v)
-			require.Equal(t, count[v], k.nOffsets(v), "trial %d value %d", trial, v)
+			require.Equal(t, count[v], k.appearances(v), "trial %d value %d", trial, v)
 			require.Equal(t, wantVO, k.idx(v), "trial %d value %d", trial, v)
 		}
 	}

@@ -473,8 +473,8 @@ func (k *keyState) last(id int32) int32 {
 	return k.vi(id).first
 }
 
-// nOffsets is the number of offsets at which a value appears.
-func (k *keyState) nOffsets(id int32) int32 {
+// appearances is the number of offsets at which value id appears.
+func (k *keyState) appearances(id int32) int32 {
 	switch {
 	case *k.fl(id)&valMulti != 0:
 		return k.multi[id].n

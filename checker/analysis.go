@@ -103,6 +103,7 @@ func (a *analysis) readsOf(buf *[]rec, pos int32) []rec {
 	return *buf
 }
 
+// key returns the state of the key named name, adding the key if needed.
 func (a *analysis) key(name string) *keyState {
 	_, k := a.keyAndID(name)
 	return k
@@ -131,6 +132,7 @@ func (a *analysis) keyAndID(name string) (int32, *keyState) {
 	return id, a.keys[id]
 }
 
+// add counts an anomaly of type t and keeps it within maxInstances.
 func (a *analysis) add(t string, an *Anomaly) {
 	a.res.Stats.AnomalyCounts[t]++
 	list := a.res.Anomalies[t]

@@ -133,6 +133,7 @@ type (
 	delta16 = narrow32[int16]
 )
 
+// get returns the number of line i.
 func (w *narrow32[N]) get(i int32) int32 {
 	if w.wide != nil {
 		return w.wide[i]
@@ -140,6 +141,7 @@ func (w *narrow32[N]) get(i int32) int32 {
 	return int32(w.narrow[i])
 }
 
+// set sets the number of line i, widening every line to 32 bits if v needs it.
 func (w *narrow32[N]) set(i, v int32) {
 	if w.wide == nil && int32(N(v)) != v {
 		w.wide = new([linesPerChunk]int32)
@@ -187,6 +189,7 @@ type lineTable struct {
 	procVals []int64 // process id -> process
 }
 
+// n returns the number of lines.
 func (t *lineTable) n() int32 { return t.nLines }
 
 // at returns the chunk of pos and pos's place in it.

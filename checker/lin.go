@@ -190,6 +190,8 @@ type linRun struct {
 	pos, lo, hi int32
 }
 
+// linPlan finds, in one pass over the history, what each key's porcupine history
+// is built from.
 func (a *analysis) linPlan() *linPlan {
 	var sbuf []rec
 	pl := &linPlan{positions: map[int32][]int32{}, pollRecs: map[int32][]linRun{}, skipKeys: map[int32]bool{}, clients: map[int64]int{}}

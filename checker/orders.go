@@ -579,6 +579,7 @@ type offsetCounts struct {
 	hint  int // the array's expected length, taken once half of it is needed
 }
 
+// add counts a delivery of offset o.
 func (c *offsetCounts) add(o int64) {
 	if c.adds == 0 {
 		c.base = o

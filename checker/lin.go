@@ -271,10 +271,12 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 			continue // definitely not appended: dropped (a poll of it fails the check)
 		}
 		ok := c != noPos && a.typ(c) == history.OK
-		src := pos
+		src := pos // the completion, or the invoke if pending
 		if c != noPos {
 			src = c
 		}
+		// Operations are named by their completion's index (the invoke's if pending).
+		index := a.opIndex(src)
 		sends := a.sendsOf(&sbuf, src)
 		for _, r := range sends {
 			if r.key != kid {
@@ -316,11 +318,6 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 			*in = linInput{order: order, one: [1]int64{off}, oneVal: [1]uint64{uint64(r.val)}, key: k}
 			in.offsets, in.vals = in.one[:], in.oneVal[:]
 			*order = append(*order, off)
-			// Operations are named by their completion's index (the invoke's if pending).
-			index := op.Index
-			if c != noPos {
-				index = a.opIndex(c)
-			}
 			out = append(out, porcupine.Operation{ClientId: cid, Input: in, Call: op.Time, Return: returnAt, Metadata: index})
 			if prev, dup := appended[off]; !dup || prev.ret > returnAt {
 				appended[off] = appendAt{val: uint64(r.val), ret: returnAt}

@@ -759,9 +759,12 @@ func (b *Builder) Result() (*Result, error) {
 		}
 	}
 	st.Keys = len(a.keys)
-	st.Pending = len(b.val.Pending())
-	for pid, inv := range b.pendingOf { // send invokes never completed keep their records
-		if inv != noPos && a.fc(inv) == fSend {
+	for pid, inv := range b.pendingOf { // invokes never completed
+		if inv == noPos {
+			continue
+		}
+		st.Pending++
+		if a.fc(inv) == fSend { // its records are its own
 			a.invokeSends[inv] = slices.Clone(b.pendSends[pid])
 		}
 	}

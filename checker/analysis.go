@@ -30,7 +30,6 @@ type analysis struct {
 	maxInstances int
 	values       valueTable      // the value ids of all keys (see valueTable)
 	txnWords     map[int32]int32 // txn lines: the words of their data that are sends
-	txnReads     []rec           // a txn's reads while its sends are filed
 	// invokeSends holds the records of send invokes that their completion does not
 	// repeat, or that never completed (see lineTable.shareSends).
 	invokeSends map[int32][]rec

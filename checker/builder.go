@@ -459,6 +459,7 @@ type Builder struct {
 	// completion shows whether it repeats them (buffers reused).
 	pendSends   [][]rec
 	sendScratch []rec   // a completion's sends, decoded
+	txnReads    []rec   // a txn's reads while its sends are filed
 	procDense   []int32 // process+1 -> process id + 1, for processes below maxDenseProcess-1
 	procIDs     map[int64]int32
 	groupIDs    map[string]int32
@@ -552,7 +553,7 @@ func (b *Builder) Add(op *history.Op) error {
 		if f == fSend && op.Type == history.Invoke {
 			b.pendSends[pid] = a.indexSendInvoke(op, pos, b.pendSends[pid][:0])
 		} else {
-			a.indexMops(op, pos)
+			b.indexMops(op, pos)
 		}
 	}
 	if f == fSend && op.Type != history.Invoke {
@@ -670,13 +671,14 @@ func (a *analysis) indexSendInvoke(op *history.Op, pos int32, buf []rec) []rec {
 
 // indexMops files the records of a send, poll or txn line: interned keys and values,
 // who wrote and who read each value.
-func (a *analysis) indexMops(op *history.Op, pos int32) {
+func (b *Builder) indexMops(op *history.Op, pos int32) {
+	a := b.a
 	st := &a.res.Stats
 	run := -1 // the read run being extended
 	// A txn's reads are written after all its sends (see runHeader), in the order
 	// read; values are interned in the order of the micro-operations all the same.
 	txn := op.F == history.FTxn
-	a.txnReads = a.txnReads[:0]
+	b.txnReads = b.txnReads[:0]
 	for j := range op.Mops {
 		m := &op.Mops[j]
 		if m.Kind == history.MopSend {
@@ -695,7 +697,7 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 			for _, r := range kr.Records {
 				vid := k.intern(r.Value)
 				if txn {
-					a.txnReads = append(a.txnReads, rec{key: kid, val: vid, off: r.Offset})
+					b.txnReads = append(b.txnReads, rec{key: kid, val: vid, off: r.Offset})
 				} else {
 					a.addRead(kid, vid, r.Offset, &run)
 				}
@@ -712,7 +714,7 @@ func (a *analysis) indexMops(op *history.Op, pos int32) {
 	if txn {
 		c, i := a.at(pos)
 		a.txnWords[pos] = int32(len(a.stage)) - c.dataStart.get(i)
-		for _, r := range a.txnReads {
+		for _, r := range b.txnReads {
 			a.addRead(r.key, r.val, r.off, &run)
 		}
 	}
@@ -768,7 +770,7 @@ func (b *Builder) Result() (*Result, error) {
 			a.invokeSends[inv] = slices.Clone(b.pendSends[pid])
 		}
 	}
-	b.pendSends = nil
+	b.pendSends, b.sendScratch, b.txnReads = nil, nil, nil // filing is over
 	b.pendingOf, b.procDense, b.procIDs, b.groupIDs = nil, nil, nil, nil
 	a.maxInstances = opts.MaxInstances
 	if a.maxInstances == 0 {

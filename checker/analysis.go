@@ -267,52 +267,56 @@ func (a *analysis) versionOrders() {
 	}
 	for _, k := range a.keys {
 		k.buildOrder()
-		for o, extra := range k.more {
-			if len(extra) == 0 {
-				delete(k.more, o)
-			}
-		}
 		if len(k.more) > 0 {
-			for i := range k.numOffsets() {
-				o := k.offset(i)
-				extra := k.more[o]
-				if len(extra) == 0 {
-					continue
-				}
-				vals := []history.Value{k.value(k.rep(i))}
-				for _, id := range extra {
-					vals = append(vals, k.value(id))
-				}
-				sortValues(vals)
-				a.add(TypeInconsistentOffsets, &Anomaly{
-					Key: k.name, Offset: ptr(o), Index: ptr(int(i)), Values: vals,
-					Explanation: fmt.Sprintf("Offset %d of %s holds %d different values (%s): polls and acknowledged sends disagree about what the log contains there.",
-						o, k.name, len(vals), joinLimited(vals, 8)),
-				})
-			}
+			a.inconsistentOffsets(k)
 		}
-		if len(k.multi) == 0 {
+		if len(k.multi) > 0 {
+			a.duplicates(k)
+		}
+	}
+}
+
+// inconsistentOffsets reports every offset of k that holds several values.
+func (a *analysis) inconsistentOffsets(k *keyState) {
+	for i := range k.numOffsets() {
+		o := k.offset(i)
+		extra := k.more[o]
+		if len(extra) == 0 {
 			continue
 		}
-		for id := range k.nVals() {
-			n := k.appearances(id)
-			if n < 2 {
-				continue
-			}
-			var offs []int64
-			for i := range k.numOffsets() {
-				o := k.offset(i)
-				if k.firstAt(o) == id || slices.Contains(k.more[o], id) {
-					offs = append(offs, o)
-				}
-			}
-			v := k.value(id)
-			a.add(TypeDuplicate, &Anomaly{
-				Key: k.name, Value: ptr(v), Count: ptr(int(n)), Offsets: offs,
-				Explanation: fmt.Sprintf("Value %s appears %d times in %s, at offsets %s: it was sent once but appended more than once (e.g. a producer retry without idempotence).",
-					v, n, k.name, joinLimited(offs, 8)),
-			})
+		vals := []history.Value{k.value(k.rep(i))}
+		for _, id := range extra {
+			vals = append(vals, k.value(id))
 		}
+		sortValues(vals)
+		a.add(TypeInconsistentOffsets, &Anomaly{
+			Key: k.name, Offset: ptr(o), Index: ptr(int(i)), Values: vals,
+			Explanation: fmt.Sprintf("Offset %d of %s holds %d different values (%s): polls and acknowledged sends disagree about what the log contains there.",
+				o, k.name, len(vals), joinLimited(vals, 8)),
+		})
+	}
+}
+
+// duplicates reports every value of k that appears at several offsets.
+func (a *analysis) duplicates(k *keyState) {
+	for id := range k.nVals() {
+		n := k.appearances(id)
+		if n < 2 {
+			continue
+		}
+		var offs []int64
+		for i := range k.numOffsets() {
+			o := k.offset(i)
+			if k.firstAt(o) == id || slices.Contains(k.more[o], id) {
+				offs = append(offs, o)
+			}
+		}
+		v := k.value(id)
+		a.add(TypeDuplicate, &Anomaly{
+			Key: k.name, Value: ptr(v), Count: ptr(int(n)), Offsets: offs,
+			Explanation: fmt.Sprintf("Value %s appears %d times in %s, at offsets %s: it was sent once but appended more than once (e.g. a producer retry without idempotence).",
+				v, n, k.name, joinLimited(offs, 8)),
+		})
 	}
 }
 

@@ -191,7 +191,15 @@ func Run(s *Scenario, opts RunOptions) (*Outcome, error) {
 	var err error
 	var check *checker.Builder
 	if r.hist != nil {
-		err = r.hist.Flush()
+		// Close waits for the history's encoding and checking, which run beside the
+		// simulation. After a failed simulation the history is cut short, and an
+		// error of its consumers is that failure's echo: the failure is the report.
+		err = r.hist.Close()
+		if _, failed := simErr.(*sim.Failure); failed {
+			err = nil
+		} else if err != nil {
+			err = fmt.Errorf("recording the run's history: %w", err)
+		}
 		check = r.check
 	}
 	// The cluster is no longer needed: let its memory go before the check. The
@@ -249,6 +257,7 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 	r.hist = workloads.NewHistory(w, r.sim.Now)
 	r.check = checker.NewBuilder(checker.Options{Allow: s.Expect.Allow})
 	r.hist.Feed(r.check)
+	r.hist.Background() // encoding and checking run on a second core
 	r.rec = reports.NewRecorder(reports.Config{})
 	defer func() {
 		if r.sim == nil {

@@ -21,6 +21,7 @@ type History struct {
 	w        *history.Writer
 	val      history.Validator // without a Writer: the checks the Writer would make
 	sink     Sink
+	pipe     *pipe // Background: the Writer and the Sink run on a goroutine of their own
 	now      func() time.Duration
 	nextProc int64
 	ops      int64
@@ -45,6 +46,18 @@ type Sink interface {
 // Feed makes the History hand every line, numbered, to s as well as writing it.
 func (h *History) Feed(s Sink) { h.sink = s }
 
+// Background moves the Writer's encoding and the Sink's checking to a goroutine of
+// their own, fed in batches of copied lines, so that on a second core they run beside
+// the simulation. Call it after Feed and before the first line; Close then waits for
+// them and ends the goroutine. An error of the Writer or the Sink surfaces (as the
+// panic of a harness bug) a few batches of lines after the line that caused it, and
+// at Flush and Close.
+func (h *History) Background() {
+	if h.pipe == nil && (h.w != nil || h.sink != nil) {
+		h.pipe = newPipe(h.w, h.sink)
+	}
+}
+
 // NewHistory returns a History writing to w, stamping lines with now. With w nil the
 // lines are validated as a Writer would, numbered, and not encoded at all: for a run
 // that only feeds them to the checker (Feed).
@@ -63,12 +76,29 @@ func (h *History) NewProcess() int64 {
 // Lines is the number of lines written.
 func (h *History) Lines() int64 { return h.ops }
 
-// Flush writes buffered lines.
+// Flush writes buffered lines. In the Background it first waits until the Writer and
+// the Sink have every line written so far.
 func (h *History) Flush() error {
+	if h.pipe != nil {
+		if err := h.pipe.flush(); err != nil {
+			return err
+		}
+	}
 	if h.w == nil {
 		return nil
 	}
 	return h.w.Flush()
+}
+
+// Close flushes and, in the Background, ends the goroutine. No line may follow.
+func (h *History) Close() error {
+	err := h.Flush()
+	if h.pipe != nil {
+		if cerr := h.pipe.close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 func (h *History) reset(proc int64, t history.Type, f string) *history.Op {
@@ -79,6 +109,12 @@ func (h *History) reset(proc int64, t history.Type, f string) *history.Op {
 func (h *History) write() {
 	var err error
 	switch {
+	case h.pipe != nil:
+		h.op.Index = h.ops // numbered as the Writer would; it and the Sink validate
+		if err := h.pipe.add(&h.op); err != nil {
+			// An earlier line's error: it names that line's index.
+			panic(fmt.Sprintf("workloads: history: %v", err))
+		}
 	case h.w != nil:
 		err = h.w.Append(&h.op)
 	case h.sink != nil:
@@ -91,7 +127,7 @@ func (h *History) write() {
 		panic(fmt.Sprintf("workloads: history: %v (line: %s)", err, h.op.String()))
 	}
 	h.ops++
-	if h.sink != nil {
+	if h.sink != nil && h.pipe == nil {
 		if err := h.sink.Add(&h.op); err != nil {
 			panic(fmt.Sprintf("workloads: history: %v (line: %s)", err, h.op.String()))
 		}

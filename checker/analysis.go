@@ -29,7 +29,7 @@ type analysis struct {
 	// maxInstances bounds the instances kept per anomaly type.
 	maxInstances int
 	values       valueTable      // the value ids of all keys (see valueTable)
-	txnWords     map[int32]int32 // txn lines: the words of their data that are sends
+	txnBytes     map[int32]int32 // txn lines: the bytes of their data that are sends
 	// invokeSends holds the records of send invokes that their completion does not
 	// repeat, or that never completed (see lineTable.shareSends).
 	invokeSends map[int32][]rec
@@ -65,7 +65,7 @@ func (a *analysis) sendsInto(buf []rec, pos int32) []rec {
 		}
 		return decodeSends(buf, a.dataSpan(pos))
 	case fTxn:
-		return decodeSends(buf, a.dataSpan(pos)[:a.txnWords[pos]])
+		return decodeSends(buf, a.dataSpan(pos)[:a.txnBytes[pos]])
 	}
 	return buf
 }
@@ -85,12 +85,12 @@ func (a *analysis) readsInto(buf []rec, pos int32) []rec {
 
 // readRuns returns the read runs of the line at pos: all of a poll's data, a txn's
 // after its sends, none of other lines'.
-func (a *analysis) readRuns(pos int32) []uint32 {
+func (a *analysis) readRuns(pos int32) []byte {
 	switch a.fc(pos) {
 	case fPoll:
 		return a.dataSpan(pos)
 	case fTxn:
-		return a.dataSpan(pos)[a.txnWords[pos]:]
+		return a.dataSpan(pos)[a.txnBytes[pos]:]
 	}
 	return nil
 }
@@ -497,14 +497,19 @@ func (a *analysis) unseen(k *keyState) {
 func (a *analysis) readOffset(pos, kid, vid int32) int64 {
 	s := a.readRuns(pos)
 	for p := 0; p < len(s); {
-		key, n, first := readRun(s, p)
-		p += runHeader
+		key, first, vp, end := readRun(s, p)
 		if key == kid {
-			if j := slices.Index(s[p:p+n], uint32(vid)); j >= 0 {
-				return runOffset(first, j)
+			pred := first
+			for j := 0; vp < end; j++ {
+				var v int32
+				v, vp = runValue(s, vp, pred)
+				if v == vid {
+					return runOffset(first, j)
+				}
+				pred = int64(v) + 1
 			}
 		}
-		p += n
+		p = end
 	}
 	return history.NoOffset
 }

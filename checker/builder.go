@@ -113,7 +113,7 @@ type lineChunk struct {
 	// none (pending invokes, events); 16 bits until a distance does not fit.
 	pairs delta16
 	// dataStart is where the line's records begin in its chunk's data stream (see
-	// addSend and addRead); the next line's start, or the end of the chunk's stream,
+	// addSend and addReads); the next line's start, or the end of the chunk's stream,
 	// is where they end.
 	dataStart wide16
 	tfs       [linesPerChunk]uint8 // sharedSends | type << 4 | f
@@ -180,8 +180,8 @@ type lineTable struct {
 	// dataChunks[c] holds the data stream of the lines of chunk c, allocated at its
 	// exact size when the chunk is complete; the last chunk's is in stage, a buffer
 	// reused from chunk to chunk.
-	dataChunks [][]uint32
-	stage      []uint32
+	dataChunks [][]byte
+	stage      []byte
 	nRecs      int // records in all, sent and read
 	// indices holds each line's index; nil while every index equals its position
 	// (logsim's histories), which saves 8 bytes a line.
@@ -289,7 +289,7 @@ func (t *lineTable) op(pos int32) opInfo {
 }
 
 // addLine appends a line and returns its position. Its records are appended to
-// stage (addSend, addRead) before the next line is added.
+// stage (addSend, addReads) before the next line is added.
 func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) int32 {
 	pos := t.nLines
 	if pos&lineMask == 0 {
@@ -335,46 +335,88 @@ func (t *lineTable) sendsShared(pos int32) bool {
 	return c.tfs[i]&sharedSends != 0
 }
 
-// A line's records are a stream of 32-bit words: its sends, then its reads. A send is
-// three words, key, value id and offset, or four when the offset does not fit in 32
-// bits (the key's top bit says so: NoOffset, offsets of 2^32 and more). Reads are
-// most of a history's records, and a poll returns runs of consecutive offsets of one
-// key, so reads are stored as runs: a header of four words (key, count, first offset
-// low and high) and one word per record, its value id. A run's offsets are first,
-// first+1, ... when first is not negative; otherwise every record of the run has that
-// same offset (NoOffset). A send line has only sends and a poll line only reads; a
-// txn line's sends take its first analysis.txnWords words.
+// A line's records are a stream of bytes: its sends, then its reads, as unsigned
+// varints (zigzag for signed differences) of numbers chosen to be small in logsim's
+// histories, where a key's value ids and offsets grow together. A send is its key,
+// its value id, and its offset as a difference from the value id. Reads are most of a
+// history's records, and a poll returns runs of consecutive offsets of one key, so
+// reads are stored as runs: a header (key, the byte length of the run's values, the
+// first offset) and then each record's value id as a difference from the id that
+// follows the previous one (the first offset for the first record). A run's offsets
+// are first, first+1, ... when first is not negative; otherwise every record of the
+// run has that same offset (NoOffset). A send line has only sends and a poll line
+// only reads; a txn line's sends take its first analysis.txnBytes bytes. A logsim
+// send takes about 5 bytes, a read 1 or 2.
 const (
-	runHeader = 4
-	wideSend  = 1 << 31
+	// maxSendBytes and maxReadBytes bound a record's encoding (a read as a run of
+	// its own).
+	maxSendBytes = 5 + 5 + 10
+	maxReadBytes = 5 + 5 + 10 + 10
 )
+
+// appendUvarint appends v as an unsigned varint.
+func appendUvarint(s []byte, v uint64) []byte {
+	for v >= 0x80 {
+		s = append(s, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(s, byte(v))
+}
+
+// uvarintLen returns the bytes appendUvarint takes for v.
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
+	}
+	return n
+}
+
+// uvarint decodes the unsigned varint at s[p:] and returns it and the position after
+// it. The stream is the checker's own, so it is not checked.
+func uvarint(s []byte, p int) (uint64, int) {
+	b := s[p]
+	if b < 0x80 {
+		return uint64(b), p + 1
+	}
+	v := uint64(b & 0x7f)
+	for shift := uint(7); ; shift += 7 {
+		p++
+		b = s[p]
+		if b < 0x80 {
+			return v | uint64(b)<<shift, p + 1
+		}
+		v |= uint64(b&0x7f) << shift
+	}
+}
+
+// zig maps a signed difference to an unsigned number small when |d| is; unzig is
+// its inverse (both wrap, so that every int64 round-trips).
+func zig(d int64) uint64   { return uint64(d<<1) ^ uint64(d>>63) }
+func unzig(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
 // addSend appends a send record to the last line.
 func (t *lineTable) addSend(r rec) {
-	if r.off >= 0 && r.off <= math.MaxUint32 {
-		t.stage = append(t.stage, uint32(r.key), uint32(r.val), uint32(r.off))
-	} else {
-		t.stage = append(t.stage, uint32(r.key)|wideSend, uint32(r.val), uint32(uint64(r.off)), uint32(uint64(r.off)>>32))
-	}
+	s := appendUvarint(t.stage, uint64(uint32(r.key)))
+	s = appendUvarint(s, uint64(uint32(r.val)))
+	t.stage = appendUvarint(s, zig(r.off-int64(r.val)))
 	t.nRecs++
 }
 
 // decodeSends appends the sends in s to buf.
-func decodeSends(buf []rec, s []uint32) []rec {
+func decodeSends(buf []rec, s []byte) []rec {
 	for p := 0; p < len(s); {
-		r := rec{key: int32(s[p] &^ wideSend), val: int32(s[p+1]), off: int64(s[p+2])}
-		if s[p]&wideSend != 0 {
-			r.off = int64(uint64(s[p+2]) | uint64(s[p+3])<<32)
-			p++
-		}
-		buf = append(buf, r)
-		p += 3
+		var k, v, d uint64
+		k, p = uvarint(s, p)
+		v, p = uvarint(s, p)
+		d, p = uvarint(s, p)
+		buf = append(buf, rec{key: int32(k), val: int32(v), off: unzig(d) + int64(int32(v))})
 	}
 	return buf
 }
 
 // dataSpan returns the data stream holding the line at pos and its part of it.
-func (t *lineTable) dataSpan(pos int32) []uint32 {
+func (t *lineTable) dataSpan(pos int32) []byte {
 	c, i := t.at(pos)
 	s := t.stage
 	if ci := int(pos >> lineBits); ci < len(t.dataChunks) {
@@ -387,27 +429,56 @@ func (t *lineTable) dataSpan(pos int32) []uint32 {
 	return s[c.dataStart.get(i):end]
 }
 
-// addRead appends a record of key kid, value vid, read at off, to the last line's
-// reads; *run is the run being extended (-1 for none yet).
-func (t *lineTable) addRead(kid, vid int32, off int64, run *int) {
+// addReads appends the records in rs, read by the last line, as runs (rs is not
+// modified; its records are counted).
+func (t *lineTable) addReads(rs []rec) {
 	s := t.stage
-	if h := *run; h >= 0 {
-		if key, n, first := readRun(s, h); key == kid && off == runOffset(first, n) {
-			s[h+1]++
-			t.stage = append(s, uint32(vid))
-			t.nRecs++
-			return
+	for j := 0; j < len(rs); {
+		key, first := rs[j].key, rs[j].off
+		n := 1
+		for j+n < len(rs) && rs[j+n].key == key && rs[j+n].off == runOffset(first, n) {
+			n++
 		}
+		// The values' byte length goes before them: leave it a byte, and make room
+		// for more once it is known (a run of more than about 60 records).
+		s = appendUvarint(s, uint64(uint32(key)))
+		lp := len(s)
+		s = append(s, 0)
+		s = appendUvarint(s, zig(first))
+		vp := len(s)
+		pred := first
+		for _, r := range rs[j : j+n] {
+			s = appendUvarint(s, zig(int64(r.val)-pred))
+			pred = int64(r.val) + 1
+		}
+		l := uint64(len(s) - vp)
+		if m := uvarintLen(l); m > 1 {
+			end := len(s)
+			s = append(s, make([]byte, m-1)...)
+			copy(s[lp+m:], s[lp+1:end])
+		}
+		appendUvarint(s[:lp], l)
+		j += n
 	}
-	*run = len(s)
-	t.stage = append(s, uint32(kid), 1, uint32(uint64(off)), uint32(uint64(off)>>32), uint32(vid))
-	t.nRecs++
+	t.stage = s
+	t.nRecs += len(rs)
 }
 
-// readRun returns the header of the read run at s[p:]: its key, its number of
-// records and its first offset. The records' value ids follow the header.
-func readRun(s []uint32, p int) (key int32, n int, first int64) {
-	return int32(s[p]), int(s[p+1]), int64(uint64(s[p+2]) | uint64(s[p+3])<<32)
+// readRun returns the header of the read run at s[p:]: its key and first offset, and
+// where its values' bytes begin and end (the next run's header).
+func readRun(s []byte, p int) (key int32, first int64, vals, end int) {
+	k, p := uvarint(s, p)
+	l, p := uvarint(s, p)
+	f, p := uvarint(s, p)
+	return int32(k), unzig(f), p, p + int(l)
+}
+
+// runValue decodes the value id at s[p:] of a run, given pred, the id predicted for
+// it (the run's first offset for its first record, else one more than the previous
+// id), and returns it and the position after it.
+func runValue(s []byte, p int, pred int64) (int32, int) {
+	u, p := uvarint(s, p)
+	return int32(pred + unzig(u)), p
 }
 
 // runOffset returns the offset of record j of a run whose first offset is first.
@@ -419,14 +490,17 @@ func runOffset(first int64, j int) int64 {
 }
 
 // decodeReads appends the read runs in s to buf.
-func decodeReads(buf []rec, s []uint32) []rec {
+func decodeReads(buf []rec, s []byte) []rec {
 	for p := 0; p < len(s); {
-		key, n, first := readRun(s, p)
-		p += runHeader
-		for j, vid := range s[p : p+n] {
-			buf = append(buf, rec{key: key, val: int32(vid), off: runOffset(first, j)})
+		key, first, vp, end := readRun(s, p)
+		pred := first
+		for j := 0; vp < end; j++ {
+			var vid int32
+			vid, vp = runValue(s, vp, pred)
+			pred = int64(vid) + 1
+			buf = append(buf, rec{key: key, val: vid, off: runOffset(first, j)})
 		}
-		p += n
+		p = end
 	}
 	return buf
 }
@@ -459,7 +533,7 @@ type Builder struct {
 	// completion shows whether it repeats them (buffers reused).
 	pendSends   [][]rec
 	sendScratch []rec   // a completion's sends, decoded
-	txnReads    []rec   // a txn's reads while its sends are filed
+	lineReads   []rec   // a line's reads while its sends are filed
 	procDense   []int32 // process+1 -> process id + 1, for processes below maxDenseProcess-1
 	procIDs     map[int64]int32
 	groupIDs    map[string]int32
@@ -479,7 +553,7 @@ func NewBuilder(opts Options) *Builder {
 		keyID:       make(map[string]int32),
 		rare:        make(map[int32]*history.Op),
 		invokeSends: make(map[int32][]rec),
-		txnWords:    make(map[int32]int32),
+		txnBytes:    make(map[int32]int32),
 		res:         &Result{Anomalies: map[string][]*Anomaly{}, Linearizable: LinSkipped},
 	}
 	a.res.Stats.AnomalyCounts = map[string]int{}
@@ -572,8 +646,8 @@ func (a *analysis) fits(op *history.Op) error {
 			records += len(kr.Records)
 		}
 	}
-	// A chunk's data stream takes at most 5 words a record (a run each).
-	if a.n() >= math.MaxInt32-1 || records >= math.MaxInt32-1 || len(a.stage)+5*(records-a.nRecs) >= math.MaxInt32 {
+	// A chunk's data stream is addressed by int32 (see maxReadBytes).
+	if a.n() >= math.MaxInt32-1 || records >= math.MaxInt32-1 || len(a.stage)+maxReadBytes*(records-a.nRecs) >= math.MaxInt32 {
 		return fmt.Errorf("checker: the history reaches %d operations and %d records at index %d, more than the %d the checker handles", a.n()+1, records, op.Index, math.MaxInt32-2)
 	}
 	return nil
@@ -674,11 +748,9 @@ func (a *analysis) indexSendInvoke(op *history.Op, pos int32, buf []rec) []rec {
 func (b *Builder) indexMops(op *history.Op, pos int32) {
 	a := b.a
 	st := &a.res.Stats
-	run := -1 // the read run being extended
-	// A txn's reads are written after all its sends (see runHeader), in the order
+	// A line's reads are written after all its sends (see addReads), in the order
 	// read; values are interned in the order of the micro-operations all the same.
-	txn := op.F == history.FTxn
-	b.txnReads = b.txnReads[:0]
+	b.lineReads = b.lineReads[:0]
 	for j := range op.Mops {
 		m := &op.Mops[j]
 		if m.Kind == history.MopSend {
@@ -696,11 +768,7 @@ func (b *Builder) indexMops(op *history.Op, pos int32) {
 			st.RecordsRead += len(kr.Records)
 			for _, r := range kr.Records {
 				vid := k.intern(r.Value)
-				if txn {
-					b.txnReads = append(b.txnReads, rec{key: kid, val: vid, off: r.Offset})
-				} else {
-					a.addRead(kid, vid, r.Offset, &run)
-				}
+				b.lineReads = append(b.lineReads, rec{key: kid, val: vid, off: r.Offset})
 				vi := k.vi(vid)
 				if vi.firstReader == noPos {
 					vi.firstReader = pos
@@ -711,12 +779,12 @@ func (b *Builder) indexMops(op *history.Op, pos int32) {
 			}
 		}
 	}
-	if txn {
+	if op.F == history.FTxn {
 		c, i := a.at(pos)
-		a.txnWords[pos] = int32(len(a.stage)) - c.dataStart.get(i)
-		for _, r := range b.txnReads {
-			a.addRead(r.key, r.val, r.off, &run)
-		}
+		a.txnBytes[pos] = int32(len(a.stage)) - c.dataStart.get(i)
+	}
+	if len(b.lineReads) > 0 {
+		a.addReads(b.lineReads)
 	}
 }
 
@@ -770,7 +838,7 @@ func (b *Builder) Result() (*Result, error) {
 			a.invokeSends[inv] = slices.Clone(b.pendSends[pid])
 		}
 	}
-	b.pendSends, b.sendScratch, b.txnReads = nil, nil, nil // filing is over
+	b.pendSends, b.sendScratch, b.lineReads = nil, nil, nil // filing is over
 	b.pendingOf, b.procDense, b.procIDs, b.groupIDs = nil, nil, nil, nil
 	a.maxInstances = opts.MaxInstances
 	if a.maxInstances == 0 {

@@ -573,7 +573,6 @@ func TestReadRuns(t *testing.T) {
 	for range 3 * linesPerChunk {
 		lt.addLine(0, 0, history.OK, fPoll)
 		var line []rec
-		run := -1
 		key, off := int32(rng.IntN(3)), int64(rng.IntN(100))
 		for range rng.IntN(12) {
 			switch rng.IntN(8) {
@@ -587,12 +586,23 @@ func TestReadRuns(t *testing.T) {
 				off = 1<<40 + int64(rng.IntN(5))
 			}
 			r := rec{key: key, val: int32(rng.IntN(1000)), off: off}
-			lt.addRead(r.key, r.val, r.off, &run)
+			switch rng.IntN(50) { // rare extremes of the value and offset differences
+			case 0:
+				r.val = math.MaxInt32
+			case 1:
+				r.off = math.MaxInt64 - int64(rng.IntN(3))
+			}
 			line = append(line, r)
 			if off >= 0 {
 				off++
 			}
 		}
+		if rng.IntN(20) == 0 { // a long run: its length takes several bytes
+			for j := range 300 {
+				line = append(line, rec{key: 4, val: int32(rng.IntN(1 << 20)), off: 77 + int64(j)})
+			}
+		}
+		lt.addReads(line)
 		want = append(want, line)
 	}
 	for pos, w := range want {
@@ -673,13 +683,15 @@ func TestFarPairs(t *testing.T) {
 // TestSendEncoding checks sends of every offset width through the data stream.
 func TestSendEncoding(t *testing.T) {
 	var lt lineTable
-	offs := []int64{0, 7, math.MaxUint32, math.MaxUint32 + 1, 1 << 40, history.NoOffset}
+	offs := []int64{0, 7, math.MaxUint32, math.MaxUint32 + 1, 1 << 40, history.NoOffset, math.MaxInt64, math.MinInt64}
 	var want []rec
 	lt.addLine(0, 0, history.OK, fSend)
 	for i, off := range offs {
-		r := rec{key: int32(i * 1000), val: int32(i), off: off}
-		lt.addSend(r)
-		want = append(want, r)
+		for _, val := range []int32{int32(i), math.MaxInt32} {
+			r := rec{key: int32(i * 1000), val: val, off: off}
+			lt.addSend(r)
+			want = append(want, r)
+		}
 	}
 	assert.Equal(t, want, decodeSends(nil, lt.dataSpan(0)))
 }

@@ -185,7 +185,7 @@ type linPlan struct {
 }
 
 // linRun is a run of one poll's records of one key: dataSpan(pos)[lo:hi], a header
-// and its values (see runHeader).
+// and its values (see addReads).
 type linRun struct {
 	pos, lo, hi int32
 }
@@ -219,9 +219,9 @@ func (a *analysis) linPlan() *linPlan {
 			// reads): each key's history decodes only its own.
 			s := a.dataSpan(pos)
 			for p := 0; p < len(s); {
-				kid, n, _ := readRun(s, p)
-				pl.pollRecs[kid] = append(pl.pollRecs[kid], linRun{pos: pos, lo: int32(p), hi: int32(p + runHeader + n)})
-				p += runHeader + n
+				kid, _, _, end := readRun(s, p)
+				pl.pollRecs[kid] = append(pl.pollRecs[kid], linRun{pos: pos, lo: int32(p), hi: int32(end)})
+				p = end
 			}
 			continue
 		}

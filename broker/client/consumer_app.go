@@ -16,6 +16,7 @@ package client
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -63,6 +64,18 @@ type DurationSampler interface {
 	Sample(r *rand.Rand) time.Duration
 }
 
+// BatchSampler is a DurationSampler that can draw a record's processing time before
+// the record starts. With it, and without App.OnProcessed, the App draws the times of
+// all queued records at once and processes them under one timer (see App.work);
+// a plain DurationSampler is asked at each record's start, since it may read the
+// clock. What a sampler's state (a fault) changes takes effect from the next batch.
+type BatchSampler interface {
+	DurationSampler
+	// SampleAfter draws the processing time of a record whose processing starts
+	// elapsed after now.
+	SampleAfter(r *rand.Rand, elapsed time.Duration) time.Duration
+}
+
 // AppConfig is the application's behaviour.
 type AppConfig struct {
 	// Topics are subscribed to (group management); if empty, Partitions are assigned.
@@ -102,8 +115,11 @@ func (a AppConfig) Validate(cc ConsumerConfig) error {
 
 // AppStats are the application's counters.
 type AppStats struct {
+	// Processed counts the records whose processing completed (a batch processed
+	// under one timer counts when the batch completes).
 	Processed int64
-	// ProcessingTime is the total time spent processing.
+	// ProcessingTime is the total time spent processing, counted when a record or
+	// batch starts.
 	ProcessingTime time.Duration
 	// Backlog is the records polled but not yet processed.
 	Backlog int
@@ -124,6 +140,8 @@ type App struct {
 	queueBuf   []ConsumerRecord
 	processing bool // a processing timer is out
 	procSeq    int64
+	procN      int // the records at the queue's head that the processing timer covers
+	batchable  BatchSampler
 	polling    bool
 	inBatch    bool // sync modes: the loop is busy with the current batch
 	started    bool
@@ -143,7 +161,9 @@ func NewApp(env node.Env, c *Consumer, cfg AppConfig) *App {
 	if cfg.WorkerQueue == 0 {
 		cfg.WorkerQueue = 10000
 	}
-	return &App{c: c, env: env, cfg: cfg}
+	a := &App{c: c, env: env, cfg: cfg}
+	a.batchable, _ = cfg.ProcessingTime.(BatchSampler)
+	return a
 }
 
 // Consumer is the application's consumer.
@@ -187,7 +207,7 @@ func (a *App) Handle(ev node.Event) bool {
 		case timerAppProcess:
 			if ev.Timer.Arg == a.procSeq && a.processing {
 				a.processing = false
-				a.processed()
+				a.processed(a.procN)
 				a.work()
 			}
 			return true
@@ -259,39 +279,63 @@ func (a *App) enqueue(recs []ConsumerRecord) {
 	a.c.reuseRecords(recs) // copied into the queue: free again
 }
 
-// work processes queued records: inline when they take no time, else one timer per
-// record so that each completes at its own instant.
+// work processes queued records: inline when they take no time, else under a timer.
+//
+// With OnProcessed set, each record gets a timer of its own, because the host records
+// each completion at its instant (the async worker's history). Without it nothing can
+// observe when a single record completes: only the loop's next step (commit, poll,
+// room in the worker's queue) and the counters, and those come after the last queued
+// record in either case. So the whole queue is processed under ONE timer lasting the
+// sum of the records' times, drawn in order, each as for a record starting at the sum
+// so far (BatchSampler): the batch ends at the instant the last record would have,
+// with one event instead of one per record. Records stay in the queue until the timer
+// fires (Backlog counts them; Processed counts them then). Stop leaves the timer
+// running, as it leaves a record's timer; a crash rebuilds the node and the dead
+// incarnation's timer never fires. In the async-worker mode records polled meanwhile
+// queue behind the batch, as they would behind its last record, and the loop's
+// worker-queue limit sees the same queue length.
 func (a *App) work() {
 	for len(a.queue) > 0 {
 		if a.processing {
 			return
 		}
-		var d time.Duration
-		if a.cfg.ProcessingTime != nil {
+		n, d := 1, time.Duration(0)
+		switch {
+		case a.cfg.ProcessingTime == nil:
+			n = len(a.queue)
+		case a.batchable != nil && a.OnProcessed == nil:
+			n = len(a.queue)
+			for range n {
+				dd := max(a.batchable.SampleAfter(a.env.Rand(), d), 0)
+				d = min(d, math.MaxInt64-dd) + dd // saturate at the end of time
+			}
+		default:
 			d = max(a.cfg.ProcessingTime.Sample(a.env.Rand()), 0)
 		}
 		if d > 0 {
-			a.stats.ProcessingTime += d
+			a.stats.ProcessingTime = min(a.stats.ProcessingTime, math.MaxInt64-d) + d
 			a.processing = true
+			a.procN = n
 			a.procSeq++
 			a.env.After(d, node.Timer{Kind: timerAppProcess, Arg: a.procSeq})
 			return
 		}
-		a.processed()
+		a.processed(n)
 	}
 	a.c.reuseRecords(a.queueBuf)
 	a.queue, a.queueBuf = nil, nil
 	a.batchDone()
 }
 
-// processed completes the record at the head of the queue.
-func (a *App) processed() {
-	rec := a.queue[0]
-	a.queue = a.queue[1:]
-	a.stats.Processed++
+// processed completes the n records at the head of the queue.
+func (a *App) processed(n int) {
 	if a.OnProcessed != nil {
-		a.OnProcessed(rec)
+		for _, rec := range a.queue[:n] {
+			a.OnProcessed(rec)
+		}
 	}
+	a.queue = a.queue[n:]
+	a.stats.Processed += int64(n)
 }
 
 // batchDone runs when the queue is empty: commit after processing, then poll.

@@ -26,12 +26,12 @@ type History struct {
 	nextProc int64
 	ops      int64
 
-	op    history.Op
+	// buf holds the line being written and the arenas its slices point into: a
+	// batch of lines the pipe hands over when full, in the Background; otherwise one
+	// line, emptied once written.
+	buf   *lineBatch
 	keys  map[proto.TopicPartition]string // history keys, formatted once per partition
 	order []proto.TopicPartition
-	mops  []history.Mop
-	reads []history.KeyRecords
-	recs  []history.Record
 }
 
 // Sink receives every line as it is written: the checker's Builder, which judges the
@@ -55,6 +55,7 @@ func (h *History) Feed(s Sink) { h.sink = s }
 func (h *History) Background() {
 	if h.pipe == nil && (h.w != nil || h.sink != nil) {
 		h.pipe = newPipe(h.w, h.sink)
+		h.buf = h.pipe.cur
 	}
 }
 
@@ -62,7 +63,7 @@ func (h *History) Background() {
 // lines are validated as a Writer would, numbered, and not encoded at all: for a run
 // that only feeds them to the checker (Feed).
 func NewHistory(w *history.Writer, now func() time.Duration) *History {
-	return &History{w: w, now: now}
+	return &History{w: w, now: now, buf: &lineBatch{}}
 }
 
 // NewProcess returns a process number never used before. Clients take a new one after
@@ -80,7 +81,9 @@ func (h *History) Lines() int64 { return h.ops }
 // the Sink have every line written so far.
 func (h *History) Flush() error {
 	if h.pipe != nil {
-		if err := h.pipe.flush(); err != nil {
+		err := h.pipe.flush()
+		h.buf = h.pipe.cur
+		if err != nil {
 			return err
 		}
 	}
@@ -97,39 +100,49 @@ func (h *History) Close() error {
 		if cerr := h.pipe.close(); err == nil {
 			err = cerr
 		}
+		h.buf = h.pipe.cur
 	}
 	return err
 }
 
+// reset starts a line in buf.
 func (h *History) reset(proc int64, t history.Type, f string) *history.Op {
-	h.op = history.Op{Time: int64(h.now()), Process: proc, Type: t, F: f}
-	return &h.op
+	b := h.buf
+	b.ops = append(b.ops, history.Op{Time: int64(h.now()), Process: proc, Type: t, F: f})
+	return &b.ops[len(b.ops)-1]
 }
 
+// write numbers the line just built and hands it on.
 func (h *History) write() {
-	var err error
-	switch {
-	case h.pipe != nil:
-		h.op.Index = h.ops // numbered as the Writer would; it and the Sink validate
-		if err := h.pipe.add(&h.op); err != nil {
+	op := &h.buf.ops[len(h.buf.ops)-1]
+	if h.pipe != nil {
+		op.Index = h.ops // numbered as the Writer would; it and the Sink validate
+		h.ops++
+		if err := h.pipe.written(); err != nil {
 			// An earlier line's error: it names that line's index.
 			panic(fmt.Sprintf("workloads: history: %v", err))
 		}
+		h.buf = h.pipe.cur
+		return
+	}
+	defer h.buf.reset()
+	var err error
+	switch {
 	case h.w != nil:
-		err = h.w.Append(&h.op)
+		err = h.w.Append(op)
 	case h.sink != nil:
-		h.op.Index = h.ops // the Sink validates
+		op.Index = h.ops // the Sink validates
 	default:
-		h.op.Index = h.ops
-		err = h.val.Check(&h.op)
+		op.Index = h.ops
+		err = h.val.Check(op)
 	}
 	if err != nil {
-		panic(fmt.Sprintf("workloads: history: %v (line: %s)", err, h.op.String()))
+		panic(fmt.Sprintf("workloads: history: %v (line: %s)", err, op.String()))
 	}
 	h.ops++
-	if h.sink != nil && h.pipe == nil {
-		if err := h.sink.Add(&h.op); err != nil {
-			panic(fmt.Sprintf("workloads: history: %v (line: %s)", err, h.op.String()))
+	if h.sink != nil {
+		if err := h.sink.Add(op); err != nil {
+			panic(fmt.Sprintf("workloads: history: %v (line: %s)", err, op.String()))
 		}
 	}
 }
@@ -153,8 +166,7 @@ func (h *History) key(tp proto.TopicPartition) string {
 // SendInvoke records the invocation of a one-record send.
 func (h *History) SendInvoke(proc int64, key string, value int64) {
 	op := h.reset(proc, history.Invoke, history.FSend)
-	h.mops = append(h.mops[:0], history.Send(key, history.Int(value)))
-	op.Mops = h.mops
+	op.Mops = h.buf.mop(history.Send(key, history.Int(value)))
 	h.write()
 }
 
@@ -163,8 +175,7 @@ func (h *History) SendInvoke(proc int64, key string, value int64) {
 func (h *History) SendDone(proc int64, t history.Type, key string, offset, value int64, errName string) {
 	op := h.reset(proc, t, history.FSend)
 	op.Error = errName
-	h.mops = append(h.mops[:0], history.SendAt(key, offset, history.Int(value)))
-	op.Mops = h.mops
+	op.Mops = h.buf.mop(history.SendAt(key, offset, history.Int(value)))
 	h.write()
 }
 
@@ -172,8 +183,7 @@ func (h *History) SendDone(proc int64, t history.Type, key string, offset, value
 func (h *History) PollInvoke(proc int64, group string) {
 	op := h.reset(proc, history.Invoke, history.FPoll)
 	op.Group = group
-	h.mops = append(h.mops[:0], history.Poll())
-	op.Mops = h.mops
+	op.Mops = h.buf.mop(history.Poll())
 	h.write()
 }
 
@@ -186,28 +196,47 @@ func (h *History) PollDone(proc int64, group string, recs []client.ConsumerRecor
 	}
 	op := h.reset(proc, t, history.FPoll)
 	op.Group, op.Error = group, errName
-	h.reads = h.reads[:0]
+	b := h.buf
+	reads := len(b.reads)
 	if t == history.OK {
 		// Group by key in order of first appearance; records keep their order per key.
-		h.recs = h.recs[:0]
+		// A poll returns each partition's records together, as a rule: then one pass.
 		h.order = h.order[:0]
+		runs := 0
 		for i := range recs {
-			if !containsTP(h.order, recs[i].TP) {
-				h.order = append(h.order, recs[i].TP)
-			}
-		}
-		for _, tp := range h.order {
-			start := len(h.recs)
-			for i := range recs {
-				if recs[i].TP == tp {
-					h.recs = append(h.recs, history.Record{Offset: recs[i].Offset, Value: history.Int(recs[i].Value)})
+			if i == 0 || recs[i].TP != recs[i-1].TP {
+				runs++
+				if !containsTP(h.order, recs[i].TP) {
+					h.order = append(h.order, recs[i].TP)
 				}
 			}
-			h.reads = append(h.reads, history.KeyRecords{Key: h.key(tp), Records: h.recs[start:len(h.recs):len(h.recs)]})
+		}
+		if runs == len(h.order) {
+			start := len(b.recs)
+			for i := range recs {
+				b.recs = append(b.recs, history.Record{Offset: recs[i].Offset, Value: history.Int(recs[i].Value)})
+				if i == len(recs)-1 || recs[i+1].TP != recs[i].TP {
+					b.reads = append(b.reads, history.KeyRecords{Key: h.key(recs[i].TP), Records: b.recs[start:len(b.recs):len(b.recs)]})
+					start = len(b.recs)
+				}
+			}
+		} else {
+			for _, tp := range h.order {
+				start := len(b.recs)
+				for i := range recs {
+					if recs[i].TP == tp {
+						b.recs = append(b.recs, history.Record{Offset: recs[i].Offset, Value: history.Int(recs[i].Value)})
+					}
+				}
+				b.reads = append(b.reads, history.KeyRecords{Key: h.key(tp), Records: b.recs[start:len(b.recs):len(b.recs)]})
+			}
 		}
 	}
-	h.mops = append(h.mops[:0], history.Poll(h.reads...))
-	op.Mops = h.mops
+	rs := b.reads[reads:len(b.reads):len(b.reads)]
+	if rs == nil {
+		rs = []history.KeyRecords{} // a completion that read nothing: {}, not an invoke's absent results
+	}
+	op.Mops = b.mop(history.Poll(rs...))
 	h.write()
 }
 

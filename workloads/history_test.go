@@ -139,3 +139,28 @@ func TestConsumerFaultsChangeTheProcessingTime(t *testing.T) {
 	s.SetExtraProcessing(0)
 	assert.Equal(t, time.Millisecond, x.Sample(nil))
 }
+
+// TestPollGroupsRecordsPerKey: records come grouped per partition (one pass) or
+// interleaved (grouped by first appearance); either way each key's records keep the
+// order returned.
+func TestPollGroupsRecordsPerKey(t *testing.T) {
+	a, b := proto.TopicPartition{Topic: "t", Partition: 0}, proto.TopicPartition{Topic: "t", Partition: 1}
+	for _, tc := range []struct {
+		recs []client.ConsumerRecord
+		want string
+	}{
+		{[]client.ConsumerRecord{{TP: b, Offset: 4, Value: 1}, {TP: b, Offset: 5, Value: 2}, {TP: a, Offset: 0, Value: 3}},
+			`[["poll",{"t/1":[[4,1],[5,2]],"t/0":[[0,3]]}]]`},
+		{[]client.ConsumerRecord{{TP: a, Offset: 0, Value: 3}, {TP: b, Offset: 4, Value: 1}, {TP: a, Offset: 1, Value: 5}},
+			`[["poll",{"t/0":[[0,3],[1,5]],"t/1":[[4,1]]}]]`},
+		{nil, `[["poll",{}]]`},
+	} {
+		var buf bytes.Buffer
+		h := NewHistory(history.NewWriter(&buf), func() time.Duration { return 0 })
+		p := h.NewProcess()
+		h.PollInvoke(p, "g")
+		h.PollDone(p, "g", tc.recs, "")
+		require.NoError(t, h.Flush())
+		assert.Contains(t, buf.String(), `"value":`+tc.want+"}\n")
+	}
+}

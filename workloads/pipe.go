@@ -1,16 +1,18 @@
 package workloads
 
 import (
+	"errors"
 	"fmt"
 
 	"logsim/checker/history"
 )
 
 // A pipe carries a History's lines, in batches, to a goroutine of its own that hands
-// them to the Writer (encoding) and the Sink (the checker's Builder). The simulation
-// only copies each line; on a machine with a second core the encoding and the
-// checking run beside it instead of after every event. The lines reach the Writer
-// and the Sink in the order written, so their output is the same as without a pipe.
+// them to the Writer (encoding) and the Sink (the checker's Builder). The History
+// builds each line in the current batch (nothing is copied); on a machine with a
+// second core the encoding and the checking run beside the simulation instead of
+// after every event. The lines reach the Writer and the Sink in the order written,
+// so what they produce is the same as without a pipe.
 //
 // The simulation is unaffected: it never waits for the consumers except when every
 // batch is full (back-pressure) and at flush, and nothing flows back to it but the
@@ -32,8 +34,10 @@ const (
 	pipeBatches = 4
 )
 
-// lineBatch is a batch of copied lines. The slices a line's Mops and reads point into
-// are the batch's own arenas, reused once the batch comes back consumed.
+// lineBatch is a batch of lines and the arenas their Mops, reads and records point
+// into, all reused once the batch is emptied. The other slices and pointers of a line
+// (Keys, Offsets, Replicas, Rebalance, Fault) are made afresh for each line and never
+// changed, so a consumer may keep them.
 type lineBatch struct {
 	ops   []history.Op
 	mops  []history.Mop
@@ -92,46 +96,35 @@ func (p *pipe) take() *lineBatch {
 	if b.err != nil && p.err == nil {
 		p.err = b.err
 	}
-	b.ops, b.mops, b.reads, b.recs = b.ops[:0], b.mops[:0], b.reads[:0], b.recs[:0]
+	b.reset()
 	return b
 }
 
-// add copies op into the current batch, sending the batch when it is full. It returns
-// the first error a consumer met so far (lines are checked a few thousand behind).
-func (p *pipe) add(op *history.Op) error {
+// reset empties the batch for reuse.
+func (b *lineBatch) reset() {
+	b.ops, b.mops, b.reads, b.recs = b.ops[:0], b.mops[:0], b.reads[:0], b.recs[:0]
+}
+
+// mop returns m in the batch's arena, as a line's Mops.
+func (b *lineBatch) mop(m history.Mop) []history.Mop {
+	b.mops = append(b.mops, m)
+	n := len(b.mops)
+	return b.mops[n-1 : n : n]
+}
+
+// written notes that the History completed a line in cur, sending the batch when it
+// is full. It returns the first error a consumer met so far (lines are consumed a few
+// thousand behind).
+func (p *pipe) written() error {
 	if p.done {
-		return fmt.Errorf("history line %d written after Close", op.Index)
+		p.cur.reset()
+		return errors.New("a line written after Close")
 	}
-	p.cur.add(op)
 	if len(p.cur.ops) == pipeLines {
 		p.full <- p.cur
 		p.cur = p.take()
 	}
 	return p.err
-}
-
-// add appends a copy of op whose slices the History reuses (Mops, their reads and
-// records). The other slices and pointers (Keys, Offsets, Replicas, Rebalance, Fault)
-// are made afresh for each line and never changed, so the copy shares them.
-func (b *lineBatch) add(op *history.Op) {
-	b.ops = append(b.ops, *op)
-	if len(op.Mops) == 0 {
-		return
-	}
-	start := len(b.mops)
-	for _, m := range op.Mops {
-		if len(m.Reads) > 0 {
-			rs := len(b.reads)
-			for _, kr := range m.Reads {
-				s := len(b.recs)
-				b.recs = append(b.recs, kr.Records...)
-				b.reads = append(b.reads, history.KeyRecords{Key: kr.Key, Records: b.recs[s:len(b.recs):len(b.recs)]})
-			}
-			m.Reads = b.reads[rs:len(b.reads):len(b.reads)]
-		}
-		b.mops = append(b.mops, m)
-	}
-	b.ops[len(b.ops)-1].Mops = b.mops[start:len(b.mops):len(b.mops)]
 }
 
 // flush sends the current batch and waits until every batch is back: the consumers

@@ -97,3 +97,16 @@ func TestBackgroundSurfacesTheFirstError(t *testing.T) {
 	}
 	assert.EqualError(t, h.Close(), "rejected")
 }
+
+// TestBackgroundRejectsLinesAfterClose: the goroutine is gone, so a line after Close
+// is a harness bug.
+func TestBackgroundRejectsLinesAfterClose(t *testing.T) {
+	h := NewHistory(nil, func() time.Duration { return 0 })
+	var kept lineSink
+	h.Feed(&kept)
+	h.Background()
+	h.Fault("f", "start", "")
+	require.NoError(t, h.Close())
+	assert.Len(t, kept, 1)
+	assert.PanicsWithValue(t, "workloads: history: a line written after Close", func() { h.Fault("f", "stop", "") })
+}

@@ -285,13 +285,16 @@ type Consumer struct {
 	joinRetryAt   time.Duration
 	prepareCommit int64
 
-	corrBase  int64
-	corr      int64
-	inflight  map[int64]*request
-	fetchTo   map[node.ID]int64
-	buffer    []*completedFetch
-	wakeAt    time.Duration
-	nextProbe int
+	corrBase int64
+	corr     int64
+	inflight map[int64]*request
+	fetchTo  fetchSlots
+	// fetchCands and fetchLeaders are stepFetches' scratch lists.
+	fetchCands   []fetchCand
+	fetchLeaders []node.ID
+	buffer       []*completedFetch
+	wakeAt       time.Duration
+	nextProbe    int
 
 	poll           *pendingPoll
 	pollSeq        int64
@@ -317,7 +320,7 @@ func NewConsumer(env node.Env, cfg ConsumerConfig) *Consumer {
 		base = 2 << 40
 	}
 	c := &Consumer{env: env, cfg: cfg, corrBase: base, corr: base + 1<<33, coord: node.None, generation: proto.NoGeneration,
-		parts: map[proto.TopicPartition]*partition{}, inflight: map[int64]*request{}, fetchTo: map[node.ID]int64{}}
+		parts: map[proto.TopicPartition]*partition{}, inflight: map[int64]*request{}}
 	c.protocol = Cooperative
 	for _, name := range cfg.PartitionAssignmentStrategy {
 		a, _ := AssignorByName(name)
@@ -588,18 +591,24 @@ func (c *Consumer) drain() []ConsumerRecord {
 					}
 				}
 			}
-			for i := range b.Records {
-				off := b.BaseOffset + int64(i)
-				if off < p.position {
-					continue
+			// The batch's records from the position on (offsets are contiguous from
+			// BaseOffset), as many as the poll has room for.
+			from := 0
+			if d := p.position - b.BaseOffset; d > 0 {
+				from = int(min(d, int64(len(b.Records))))
+			}
+			k := min(len(b.Records)-from, c.cfg.MaxPollRecords-len(out))
+			if k > 0 {
+				n := len(out)
+				out = out[:n+k]
+				var bytes int64
+				for i, r := range b.Records[from : from+k] {
+					out[n+i] = ConsumerRecord{TP: p.tp, Offset: b.BaseOffset + int64(from+i), LeaderEpoch: b.PartitionLeaderEpoch,
+						Value: r.Value, Key: r.Key, Size: r.Size, Timestamp: r.Timestamp}
+					bytes += int64(r.Size)
 				}
-				if len(out) == c.cfg.MaxPollRecords {
-					break
-				}
-				r := &b.Records[i]
-				out = append(out, ConsumerRecord{TP: p.tp, Offset: off, LeaderEpoch: b.PartitionLeaderEpoch, Value: r.Value, Key: r.Key, Size: r.Size, Timestamp: r.Timestamp})
-				c.stats.Bytes += int64(r.Size)
-				p.position, p.positionEpoch = off+1, b.PartitionLeaderEpoch
+				c.stats.Bytes += bytes
+				p.position, p.positionEpoch = b.BaseOffset+int64(from+k), b.PartitionLeaderEpoch
 			}
 			if p.position > b.LastOffset() {
 				cf.batch++
@@ -623,14 +632,16 @@ func (c *Consumer) drain() []ConsumerRecord {
 }
 
 // takeRecords returns an empty slice with room for n records for a poll: the spare one
-// an App handed back if it is big enough, else a new one.
+// an App handed back if it is big enough, else a new one, at least twice the spare's
+// size (up to max.poll.records) so that polls growing a few records at a time do not
+// allocate each time.
 func (c *Consumer) takeRecords(n int) []ConsumerRecord {
 	if n > 0 && cap(c.spareRecords) >= n {
 		out := c.spareRecords[:0]
 		c.spareRecords = nil
 		return out
 	}
-	return make([]ConsumerRecord, 0, n)
+	return make([]ConsumerRecord, 0, max(n, min(2*cap(c.spareRecords), c.cfg.MaxPollRecords)))
 }
 
 // reuseRecords takes back a poll's slice that its App has finished with (the App
@@ -805,7 +816,7 @@ func (c *Consumer) Handle(ev node.Event) bool {
 		c.env.Charge(c.cfg.CPU.PerRequest)
 		if c.closed {
 			if r.kind == reqFetch {
-				delete(c.fetchTo, r.to)
+				c.fetchTo.del(r.to)
 			}
 		} else {
 			c.handleResponse(r, ev.Msg)
@@ -993,10 +1004,10 @@ func (c *Consumer) checkInvariants() {
 	if !(c.mode == modeSubscribe || c.state == unjoined) {
 		consumerAssertf(false, "group state %d outside subscribe mode", c.state)
 	}
-	for to, corr := range c.fetchTo {
-		r := c.inflight[corr]
-		if !(r != nil && r.kind == reqFetch && r.to == to) {
-			consumerAssertf(false, "fetch to %d (corr %d) not in flight", to, corr)
+	for _, f := range c.fetchTo {
+		r := c.inflight[f.corr]
+		if !(r != nil && r.kind == reqFetch && r.to == f.to) {
+			consumerAssertf(false, "fetch to %d (corr %d) not in flight", f.to, f.corr)
 		}
 	}
 }

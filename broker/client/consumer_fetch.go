@@ -222,12 +222,58 @@ func (c *Consumer) outOfRange(p *partition) {
 	p.state, p.failErr = partNeedsReset, ""
 }
 
+// fetchSlots are the leaders with a fetch out and its correlation id: a handful of
+// brokers, so a list beats a map on the per-event path.
+type fetchSlots []fetchSlot
+
+type fetchSlot struct {
+	to   node.ID
+	corr int64
+}
+
+func (f fetchSlots) has(to node.ID) bool {
+	for i := range f {
+		if f[i].to == to {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fetchSlots) set(to node.ID, corr int64) {
+	for i := range *f {
+		if (*f)[i].to == to {
+			(*f)[i].corr = corr
+			return
+		}
+	}
+	*f = append(*f, fetchSlot{to, corr})
+}
+
+func (f *fetchSlots) del(to node.ID) {
+	s := *f
+	for i := range s {
+		if s[i].to == to {
+			s[i] = s[len(s)-1]
+			*f = s[:len(s)-1]
+			return
+		}
+	}
+}
+
+// fetchCand is a partition stepFetches will fetch from its leader.
+type fetchCand struct {
+	leader node.ID
+	p      *partition
+}
+
 // stepFetches sends one fetch per leader that has none out, for the fetchable
-// partitions with nothing buffered.
+// partitions with nothing buffered: leaders in id order, each request's partitions in
+// assignment order. It runs after every event, so it groups through reused scratch
+// lists rather than a map.
 func (c *Consumer) stepFetches() {
 	now := c.env.Now()
-	per := map[node.ID][]*partition{}
-	var leaders []node.ID
+	cands := c.fetchCands[:0]
 	for _, p := range c.order {
 		if p.state != partFetchable || p.fetching || p.buffered {
 			continue
@@ -249,35 +295,56 @@ func (c *Consumer) stepFetches() {
 			}
 			p.leaderEpoch = epoch
 		}
-		if _, busy := c.fetchTo[leader]; busy {
+		if c.fetchTo.has(leader) {
 			continue
 		}
-		if _, seen := per[leader]; !seen {
-			leaders = append(leaders, leader)
+		cands = append(cands, fetchCand{leader, p})
+	}
+	if len(cands) == 0 {
+		c.fetchCands = cands
+		return
+	}
+	leaders := c.fetchLeaders[:0]
+	for _, fc := range cands {
+		if !slices.Contains(leaders, fc.leader) {
+			leaders = append(leaders, fc.leader)
 		}
-		per[leader] = append(per[leader], p)
 	}
 	slices.Sort(leaders)
 	for _, to := range leaders {
-		ps := per[to]
+		n := 0
+		for _, fc := range cands {
+			if fc.leader == to {
+				n++
+			}
+		}
+		// ps and offsets stay with the request: fresh slices, not scratch.
+		ps := make([]*partition, 0, n)
+		offsets := make([]int64, 0, n)
 		req := &proto.FetchRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID, MaxWait: c.cfg.FetchMaxWait,
-			MinBytes: c.cfg.FetchMinBytes, MaxBytes: c.cfg.FetchMaxBytes, Partitions: make([]proto.FetchPartition, 0, len(ps))}
-		offsets := make([]int64, len(ps))
-		for i, p := range ps {
+			MinBytes: c.cfg.FetchMinBytes, MaxBytes: c.cfg.FetchMaxBytes, Partitions: make([]proto.FetchPartition, 0, n)}
+		for _, fc := range cands {
+			if fc.leader != to {
+				continue
+			}
+			p := fc.p
 			req.Partitions = append(req.Partitions, proto.FetchPartition{TopicPartition: p.tp, CurrentLeaderEpoch: c.epochFor(p),
 				FetchOffset: p.position, LastFetchedEpoch: -1, LogStartOffset: -1, MaxBytes: c.cfg.MaxPartitionFetchBytes})
 			p.fetching = true
-			offsets[i] = p.position
+			ps = append(ps, p)
+			offsets = append(offsets, p.position)
 		}
 		r := c.send(to, reqFetch, req, req.Correlation, c.cfg.RequestTimeout)
 		r.parts, r.offsets = ps, offsets
-		c.fetchTo[to] = req.Correlation
+		c.fetchTo.set(to, req.Correlation)
 		c.stats.Fetches++
 	}
+	clear(cands)
+	c.fetchCands, c.fetchLeaders = cands[:0], leaders[:0]
 }
 
 func (c *Consumer) handleFetch(r *request, m *proto.FetchResponse) {
-	delete(c.fetchTo, r.to)
+	c.fetchTo.del(r.to)
 	for _, p := range r.parts {
 		p.fetching = false
 	}

@@ -485,7 +485,7 @@ func (c *Consumer) requestFailed(r *request, err proto.ErrorCode) {
 			c.meta.RequestUpdate()
 		}
 	case reqFetch:
-		delete(c.fetchTo, r.to)
+		c.fetchTo.del(r.to)
 		for _, p := range r.parts {
 			p.fetching = false
 			p.retryAt = now + c.cfg.RetryBackoff

@@ -514,11 +514,11 @@ func (p *Producer) complete(b *prodBatch, outcome Outcome, base int64, err strin
 		p.stats.Unknown += int64(len(b.recs))
 	}
 	p.bufferUsed -= int64(b.bytes)
+	res := Result{Outcome: outcome, TP: b.tp, Offset: -1, Err: err, Attempts: b.attempts}
 	for i, done := range b.dones {
 		if done == nil {
 			continue
 		}
-		res := Result{Outcome: outcome, TP: b.tp, Offset: -1, Err: err, Attempts: b.attempts}
 		if base >= 0 {
 			res.Offset = base + int64(i)
 		}

@@ -48,17 +48,25 @@ func (s *ConsumerSpec) StallUntil(t time.Duration) { s.stallUntil = t }
 // sampler is the processing time with the faults applied.
 type sampler struct{ s *ConsumerSpec }
 
-func (x sampler) Sample(r *rand.Rand) time.Duration {
+// Sample draws the processing time of a record starting now.
+func (x sampler) Sample(r *rand.Rand) time.Duration { return x.SampleAfter(r, 0) }
+
+// SampleAfter draws the processing time of a record starting elapsed from now, so
+// that the App can process a poll's records under one timer (client.BatchSampler): a
+// stall already under way holds the record until it ends.
+func (x sampler) SampleAfter(r *rand.Rand, elapsed time.Duration) time.Duration {
 	var d time.Duration
 	if x.s.base != nil {
 		d = x.s.base.Sample(r)
 	}
 	d += x.s.extra
-	if now := x.s.Now(); x.s.stallUntil > now {
-		d += x.s.stallUntil - now
+	if start := x.s.Now() + elapsed; x.s.stallUntil > start {
+		d += x.s.stallUntil - start
 	}
 	return d
 }
+
+var _ client.BatchSampler = sampler{}
 
 // ConsumerHost is a consumer client node: a Machine hosting a Kafka consumer and its
 // application loop. It records the consumer's operations in the history on one process

@@ -134,6 +134,8 @@ func TestConsumerFaultsChangeTheProcessingTime(t *testing.T) {
 	assert.Equal(t, 5*time.Millisecond, x.Sample(nil), "slow-consumer adds to every record")
 	s.StallUntil(12 * time.Second)
 	assert.Equal(t, 5*time.Millisecond+2*time.Second, x.Sample(nil), "a stalled application is stuck until the stall ends")
+	assert.Equal(t, 5*time.Millisecond+time.Second, x.SampleAfter(nil, time.Second), "a record starting a second later waits the rest")
+	assert.Equal(t, 5*time.Millisecond, x.SampleAfter(nil, 3*time.Second), "a record starting after the stall is not held")
 	now = 13 * time.Second
 	assert.Equal(t, 5*time.Millisecond, x.Sample(nil), "a stall in the past does nothing")
 	s.SetExtraProcessing(0)

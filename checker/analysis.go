@@ -43,6 +43,37 @@ type analysis struct {
 	groupNames        []string
 	koPos, koStart    []int32
 	kos               []keyOff
+	// firstReaders holds the first line that read each value marked valFindReader
+	// (filled by versionOrders).
+	firstReaders map[keyVal]int32
+}
+
+// keyVal names a value of a key by ids.
+type keyVal struct{ key, val int32 }
+
+// firstReader returns the first completion that returned value id of key kid, or
+// noPos, for a value marked valFindReader (see scanFirstReader for others).
+func (a *analysis) firstReader(kid, id int32) int32 {
+	if pos, ok := a.firstReaders[keyVal{kid, id}]; ok {
+		return pos
+	}
+	return noPos
+}
+
+// scanFirstReader returns the first completion that returned value id of key kid, or
+// noPos, searching the history: for lost-write's example of a read, once per key.
+func (a *analysis) scanFirstReader(kid, id int32) int32 {
+	if *a.keys[kid].fl(id)&valRead == 0 {
+		return noPos
+	}
+	for pos := range a.n() {
+		if t := a.typ(pos); t != history.Invoke && t != history.Event {
+			if _, found := a.findRead(pos, kid, id); found {
+				return pos
+			}
+		}
+	}
+	return noPos
 }
 
 // rec is one sent or read record with interned key and value.
@@ -252,6 +283,7 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 // into a per-key log of offsets to values, and derives dense indices.
 func (a *analysis) versionOrders() {
 	var rbuf, sbuf []rec
+	a.firstReaders = map[keyVal]int32{}
 	for i := range a.n() {
 		if t := a.typ(i); t == history.Invoke || t == history.Event {
 			continue
@@ -262,7 +294,13 @@ func (a *analysis) versionOrders() {
 			}
 		}
 		for _, r := range a.readsOf(&rbuf, i) {
-			a.keys[r.key].observe(r.off, r.val)
+			k := a.keys[r.key]
+			k.observe(r.off, r.val)
+			if *k.fl(r.val)&valFindReader != 0 {
+				if _, ok := a.firstReaders[keyVal{r.key, r.val}]; !ok {
+					a.firstReaders[keyVal{r.key, r.val}] = i
+				}
+			}
 		}
 	}
 	for _, k := range a.keys {
@@ -328,11 +366,11 @@ func (a *analysis) valueAnomalies() {
 		a.unseen(k)
 		for id := range k.nVals() {
 			vi := k.vi(id)
-			if vi.firstReader == noPos {
+			if *k.fl(id)&valRead == 0 {
 				continue
 			}
 			if vi.writer == noPos {
-				r := vi.firstReader
+				r := a.firstReader(k.kid, id)
 				off := a.readOffset(r, k.kid, id)
 				a.add(TypeUnexpectedValue, &Anomaly{
 					Key: k.name, Value: ptr(k.value(id)), Offset: optOffset(off), Reader: ptr(a.opIndex(r)),
@@ -374,7 +412,7 @@ func (a *analysis) valueAnomalies() {
 func (a *analysis) g1a(k *keyState, id int32) {
 	var rbuf []rec // reads of the line at hand (see readsOf)
 	vi := k.vi(id)
-	for i := vi.firstReader; i < a.n(); i++ {
+	for i := max(a.firstReader(k.kid, id), 0); i < a.n(); i++ {
 		if f := a.fc(i); a.typ(i) != history.OK || (f != fPoll && f != fTxn) {
 			continue
 		}
@@ -405,10 +443,7 @@ func (a *analysis) lostWrites(k *keyState) {
 		return
 	}
 	logStart := k.finalLogStart()
-	var maxRead int32 = noPos
-	if rep := k.rep(bound); rep >= 0 {
-		maxRead = k.vi(rep).firstReader
-	}
+	maxRead, found := noPos, false // searched for once a lost write needs it
 	var lost []int32
 	for id := range k.nVals() {
 		vi := k.vi(id)
@@ -428,6 +463,9 @@ func (a *analysis) lostWrites(k *keyState) {
 		an := &Anomaly{
 			Key: k.name, Value: ptr(k.value(id)), Index: ptr(int(vi.first)), MaxReadIndex: ptr(int(bound)),
 			Writer: ptr(a.opIndex(vi.writer)),
+		}
+		if rep := k.rep(bound); !found && rep >= 0 {
+			maxRead, found = a.scanFirstReader(k.kid, rep), true
 		}
 		maxReadText := ""
 		if maxRead != noPos {
@@ -492,26 +530,34 @@ func (a *analysis) unseen(k *keyState) {
 }
 
 // readOffset finds the offset at which the line at pos returned value vid of key
-// kid, or NoOffset. It searches the line's read runs in place: it runs once per
-// unsettled send.
+// kid, or NoOffset (see findRead).
 func (a *analysis) readOffset(pos, kid, vid int32) int64 {
+	off, _ := a.findRead(pos, kid, vid)
+	return off
+}
+
+// findRead finds the offset at which the line at pos returned value vid of key kid,
+// and whether it did. It searches the line's read runs in place: it runs once per
+// unsettled send.
+func (a *analysis) findRead(pos, kid, vid int32) (int64, bool) {
 	s := a.readRuns(pos)
 	for p := 0; p < len(s); {
 		key, first, vp, end := readRun(s, p)
 		if key == kid {
 			pred := first
 			for j := 0; vp < end; j++ {
-				var v int32
-				v, vp = runValue(s, vp, pred)
-				if v == vid {
-					return runOffset(first, j)
+				var u uint64
+				u, vp = uvarint(s, vp)
+				v := pred + unzig(u) // see addReads
+				if v == int64(vid) {
+					return runOffset(first, j), true
 				}
-				pred = int64(v) + 1
+				pred = v + 1
 			}
 		}
 		p = end
 	}
-	return history.NoOffset
+	return history.NoOffset, false
 }
 
 // describe names an operation for people: what it was, who did it, where and when.

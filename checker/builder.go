@@ -203,6 +203,12 @@ func (t *lineTable) typ(pos int32) history.Type {
 	return c.typ(i)
 }
 
+// tf returns the line's type and name.
+func (t *lineTable) tf(pos int32) (history.Type, fCode) {
+	c, i := t.at(pos)
+	return c.typ(i), c.fc(i)
+}
+
 // fc returns the line's name.
 func (t *lineTable) fc(pos int32) fCode {
 	c, i := t.at(pos)
@@ -473,14 +479,6 @@ func readRun(s []byte, p int) (key int32, first int64, vals, end int) {
 	return int32(k), unzig(f), p, p + int(l)
 }
 
-// runValue decodes the value id at s[p:] of a run, given pred, the id predicted for
-// it (the run's first offset for its first record, else one more than the previous
-// id), and returns it and the position after it.
-func runValue(s []byte, p int, pred int64) (int32, int) {
-	u, p := uvarint(s, p)
-	return int32(pred + unzig(u)), p
-}
-
 // runOffset returns the offset of record j of a run whose first offset is first.
 func runOffset(first int64, j int) int64 {
 	if first < 0 { // NoOffset: every record of the run has it
@@ -493,12 +491,17 @@ func runOffset(first int64, j int) int64 {
 func decodeReads(buf []rec, s []byte) []rec {
 	for p := 0; p < len(s); {
 		key, first, vp, end := readRun(s, p)
+		off, step := first, int64(1)
+		if first < 0 { // NoOffset: every record of the run has it
+			step = 0
+		}
 		pred := first
-		for j := 0; vp < end; j++ {
-			var vid int32
-			vid, vp = runValue(s, vp, pred)
-			pred = int64(vid) + 1
-			buf = append(buf, rec{key: key, val: vid, off: runOffset(first, j)})
+		for vp < end {
+			var u uint64
+			u, vp = uvarint(s, vp)
+			vid := pred + unzig(u) // see addReads
+			buf = append(buf, rec{key: key, val: int32(vid), off: off})
+			pred, off = vid+1, off+step
 		}
 		p = end
 	}
@@ -531,16 +534,16 @@ type Builder struct {
 	pendingOf []int32
 	// pendSends holds the records of each process's outstanding send invoke until its
 	// completion shows whether it repeats them (buffers reused).
-	pendSends   [][]rec
-	sendScratch []rec   // a completion's sends, decoded
-	lineReads   []rec   // a line's reads while its sends are filed
-	procDense   []int32 // process+1 -> process id + 1, for processes below maxDenseProcess-1
-	procIDs     map[int64]int32
-	groupIDs    map[string]int32
-	sends       [history.Event + 1]int // send completions by type
-	polls       [history.Event + 1]int
-	err         error
-	res         *Result // once Result has run
+	pendSends [][]rec
+	lineSends []rec   // the sends of the line being filed
+	lineReads []rec   // a line's reads while its sends are filed
+	procDense []int32 // process+1 -> process id + 1, for processes below maxDenseProcess-1
+	procIDs   map[int64]int32
+	groupIDs  map[string]int32
+	sends     [history.Event + 1]int // send completions by type
+	polls     [history.Event + 1]int
+	err       error
+	res       *Result // once Result has run
 }
 
 // maxDenseProcess bounds the processes looked up through procDense.
@@ -623,6 +626,7 @@ func (b *Builder) Add(op *history.Op) error {
 		}
 	}
 	a.fileOffsets(op, pos, f == fCommit && op.Type != history.Invoke)
+	b.lineSends = b.lineSends[:0]
 	if len(op.Mops) > 0 {
 		if f == fSend && op.Type == history.Invoke {
 			b.pendSends[pid] = a.indexSendInvoke(op, pos, b.pendSends[pid][:0])
@@ -688,8 +692,7 @@ func (b *Builder) settleSends(pid, inv, pos int32) {
 	a := b.a
 	pend := b.pendSends[pid]
 	b.pendSends[pid] = pend[:0]
-	b.sendScratch = a.sendsInto(b.sendScratch[:0], pos)
-	recs := b.sendScratch
+	recs := b.lineSends // as sendsInto(pos) would decode them
 	same := len(pend) == len(recs)
 	for j := 0; same && j < len(pend); j++ {
 		same = pend[j].key == recs[j].key && pend[j].val == recs[j].val && pend[j].off == history.NoOffset
@@ -756,7 +759,9 @@ func (b *Builder) indexMops(op *history.Op, pos int32) {
 		if m.Kind == history.MopSend {
 			kid, k := a.keyAndID(m.Key)
 			vid := k.intern(m.Value)
-			a.addSend(rec{key: kid, val: vid, off: m.Offset})
+			r := rec{key: kid, val: vid, off: m.Offset}
+			a.addSend(r)
+			b.lineSends = append(b.lineSends, r)
 			a.wrote(k, vid, pos, op.Type, m.Offset)
 			continue
 		}
@@ -769,12 +774,13 @@ func (b *Builder) indexMops(op *history.Op, pos int32) {
 			for _, r := range kr.Records {
 				vid := k.intern(r.Value)
 				b.lineReads = append(b.lineReads, rec{key: kid, val: vid, off: r.Offset})
-				vi := k.vi(vid)
-				if vi.firstReader == noPos {
-					vi.firstReader = pos
-				}
+				fl := k.fl(vid)
+				*fl |= valRead
 				if op.Type == history.OK {
-					*k.fl(vid) |= valOKRead
+					*fl |= valOKRead
+				}
+				if k.vi(vid).writer == noPos {
+					*fl |= valFindReader
 				}
 			}
 		}
@@ -834,11 +840,14 @@ func (b *Builder) Result() (*Result, error) {
 			continue
 		}
 		st.Pending++
-		if a.fc(inv) == fSend { // its records are its own
+		if a.fc(inv) == fSend { // its records are its own, of unknown outcome
 			a.invokeSends[inv] = slices.Clone(b.pendSends[pid])
+			for _, r := range b.pendSends[pid] {
+				*a.keys[r.key].fl(r.val) |= valFindReader
+			}
 		}
 	}
-	b.pendSends, b.sendScratch, b.lineReads = nil, nil, nil // filing is over
+	b.pendSends, b.lineSends, b.lineReads = nil, nil, nil // filing is over
 	b.pendingOf, b.procDense, b.procIDs, b.groupIDs = nil, nil, nil, nil
 	a.maxInstances = opts.MaxInstances
 	if a.maxInstances == 0 {

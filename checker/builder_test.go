@@ -617,7 +617,7 @@ func TestReadRuns(t *testing.T) {
 
 // TestValInfoSize pins valInfo's size: a history holds one per record sent.
 func TestValInfoSize(t *testing.T) {
-	assert.Equal(t, uintptr(16), unsafe.Sizeof(valInfo{}))
+	assert.Equal(t, uintptr(12), unsafe.Sizeof(valInfo{}))
 }
 
 // BenchmarkCheckReaderLogsimShaped streams a logsim-shaped history of 200,000

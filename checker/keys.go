@@ -8,16 +8,16 @@ import (
 )
 
 // valInfo is what the checker knows about one value of one key. It is kept small
-// (16 bytes; its flags are in keyState.flags): a history has one per record sent.
-// What only values seen at several offsets need lives in keyState.multi.
+// (12 bytes; its flags are in keyState.flags): a history has one per record sent.
+// What only values seen at several offsets need lives in keyState.multi; the first
+// line that read a value, which few analyses need, in analysis.firstReaders.
 type valInfo struct {
 	// numLo is the low 32 bits of the integer value, or of the string's index in
 	// valueTable.strs; the high bits, rarely not zero, are in keyState.numHi (see
 	// keyState.num).
-	numLo       uint32
-	writer      int32 // position of the send's last completion; of its first invoke when it never completed
-	firstReader int32 // first completion that returned the value
-	first       int32 // earliest dense index of any appearance, or -1
+	numLo  uint32
+	writer int32 // position of the send's last completion; of its first invoke when it never completed
+	first  int32 // earliest dense index of any appearance, or -1
 }
 
 // Value flags (keyState.fl).
@@ -27,6 +27,11 @@ const (
 	valRep                      // the value represents the offset at its first dense index
 	valMulti                    // the value appears at several offsets: see keyState.multi
 	valWide                     // the value's high 32 bits are in keyState.numHi
+	valRead                     // some completion returned the value
+	// valFindReader marks a value whose first reader analyses will ask for (see
+	// analysis.firstReader): a send of it failed, or its offset or outcome is
+	// unknown, or it was read with no send of it filed yet.
+	valFindReader
 )
 
 // okRead reports whether some ok poll/txn returned value id.
@@ -96,32 +101,49 @@ type posOffset struct {
 
 // valueTable maps small non-negative integer values straight to value ids: in
 // logsim's histories values are ids unique across the whole history, and an array
-// lookup is several times cheaper than a map's. slot[n] is 1 + the id of value n in
-// the key that took the slot first; a key checks that its value with that id is n
+// lookup is several times cheaper than a map's. A value's slot is 1 + the id of value
+// n in the key that took the slot first; a key checks that its value with that id is n
 // (if it is, that is its id for n whichever key took the slot), and a value whose
-// slot another key took goes to the key's map. It also holds the string values,
-// which valInfo refers to by index.
+// slot another key took goes to the key's map. Slots come in chunks allocated when a
+// value in them is first interned, so that the table never copies itself to grow nor
+// keeps more than a chunk of spare room. It also holds the string values, which
+// valInfo refers to by index.
 type valueTable struct {
-	slot  []uint32
-	count int // values interned, to bound slot
+	slots [][]uint32 // chunks of slotsPerChunk; nil where no value was interned
+	count int        // values interned, to bound the chunks
 	strs  []string
 }
 
-// inSlot reports whether integer value n may use the slot array, growing it when n
-// is within reach of the values seen so far (ids are dense in logsim's histories).
-func (t *valueTable) inSlot(n int64) bool {
-	if n < 0 {
-		return false
+// slotBits sets the slots per chunk of valueTable (16 KB a chunk).
+const (
+	slotBits      = 12
+	slotsPerChunk = 1 << slotBits
+)
+
+// slot returns integer value n's slot, or nil when it has none.
+func (t *valueTable) slot(n int64) *uint32 {
+	if c := n >> slotBits; n >= 0 && c < int64(len(t.slots)) && t.slots[c] != nil {
+		return &t.slots[c][n&(slotsPerChunk-1)]
 	}
-	if n < int64(len(t.slot)) {
-		return true
+	return nil
+}
+
+// claim returns integer value n's slot, allocating its chunk when n is within reach of
+// the values interned so far (ids are dense in logsim's histories; values far beyond,
+// or negative, go to the keys' maps), or nil.
+func (t *valueTable) claim(n int64) *uint32 {
+	if p := t.slot(n); p != nil {
+		return p
 	}
-	size := grownLen(len(t.slot), n, t.count, 1<<16, 1024, 0)
-	if size == 0 {
-		return false
+	if n < 0 || n >= 2*int64(t.count)+1<<16 {
+		return nil
 	}
-	t.slot = append(t.slot, make([]uint32, size-len(t.slot))...)
-	return true
+	c := int(n >> slotBits)
+	for len(t.slots) <= c {
+		t.slots = append(t.slots, nil)
+	}
+	t.slots[c] = make([]uint32, slotsPerChunk)
+	return &t.slots[c][n&(slotsPerChunk-1)]
 }
 
 // grownLen returns the length to which an array indexed by offsets (or ids) grows to
@@ -143,10 +165,13 @@ func grownLen(cur int, i int64, n int, slack int64, minLen, hint int) int {
 
 // lookup returns the id of a known value (-1 if unknown).
 func (k *keyState) lookup(v history.Value) int32 {
-	if n := v.Int(); !v.IsString() && n >= 0 && n < int64(len(k.values.slot)) {
-		if id := int32(k.values.slot[n]) - 1; id >= 0 && id < k.nInfo {
-			if k.vi(id).numLo == uint32(n) && *k.fl(id)&valStr == 0 && k.num(id) == n {
-				return id
+	if !v.IsString() {
+		n := v.Int()
+		if p := k.values.slot(n); p != nil {
+			if id := int32(*p) - 1; id >= 0 && id < k.nInfo {
+				if k.vi(id).numLo == uint32(n) && *k.fl(id)&valStr == 0 && k.num(id) == n {
+					return id
+				}
 			}
 		}
 	}
@@ -171,7 +196,7 @@ func (k *keyState) intern(v history.Value) int32 {
 	}
 	t := k.values
 	id = k.nInfo
-	vi := valInfo{writer: noPos, firstReader: noPos, first: -1}
+	vi := valInfo{writer: noPos, first: -1}
 	flags := uint8(0)
 	n := v.Int()
 	num := n
@@ -183,9 +208,11 @@ func (k *keyState) intern(v history.Value) int32 {
 		k.strs[v.Str()] = id
 		num, flags = int64(len(t.strs)), valStr
 		t.strs = append(t.strs, v.Str())
-	case t.inSlot(n) && t.slot[n] == 0:
-		t.slot[n] = uint32(id + 1)
 	default:
+		if p := t.claim(n); p != nil && *p == 0 {
+			*p = uint32(id + 1)
+			break
+		}
 		if k.ints == nil {
 			k.ints = map[int64]int32{}
 		}
@@ -241,6 +268,9 @@ func (k *keyState) value(id int32) history.Value {
 // The writer is the last completion, or the first invoke of a value never completed.
 func (a *analysis) wrote(k *keyState, id, pos int32, t history.Type, off int64) {
 	vi := k.vi(id)
+	if t == history.Fail || t == history.Info || (t == history.OK && off < 0) {
+		*k.fl(id) |= valFindReader
+	}
 	if t == history.Invoke {
 		if vi.writer == noPos {
 			vi.writer = pos

@@ -53,11 +53,12 @@ func (a *analysis) worstRealtimeLag() {
 		return append(ps, keyPos{kid, off})
 	}
 	for i := range a.n() {
-		if a.typ(i) != history.OK {
+		typ, f := a.tf(i)
+		if typ != history.OK {
 			continue
 		}
-		op, pid := a.op(i), a.procID(i)
-		switch op.F {
+		pid := a.procID(i)
+		switch f {
 		case fAssign:
 			keys := a.rare[i].Keys
 			prev := positions[pid]
@@ -86,7 +87,7 @@ func (a *analysis) worstRealtimeLag() {
 				ps = raise(ps, reads[lo].key, top)
 				lo = hi
 			}
-			if op.F == fTxn {
+			if f == fTxn {
 				for _, r := range a.sendsOf(&sbuf, i) {
 					ps = raise(ps, r.key, r.off)
 				}
@@ -104,7 +105,7 @@ func (a *analysis) worstRealtimeLag() {
 				lag := invoked - t
 				name := a.keys[p.kid].name
 				if worst == nil || lag > worst.Lag || (lag == worst.Lag && (invoked < worst.Time || invoked == worst.Time && name < worst.Key)) {
-					worst = &Lag{Time: invoked, Process: op.Process, Key: name, Lag: lag}
+					worst = &Lag{Time: invoked, Process: a.procVals[pid], Key: name, Lag: lag}
 				}
 			}
 		}

@@ -282,7 +282,6 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 			if r.key != kid {
 				continue
 			}
-			vi := k.vi(r.val)
 			off := r.off
 			returnAt := int64(math.MaxInt64)
 			cid := pl.clients[op.Process]
@@ -292,13 +291,14 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 			if off < 0 || !ok {
 				// Settle from what was read: the record took effect at the offset a poll
 				// saw it, no later than that poll returned.
-				if vi.firstReader == noPos {
+				fr := a.firstReader(kid, r.val)
+				if fr == noPos {
 					if !ok {
 						cnt.dropped++
 					}
 					continue
 				}
-				ro := a.readOffset(vi.firstReader, kid, r.val)
+				ro := a.readOffset(fr, kid, r.val)
 				if ro < 0 {
 					continue
 				}
@@ -307,7 +307,7 @@ func (a *analysis) linHistory(pl *linPlan, kid int32, cnt *linCounts) []porcupin
 				}
 				if !ok {
 					cnt.settled++
-					returnAt = max(a.time(vi.firstReader), op.Time)
+					returnAt = max(a.time(fr), op.Time)
 					cid = nextClient // a settled send may overlap its process's later ops
 					nextClient++
 				}

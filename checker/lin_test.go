@@ -101,3 +101,24 @@ func TestUnknownSendsAreSettledFromReads(t *testing.T) {
 	assert.Equal(t, 1, res.Stats.Linearizability.DroppedUnknown)
 	assert.True(t, res.Valid)
 }
+
+// TestOKSendWithoutOffsetIsPlacedFromReads checks that an acknowledged send whose
+// completion reported no offset takes the offset a poll later read it at.
+func TestOKSendWithoutOffsetIsPlacedFromReads(t *testing.T) {
+	ops := []history.Op{
+		{Time: 1, Process: 0, Type: history.Invoke, F: history.FSend, Mops: []history.Mop{history.Send("k", history.Int(10))}},
+		{Time: 2, Process: 0, Type: history.OK, F: history.FSend, Mops: []history.Mop{history.SendAt("k", 0, history.Int(10))}},
+		{Time: 3, Process: 1, Type: history.Invoke, F: history.FSend, Mops: []history.Mop{history.Send("k", history.Int(11))}},
+		{Time: 4, Process: 1, Type: history.OK, F: history.FSend, Mops: []history.Mop{history.SendAt("k", history.NoOffset, history.Int(11))}},
+		{Time: 5, Process: 2, Type: history.Invoke, F: history.FPoll, Mops: []history.Mop{history.Poll()}},
+		{Time: 6, Process: 2, Type: history.OK, F: history.FPoll, Mops: []history.Mop{history.Poll(history.KeyRecords{Key: "k", Records: []history.Record{
+			{Offset: 0, Value: history.Int(10)}, {Offset: 1, Value: history.Int(11)}}})}},
+	}
+	for i := range ops {
+		ops[i].Index = int64(i)
+	}
+	res, err := Check(ops, Options{Linearizability: true, Timeout: 10 * time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, LinOK, res.Linearizable)
+	assert.True(t, res.Valid, "errors: %v", res.Errors)
+}

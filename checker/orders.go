@@ -104,8 +104,8 @@ func (a *analysis) processOrder() {
 	}
 	var reads, sends []keyVals
 	for pos := range a.n() {
-		op := a.op(pos)
-		if op.Type == history.Event {
+		typ, f := a.tf(pos)
+		if typ == history.Event {
 			if op := a.rare[pos]; op.F == history.FRebalance && op.Rebalance != nil {
 				ps := proc(op.Rebalance.Process)
 				next := map[int32]bool{}
@@ -133,18 +133,18 @@ func (a *analysis) processOrder() {
 			continue
 		}
 		ps := procAt(a.procID(pos))
-		if op.Type == history.Invoke {
+		if typ == history.Invoke {
 			ps.outstanding = true
 			ps.rebalanced = nil
 			continue
 		}
 		ps.outstanding = false
-		switch op.F {
+		switch f {
 		case fCrash:
 			procs[a.procID(pos)] = newProcState()
 			continue
 		case fAssign, fSubscribe:
-			if op.Type == history.Fail {
+			if typ == history.Fail {
 				continue
 			}
 			op := a.rare[pos]
@@ -178,16 +178,16 @@ func (a *analysis) processOrder() {
 		}
 		for _, kv := range sends {
 			a.intraOrder(pos, kv, false, false)
-			if op.Type != history.Fail {
+			if typ != history.Fail {
 				a.sendOrder(ps, pos, kv)
 			}
 		}
-		if op.Type == history.OK {
+		if typ == history.OK {
 			for _, kv := range reads {
 				ps.reads[kv.key] = lastRef{pos: pos, v: kv.vals[len(kv.vals)-1]}
 			}
 		}
-		if op.Type != history.Fail {
+		if typ != history.Fail {
 			for _, kv := range sends {
 				ps.sends[kv.key] = lastRef{pos: pos, v: kv.vals[len(kv.vals)-1]}
 			}
@@ -370,10 +370,10 @@ func (a *analysis) realtimeSendOrder() {
 	snaps := make([][]keyAck, len(a.procVals))
 	var reported []int32 // keys reported for the current operation
 	for pos := range a.n() {
-		op := a.op(pos)
+		typ, f := a.tf(pos)
 		switch {
-		case op.Type == history.Event:
-			if op.F == fTruncate {
+		case typ == history.Event:
+			if f == fTruncate {
 				for _, rc := range a.rare[pos].Replicas {
 					id := a.keyID[rc.Key]
 					truncs[id]++
@@ -381,9 +381,9 @@ func (a *analysis) realtimeSendOrder() {
 				}
 			}
 			continue
-		case op.F != fSend && op.F != fTxn:
+		case f != fSend && f != fTxn:
 			continue
-		case op.Type == history.Invoke:
+		case typ == history.Invoke:
 			snap := snaps[a.procID(pos)][:0]
 			for _, r := range a.sendsOf(&sbuf, pos) {
 				id := r.key
@@ -396,7 +396,7 @@ func (a *analysis) realtimeSendOrder() {
 		}
 		snap := snaps[a.procID(pos)]
 		snaps[a.procID(pos)] = snap[:0]
-		if op.Type != history.OK {
+		if typ != history.OK {
 			continue
 		}
 		reported = reported[:0]
@@ -415,7 +415,7 @@ func (a *analysis) realtimeSendOrder() {
 				v := k.value(r.val)
 				a.add(TypeRealtimeSendOrder, &Anomaly{
 					Key: k.name, Values: []history.Value{k.value(s.v), v}, Offsets: []int64{s.offset, r.off},
-					Ops: []int64{a.opIndex(s.pos), op.Index},
+					Ops: []int64{a.opIndex(s.pos), a.opIndex(pos)},
 					Explanation: fmt.Sprintf("Value %s was acknowledged at offset %d of %s (%s) before value %s was sent (%s), yet %s got the lower offset %d: acknowledged sends to one partition were reordered in real time.",
 						k.value(s.v), s.offset, k.name, a.describe(s.pos), v, a.describe(pos), v, r.off),
 				})
@@ -451,15 +451,16 @@ func (a *analysis) groups() {
 		first, last int64
 		pos         int32
 	}
-	procGroup := map[int64]string{}
+	procGroup := make([]string, len(a.procVals)) // per process id; "" for none
 	recv := map[gk]*offsetCounts{}
 	commits := map[gk]*commitState{}
 	next := 0 // the next entry of groupPos: lines come in order
 	for i := range a.n() {
-		if t := a.typ(i); t == history.Event || t == history.Invoke {
+		typ, f := a.tf(i)
+		if typ == history.Event || typ == history.Invoke {
 			continue
 		}
-		op := a.op(i)
+		proc := a.procID(i)
 		opGroup := ""
 		if next < len(a.groupPos) && a.groupPos[next] == i {
 			opGroup = a.groupNames[a.groupID[next]]
@@ -467,19 +468,19 @@ func (a *analysis) groups() {
 		}
 		g := opGroup
 		if g == "" {
-			g = procGroup[op.Process]
+			g = procGroup[proc]
 		}
-		switch op.F {
+		switch f {
 		case fSubscribe:
-			if op.Type != history.Fail && opGroup != "" {
-				procGroup[op.Process] = opGroup
+			if typ != history.Fail && opGroup != "" {
+				procGroup[proc] = opGroup
 			}
 		case fAssign, fCrash:
-			if op.Type != history.Fail {
-				delete(procGroup, op.Process)
+			if typ != history.Fail {
+				procGroup[proc] = ""
 			}
 		case fCommit:
-			if op.Type != history.OK || g == "" {
+			if typ != history.OK || g == "" {
 				continue
 			}
 			for _, ko := range a.offsetsOf(i) {
@@ -492,7 +493,7 @@ func (a *analysis) groups() {
 				c.last, c.pos = ko.off, i
 			}
 		case fPoll, fTxn:
-			if op.Type != history.OK || g == "" {
+			if typ != history.OK || g == "" {
 				continue
 			}
 			var m *offsetCounts

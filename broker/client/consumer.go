@@ -235,6 +235,11 @@ type commitOp struct {
 	deadline time.Duration
 	sent     bool
 	done     func(err string)
+	// timer is the default.api.timeout.ms timer (timed: armed), cancelled when the
+	// commit completes first: commits come once per poll, and a stale timer firing a
+	// minute later would be an event of its own.
+	timer node.TimerID
+	timed bool
 }
 
 type pendingPoll struct {
@@ -694,7 +699,7 @@ func (c *Consumer) startCommit(offsets []proto.OffsetCommitPartition, auto bool,
 		c.finishCommit(op, err)
 	default:
 		c.commits = append(c.commits, op)
-		c.env.After(c.cfg.DefaultAPITimeout, node.Timer{Kind: timerConsumerCommitTimeout, Arg: op.id})
+		op.timer, op.timed = c.env.After(c.cfg.DefaultAPITimeout, node.Timer{Kind: timerConsumerCommitTimeout, Arg: op.id}), true
 	}
 	return op.id
 }
@@ -708,6 +713,10 @@ func (c *Consumer) finishCommit(op *commitOp, err string) {
 			c.commits = slices.Delete(c.commits, i, i+1)
 			break
 		}
+	}
+	if op.timed {
+		op.timed = false
+		c.env.Cancel(op.timer)
 	}
 	c.emit(ConsumerEvent{Kind: EventCommit, ID: op.id, Offsets: op.offsets, Auto: op.auto, Err: err})
 	if op.done != nil {
@@ -885,6 +894,7 @@ func (c *Consumer) timer(t node.Timer) bool {
 	case timerConsumerCommitTimeout:
 		for _, op := range c.commits {
 			if op.id == t.Arg {
+				op.timed = false // fired
 				c.finishCommit(op, proto.REQUEST_TIMED_OUT.String())
 				break
 			}

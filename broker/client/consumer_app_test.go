@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"logsim/broker/node"
 )
 
 // stalledDelay is a processing time that reads the clock, like a stalled application:
@@ -117,4 +119,23 @@ func TestBatchCountsAtItsEnd(t *testing.T) {
 	st = c.app.Stats()
 	assert.Equal(t, int64(5), st.Processed)
 	assert.Zero(t, st.Backlog)
+}
+
+func TestCompletedCommitsLeaveNoTimeoutTimer(t *testing.T) {
+	w := newWorld(t)
+	w.broker.createTopic("orders", 2)
+	produceAll(w, "orders", 2, 30)
+	cc := testConsumerConfig("g")
+	cc.MaxPollRecords = 7
+	cc.EnableAutoCommit = false
+	c := w.addConsumer("c1", cc, AppConfig{Topics: []string{"orders"}, Mode: CommitAfterProcessing, ProcessingTime: fixedDelay(time.Millisecond)})
+	w.run(5 * time.Second)
+	require.GreaterOrEqual(t, len(w.lines("c1 commit auto=false")), 9, "a commit per poll")
+	armed := 0
+	for _, e := range w.q {
+		if e.to == c.env.id && e.ev.Kind == node.TimerFired && e.ev.Timer.Kind == timerConsumerCommitTimeout && !c.env.cancelled[e.tid] {
+			armed++
+		}
+	}
+	assert.Zero(t, armed, "every commit completed: its default.api.timeout.ms timer is cancelled")
 }

@@ -27,10 +27,13 @@ type pipe struct {
 	done bool            // closed: the goroutine has ended
 }
 
-// Batches of pipeLines lines, pipeBatches of them: enough for the simulation to run
-// ahead by a few thousand lines while the consumers catch up.
+// Batches of up to pipeLines lines or about pipeRecords polled records (a final
+// read's polls return hundreds each; their arena would otherwise grow to hold
+// millions), pipeBatches of them: enough for the simulation to run ahead by a few
+// thousand lines while the consumers catch up, in a few megabytes.
 const (
 	pipeLines   = 2048
+	pipeRecords = 16384
 	pipeBatches = 4
 )
 
@@ -120,7 +123,7 @@ func (p *pipe) written() error {
 		p.cur.reset()
 		return errors.New("a line written after Close")
 	}
-	if len(p.cur.ops) == pipeLines {
+	if len(p.cur.ops) == pipeLines || len(p.cur.recs) >= pipeRecords {
 		p.full <- p.cur
 		p.cur = p.take()
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"logsim/broker/client"
+	"logsim/broker/proto"
 	"logsim/checker/history"
 )
 
@@ -109,4 +111,37 @@ func TestBackgroundRejectsLinesAfterClose(t *testing.T) {
 	require.NoError(t, h.Close())
 	assert.Len(t, kept, 1)
 	assert.PanicsWithValue(t, "workloads: history: a line written after Close", func() { h.Fault("f", "stop", "") })
+}
+
+// TestBackgroundBoundsABatchsRecords: a final read's polls return hundreds of records
+// each; a batch is handed over once it holds about pipeRecords of them, so the
+// batches' arenas stay a few megabytes however many lines a batch may hold.
+func TestBackgroundBoundsABatchsRecords(t *testing.T) {
+	h := NewHistory(nil, func() time.Duration { return 0 })
+	var kept lineSink
+	h.Feed(&kept)
+	h.Background()
+	tp := proto.TopicPartition{Topic: "t", Partition: 0}
+	recs := make([]client.ConsumerRecord, 1000)
+	p := h.NewProcess()
+	for i := range 200 {
+		for j := range recs {
+			recs[j] = client.ConsumerRecord{TP: tp, Offset: int64(i*len(recs) + j), Value: int64(i*len(recs) + j)}
+		}
+		h.PollInvoke(p, "")
+		h.PollDone(p, "", recs, "")
+	}
+	require.NoError(t, h.Flush())
+	assert.Len(t, kept, 400)
+	batches := []*lineBatch{h.pipe.cur}
+	for range pipeBatches - 1 {
+		batches = append(batches, <-h.pipe.free)
+	}
+	for _, b := range batches {
+		assert.LessOrEqual(t, cap(b.recs), 2*(pipeRecords+len(recs)), "a batch's record arena")
+	}
+	for _, b := range batches[1:] {
+		h.pipe.free <- b
+	}
+	require.NoError(t, h.Close())
 }

@@ -26,7 +26,10 @@
 // max.poll.records; enable.auto.commit and explicit commits; max.poll.interval.ms. App
 // adds what the application does with the records: processing time per record and
 // when it commits (auto, after processing, before processing, or an asynchronous
-// worker). Every subscribe, assign, poll, commit and rebalance is reported as a
+// worker). When nothing observes single completions (no App.OnProcessed) and the
+// processing time is a BatchSampler, App processes each poll's records under one timer
+// that ends when the last record would have: one event per poll instead of one per
+// record. Every subscribe, assign, poll, commit and rebalance is reported as a
 // ConsumerEvent for the history. An App hands each poll's records back to its consumer
 // once processed, for the next poll to fill: an observer must copy what it keeps of a
 // ConsumerEvent's Records.

@@ -31,7 +31,7 @@ type analysis struct {
 	values       valueTable      // the value ids of all keys (see valueTable)
 	txnBytes     map[int32]int32 // txn lines: the bytes of their data that are sends
 	// invokeSends holds the records of send invokes that their completion does not
-	// repeat, or that never completed (see lineTable.shareSends).
+	// repeat, or that never completed (see lineTable.shareSends), and of txn invokes.
 	invokeSends map[int32][]rec
 	// rare holds deep copies of the lines whose details some analysis needs beyond
 	// their records: assign, subscribe and harness events.
@@ -86,9 +86,10 @@ type rec struct {
 // a send invoke its completion repeats, they are the completion's: the same keys and
 // values, with the offsets the completion reported (the invoke's were unknown).
 func (a *analysis) sendsInto(buf []rec, pos int32) []rec {
-	switch a.fc(pos) {
+	typ, f := a.tf(pos)
+	switch f {
 	case fSend:
-		if a.typ(pos) == history.Invoke {
+		if typ == history.Invoke {
 			if a.sendsShared(pos) {
 				return decodeSends(buf, a.dataSpan(a.complOf(pos)))
 			}
@@ -96,6 +97,9 @@ func (a *analysis) sendsInto(buf []rec, pos int32) []rec {
 		}
 		return decodeSends(buf, a.dataSpan(pos))
 	case fTxn:
+		if typ == history.Invoke {
+			return append(buf, a.invokeSends[pos]...)
+		}
 		return decodeSends(buf, a.dataSpan(pos)[:a.txnBytes[pos]])
 	}
 	return buf

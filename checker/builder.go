@@ -88,7 +88,7 @@ type opInfo struct {
 	F       fCode
 }
 
-// lineBits sets the lines per chunk of the line table (4096: about 45 KB a chunk).
+// lineBits sets the lines per chunk of the line table (4096: about 37 KB a chunk).
 const lineBits = 12
 
 const (
@@ -105,18 +105,18 @@ type lineChunk struct {
 	base  int64
 	delta [linesPerChunk]uint32
 	wide  *[linesPerChunk]int64
-	// Process ids (indices into lineTable.procVals) and record starts are 16 bits
-	// until a chunk needs more (wide16).
-	procs wide16
 	// pairs links an invoke with its completion: the distance from an invoke to its
 	// completion, from a completion back to its invoke (negative), 0 when there is
 	// none (pending invokes, events); 16 bits until a distance does not fit.
 	pairs delta16
-	// dataStart is where the line's records begin in its chunk's data stream (see
-	// addSend and addReads); the next line's start, or the end of the chunk's stream,
-	// is where they end.
-	dataStart wide16
-	tfs       [linesPerChunk]uint8 // sharedSends | type << 4 | f
+	// procData is, for an invoke or an event, its process id (an index into
+	// lineTable.procVals); a completion's is its invoke's. For a completion, it is
+	// where the line's records begin in its chunk's data stream (see addSend and
+	// addReads): only completions have records there (an invoke's are in
+	// analysis.invokeSends), and the next completion's start, or the end of the
+	// chunk's stream, is where they end. 16 bits until a chunk needs more (wide16).
+	procData wide16
+	tfs      [linesPerChunk]uint8 // sharedSends | type << 4 | f
 }
 
 // narrow32 holds one int32 per line of a chunk in 16 bits (N is uint16 for
@@ -256,7 +256,10 @@ func (c *lineChunk) setTime(i int32, t int64) {
 // procID returns the line's process id (an index into procVals).
 func (t *lineTable) procID(pos int32) int32 {
 	c, i := t.at(pos)
-	return c.procs.get(i)
+	if d := c.pairs.get(i); d < 0 { // a completion (always paired): its invoke's
+		c, i = t.at(pos + d)
+	}
+	return c.procData.get(i)
 }
 
 // process returns the line's process.
@@ -291,11 +294,12 @@ func (t *lineTable) complOf(pos int32) int32 {
 // op returns the line at pos.
 func (t *lineTable) op(pos int32) opInfo {
 	c, i := t.at(pos)
-	return opInfo{Index: t.opIndex(pos), Time: c.time(i), Process: t.procVals[c.procs.get(i)], Type: c.typ(i), F: c.fc(i)}
+	return opInfo{Index: t.opIndex(pos), Time: c.time(i), Process: t.procVals[t.procID(pos)], Type: c.typ(i), F: c.fc(i)}
 }
 
-// addLine appends a line and returns its position. Its records are appended to
-// stage (addSend, addReads) before the next line is added.
+// addLine appends a line and returns its position. A completion's records are
+// appended to stage (addSend, addReads) before the next line is added; an invoke or
+// an event has none there.
 func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) int32 {
 	pos := t.nLines
 	if pos&lineMask == 0 {
@@ -307,10 +311,13 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) i
 	}
 	c, i := t.at(pos)
 	c.setTime(i, time)
-	c.procs.set(i, proc)
 	c.pairs.set(i, 0)
 	c.tfs[i] = uint8(typ)<<4 | uint8(f)
-	c.dataStart.set(i, int32(len(t.stage)))
+	if typ.IsCompletion() {
+		c.procData.set(i, int32(len(t.stage)))
+	} else {
+		c.procData.set(i, proc)
+	}
 	t.nLines++
 	return pos
 }
@@ -421,18 +428,27 @@ func decodeSends(buf []rec, s []byte) []rec {
 	return buf
 }
 
-// dataSpan returns the data stream holding the line at pos and its part of it.
+// dataSpan returns the records of the line at pos in its chunk's data stream (none
+// for an invoke or an event).
 func (t *lineTable) dataSpan(pos int32) []byte {
 	c, i := t.at(pos)
+	if !c.typ(i).IsCompletion() {
+		return nil
+	}
 	s := t.stage
 	if ci := int(pos >> lineBits); ci < len(t.dataChunks) {
 		s = t.dataChunks[ci]
 	}
+	// The records end where the next completion's begin: a few lines on, as
+	// invokes and completions alternate.
 	end := int32(len(s))
-	if i < lineMask && pos+1 < t.nLines {
-		end = c.dataStart.get(i + 1)
+	for j, last := i+1, min(lineMask, t.nLines-1-(pos-i)); j <= last; j++ {
+		if typ := history.Type(c.tfs[j] >> 4 & 7); typ >= history.OK && typ <= history.Info {
+			end = c.procData.get(j)
+			break
+		}
 	}
-	return s[c.dataStart.get(i):end]
+	return s[c.procData.get(i):end]
 }
 
 // addReads appends the records in rs, read by the last line, as runs (rs is not
@@ -760,7 +776,9 @@ func (b *Builder) indexMops(op *history.Op, pos int32) {
 			kid, k := a.keyAndID(m.Key)
 			vid := k.intern(m.Value)
 			r := rec{key: kid, val: vid, off: m.Offset}
-			a.addSend(r)
+			if op.Type != history.Invoke {
+				a.addSend(r)
+			}
 			b.lineSends = append(b.lineSends, r)
 			a.wrote(k, vid, pos, op.Type, m.Offset)
 			continue
@@ -785,9 +803,15 @@ func (b *Builder) indexMops(op *history.Op, pos int32) {
 			}
 		}
 	}
+	if op.Type == history.Invoke { // a txn's: kept aside (see procData)
+		if len(b.lineSends) > 0 {
+			a.invokeSends[pos] = slices.Clone(b.lineSends)
+		}
+		return
+	}
 	if op.F == history.FTxn {
 		c, i := a.at(pos)
-		a.txnBytes[pos] = int32(len(a.stage)) - c.dataStart.get(i)
+		a.txnBytes[pos] = int32(len(a.stage)) - c.procData.get(i)
 	}
 	if len(b.lineReads) > 0 {
 		a.addReads(b.lineReads)

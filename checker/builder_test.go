@@ -695,3 +695,44 @@ func TestSendEncoding(t *testing.T) {
 	}
 	assert.Equal(t, want, decodeSends(nil, lt.dataSpan(0)))
 }
+
+// TestDataSpans checks each line's records through a chunk whose data stream
+// outgrows 16-bit starts, with invokes and events (which keep a process instead)
+// between the completions, and the process of every line.
+func TestDataSpans(t *testing.T) {
+	var lt lineTable
+	want := map[int32][]rec{}
+	procs := map[int32]int32{}
+	var invs []int32
+	for n := range 300 {
+		proc := int32(n % 7)
+		inv := lt.addLine(int64(n), proc, history.Invoke, fPoll)
+		procs[inv] = proc
+		invs = append(invs, inv)
+		if n%5 == 0 {
+			ev := lt.addLine(int64(n), 9, history.Event, fLeader)
+			procs[ev] = 9
+		}
+		if len(invs) < 3 && n < 299 {
+			continue
+		}
+		inv, invs = invs[0], invs[1:]
+		pos := lt.addLine(int64(n), 0, history.OK, fPoll)
+		lt.setPair(inv, pos)
+		procs[pos] = procs[inv]
+		var line []rec
+		for j := range 1 + (n%3)*400 {
+			line = append(line, rec{key: int32(n % 4), val: int32(j), off: int64(j)})
+		}
+		lt.addReads(line)
+		want[pos] = line
+	}
+	for _, inv := range invs { // the last, pending
+		want[inv] = nil
+	}
+	require.NotNil(t, lt.chunks[0].procData.wide, "the stream should need 32-bit starts")
+	for pos := range lt.n() {
+		assert.Equal(t, want[pos], decodeReads(nil, lt.dataSpan(pos)), "line %d", pos)
+		assert.Equal(t, procs[pos], lt.procID(pos), "line %d", pos)
+	}
+}

@@ -383,19 +383,21 @@ func (a *analysis) realtimeSendOrder() {
 			continue
 		case f != fSend && f != fTxn:
 			continue
-		case typ == history.Invoke:
-			snap := snaps[a.procID(pos)][:0]
+		}
+		pid := a.procID(pos)
+		if typ == history.Invoke {
+			snap := snaps[pid][:0]
 			for _, r := range a.sendsOf(&sbuf, pos) {
 				id := r.key
 				if maxAck[id].offset >= 0 {
 					snap = append(snap, keyAck{key: id, offset: maxAck[id].offset, pos: maxAck[id].pos, v: maxAck[id].v, trunc: truncs[id]})
 				}
 			}
-			snaps[a.procID(pos)] = snap
+			snaps[pid] = snap
 			continue
 		}
-		snap := snaps[a.procID(pos)]
-		snaps[a.procID(pos)] = snap[:0]
+		snap := snaps[pid]
+		snaps[pid] = snap[:0]
 		if typ != history.OK {
 			continue
 		}

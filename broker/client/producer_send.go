@@ -210,7 +210,15 @@ func (p *Producer) requestFor(leader node.ID) *prodDraft {
 	if p.perNode[leader] >= p.cfg.MaxInFlightRequestsPerConnection && p.cfg.Acks != proto.AcksNone {
 		return nil
 	}
-	n := min(len(p.partList), 16)
+	// Room for the partitions with queued batches that the leader leads, as far as
+	// the partitions' cached leaders tell (a hint: append grows it if they are stale).
+	n := 0
+	for _, ps := range p.partSt {
+		if len(ps.queue) > 0 && ps.hasLead && ps.leader == leader {
+			n++
+		}
+	}
+	n = max(min(n, 16), 1)
 	p.reqs = append(p.reqs, prodDraft{to: leader, batches: make([]*prodBatch, 0, n),
 		req: &proto.ProduceRequest{Correlation: p.nextCorr(), Acks: p.cfg.Acks, Timeout: p.cfg.RequestTimeout,
 			Partitions: make([]proto.ProducePartition, 0, n)}})

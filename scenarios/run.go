@@ -106,28 +106,6 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// metrics adapts the reports Recorder to the workloads' Metrics: the Recorder's clock
-// starts with the load phase.
-type metrics struct {
-	r  *reports.Recorder
-	t0 time.Duration
-}
-
-func (m *metrics) rel(t time.Duration) time.Duration { return max(t-m.t0, 0) }
-
-func (m *metrics) PublishSent(t, intended time.Duration, bytes int) {
-	m.r.PublishSent(m.rel(t), min(m.rel(intended), m.rel(t)), bytes)
-}
-func (m *metrics) PublishAcked(t, sent time.Duration, bytes int) {
-	m.r.PublishAcked(m.rel(t), min(m.rel(sent), m.rel(t)), bytes)
-}
-func (m *metrics) PublishFailed(t, sent time.Duration, bytes int) {
-	m.r.PublishFailed(m.rel(t), min(m.rel(sent), m.rel(t)), bytes)
-}
-func (m *metrics) Consumed(t time.Duration, group string, sent time.Duration, bytes int) {
-	m.r.Consumed(m.rel(t), group, min(m.rel(sent), m.rel(t)), bytes)
-}
-
 // quiet drops consumption: the final reads are the checker's, not a consumer group's.
 type quiet struct{ *metrics }
 
@@ -264,6 +242,11 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 			return
 		}
 		out.Fingerprint, out.SimTime, out.Events, out.LoadStart = r.sim.Fingerprint(), r.sim.Now(), r.sim.Events(), r.t0
+		if r.met != nil {
+			if merr := r.met.stop(); err == nil {
+				err = merr
+			}
+		}
 		end := max(r.sim.Now()-r.t0, 0)
 		out.Metrics = r.rec.Finish(end)
 		for _, p := range r.prods {
@@ -280,6 +263,7 @@ func (r *runner) simulate(w *history.Writer, out *Outcome) (err error) {
 		r.rec.Broker(int32(id), reports.BrokerCapacity{Cores: hw.Cores, NICBytesPerSec: hw.NICBandwidth, DiskBytesPerSec: hw.Disk.Bandwidth})
 	}
 	r.met = &metrics{r: r.rec}
+	r.met.background() // the latency histograms fill on a second core
 	// Consumers start first and their groups form before the load begins, as
 	// benchmark harnesses wait for their consumers.
 	r.addClients()
@@ -351,6 +335,9 @@ func (r *runner) runTo(deadline, end time.Duration, done func() bool) error {
 			return err
 		}
 		if r.opts.Progress != nil && r.sim.Now() >= next {
+			if err := r.met.sync(); err != nil {
+				return err
+			}
 			p := r.rec.Progress()
 			p.Now, p.End = r.sim.Now()-r.t0, end-r.t0
 			r.opts.Progress(p)
@@ -415,6 +402,7 @@ func (r *runner) heal(a *faults.Applier) {
 // batches at t, and schedules the next sample one interval later.
 func (r *runner) sampleAt(t time.Duration) {
 	r.sim.At(t, func() {
+		r.met.syncOrPanic() // the Recorder sees its calls in time order
 		now := r.met.rel(r.sim.Now())
 		for _, id := range r.brokers {
 			st, err := r.sim.Stats(id)
@@ -722,6 +710,7 @@ func (r *runner) FaultEvent(name, action, detail string) { r.hist.Fault(name, ac
 
 // FaultWindow records a fault window in the reports (faults.Hooks).
 func (r *runner) FaultWindow(name, target string, start, stop time.Duration) {
+	r.met.syncOrPanic()
 	r.rec.Fault(name, target, r.met.rel(start), r.met.rel(stop))
 }
 

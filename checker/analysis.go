@@ -91,11 +91,11 @@ func (a *analysis) sendsInto(buf []rec, pos int32) []rec {
 	case fSend:
 		if typ == history.Invoke {
 			if a.sendsShared(pos) {
-				return decodeSends(buf, a.dataSpan(a.complOf(pos)))
+				return a.completionSends(buf, a.complOf(pos))
 			}
 			return append(buf, a.invokeSends[pos]...)
 		}
-		return decodeSends(buf, a.dataSpan(pos))
+		return a.completionSends(buf, pos)
 	case fTxn:
 		if typ == history.Invoke {
 			return append(buf, a.invokeSends[pos]...)
@@ -438,9 +438,8 @@ func (a *analysis) g1a(k *keyState, id int32) {
 func (a *analysis) lostWrites(k *keyState) {
 	bound := int32(-1)
 	for id := range k.nVals() {
-		vi := k.vi(id)
-		if k.okRead(id) && vi.first > bound {
-			bound = vi.first
+		if first := k.first(id); k.okRead(id) && first > bound {
+			bound = first
 		}
 	}
 	if bound < 0 {
@@ -456,7 +455,7 @@ func (a *analysis) lostWrites(k *keyState) {
 		}
 		lost = append(lost, id)
 	}
-	sort.Slice(lost, func(i, j int) bool { return k.vi(lost[i]).first < k.vi(lost[j]).first })
+	sort.Slice(lost, func(i, j int) bool { return k.first(lost[i]) < k.first(lost[j]) })
 	var expired []int32
 	for _, id := range lost {
 		vi := k.vi(id)
@@ -465,7 +464,7 @@ func (a *analysis) lostWrites(k *keyState) {
 			continue
 		}
 		an := &Anomaly{
-			Key: k.name, Value: ptr(k.value(id)), Index: ptr(int(vi.first)), MaxReadIndex: ptr(int(bound)),
+			Key: k.name, Value: ptr(k.value(id)), Index: ptr(int(k.first(id))), MaxReadIndex: ptr(int(bound)),
 			Writer: ptr(a.opIndex(vi.writer)),
 		}
 		if rep := k.rep(bound); !found && rep >= 0 {
@@ -477,7 +476,7 @@ func (a *analysis) lostWrites(k *keyState) {
 			maxReadText = fmt.Sprintf(" (e.g. %s read offset %d)", a.describe(maxRead), k.offset(bound))
 		}
 		an.Explanation = fmt.Sprintf("Value %s was acknowledged at offset %d of %s by %s, but no poll ever returned it, although polls read past it%s: an acknowledged write was lost.",
-			k.value(id), k.offset(vi.first), k.name, a.describe(vi.writer), maxReadText)
+			k.value(id), k.offset(k.first(id)), k.name, a.describe(vi.writer), maxReadText)
 		a.add(TypeLostWrite, an)
 	}
 	a.expired(k, expired, logStart)

@@ -116,7 +116,7 @@ type lineChunk struct {
 	// analysis.invokeSends), and the next completion's start, or the end of the
 	// chunk's stream, is where they end. 16 bits until a chunk needs more (wide16).
 	procData wide16
-	tfs      [linesPerChunk]uint8 // sharedSends | type << 4 | f
+	tfs      [linesPerChunk]uint8 // sharedSends or oneSend | type << 4 | f
 }
 
 // narrow32 holds one int32 per line of a chunk in 16 bits (N is uint16 for
@@ -168,6 +168,10 @@ func (d *narrow32[N]) pos(pos, i int32) int32 {
 // sharedSends marks a send invoke whose records its completion repeats with offsets
 // (logsim's always): the invoke keeps none of its own (see analysis.sendsInto).
 const sharedSends uint8 = 0x80
+
+// oneSend marks a send completion that holds exactly one record (logsim's always):
+// it is decoded without looking for where its records end (see dataSpan).
+const oneSend uint8 = 0x80
 
 // lineTable is the history in compact form: everything the analyses need of each
 // line (position) but its values, in chunks of linesPerChunk lines. Fixed chunks
@@ -340,6 +344,30 @@ func (t *lineTable) addIndex(pos int32, index int64) {
 func (t *lineTable) shareSends(pos int32) {
 	c, i := t.at(pos)
 	c.tfs[i] |= sharedSends
+}
+
+// markOneSend marks the send completion at pos as holding one record.
+func (t *lineTable) markOneSend(pos int32) {
+	c, i := t.at(pos)
+	c.tfs[i] |= oneSend
+}
+
+// completionSends appends the send records of the send completion at pos to buf.
+func (t *lineTable) completionSends(buf []rec, pos int32) []rec {
+	c, i := t.at(pos)
+	if c.tfs[i]&oneSend == 0 {
+		return decodeSends(buf, t.dataSpan(pos))
+	}
+	s := t.stage
+	if ci := int(pos >> lineBits); ci < len(t.dataChunks) {
+		s = t.dataChunks[ci]
+	}
+	p := int(c.procData.get(i))
+	var k, v, d uint64
+	k, p = uvarint(s, p)
+	v, p = uvarint(s, p)
+	d, _ = uvarint(s, p)
+	return append(buf, rec{key: int32(k), val: int32(v), off: unzig(d) + int64(int32(v))})
 }
 
 // sendsShared reports whether the line at pos is a send invoke marked by shareSends.
@@ -651,6 +679,9 @@ func (b *Builder) Add(op *history.Op) error {
 		}
 	}
 	if f == fSend && op.Type != history.Invoke {
+		if len(b.lineSends) == 1 {
+			a.markOneSend(pos)
+		}
 		b.settleSends(pid, a.invokeOf(pos), pos)
 	}
 	return nil

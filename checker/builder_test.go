@@ -429,7 +429,7 @@ func TestVersionOrder(t *testing.T) {
 			if !ok {
 				wantVO = -1
 			}
-			require.Equal(t, wantFirst, k.vi(v).first, "trial %d value %d", trial, v)
+			require.Equal(t, wantFirst, k.first(v), "trial %d value %d", trial, v)
 			require.Equal(t, wantLast, k.last(v), "trial %d value %d", trial, v)
 			require.Equal(t, count[v], k.appearances(v), "trial %d value %d", trial, v)
 			require.Equal(t, wantVO, k.idx(v), "trial %d value %d", trial, v)
@@ -617,7 +617,7 @@ func TestReadRuns(t *testing.T) {
 
 // TestValInfoSize pins valInfo's size: a history holds one per record sent.
 func TestValInfoSize(t *testing.T) {
-	assert.Equal(t, uintptr(12), unsafe.Sizeof(valInfo{}))
+	assert.Equal(t, uintptr(8), unsafe.Sizeof(valInfo{}))
 }
 
 // BenchmarkCheckReaderLogsimShaped streams a logsim-shaped history of 200,000

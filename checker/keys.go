@@ -7,17 +7,17 @@ import (
 	"logsim/checker/history"
 )
 
-// valInfo is what the checker knows about one value of one key. It is kept small
-// (12 bytes; its flags are in keyState.flags): a history has one per record sent.
+// valInfo is what the Builder files about one value of one key. It is kept small
+// (8 bytes; its flags are in keyState.flags): a history has one per record sent.
 // What only values seen at several offsets need lives in keyState.multi; the first
-// line that read a value, which few analyses need, in analysis.firstReaders.
+// line that read a value, which few analyses need, in analysis.firstReaders; the
+// first dense index, known only once the history is complete, in keyState.firsts.
 type valInfo struct {
 	// numLo is the low 32 bits of the integer value, or of the string's index in
 	// valueTable.strs; the high bits, rarely not zero, are in keyState.numHi (see
 	// keyState.num).
 	numLo  uint32
 	writer int32 // position of the send's last completion; of its first invoke when it never completed
-	first  int32 // earliest dense index of any appearance, or -1
 }
 
 // Value flags (keyState.fl).
@@ -67,7 +67,10 @@ type keyState struct {
 	// them and leave garbage several times their size.
 	info  [][]valInfo
 	flags [][]uint8 // value flags, chunked as info
-	nInfo int32
+	// firsts holds each value's earliest dense index of any appearance, or -1,
+	// chunked as info; allocated by buildOrder (see first).
+	firsts [][]int32
+	nInfo  int32
 	// sendOffs holds the send offset of values completed by more than one send (see
 	// sendOffset); the others derive it from their writer.
 	sendOffs map[int32]int64
@@ -169,8 +172,11 @@ func (k *keyState) lookup(v history.Value) int32 {
 		n := v.Int()
 		if p := k.values.slot(n); p != nil {
 			if id := int32(*p) - 1; id >= 0 && id < k.nInfo {
-				if k.vi(id).numLo == uint32(n) && *k.fl(id)&valStr == 0 && k.num(id) == n {
-					return id
+				c, j := id>>valBits, id&(valsPerChunk-1)
+				if fl := k.flags[c][j]; k.info[c][j].numLo == uint32(n) && fl&valStr == 0 {
+					if fl&valWide == 0 && n>>32 == 0 || k.num(id) == n {
+						return id
+					}
 				}
 			}
 		}
@@ -196,7 +202,7 @@ func (k *keyState) intern(v history.Value) int32 {
 	}
 	t := k.values
 	id = k.nInfo
-	vi := valInfo{writer: noPos, first: -1}
+	vi := valInfo{writer: noPos}
 	flags := uint8(0)
 	n := v.Int()
 	num := n
@@ -252,6 +258,10 @@ func (k *keyState) vi(id int32) *valInfo { return &k.info[id>>valBits][id&(valsP
 
 // nVals is the number of values of the key.
 func (k *keyState) nVals() int32 { return k.nInfo }
+
+// first returns the earliest dense index at which value id appears, or -1 (once
+// buildOrder has run).
+func (k *keyState) first(id int32) int32 { return k.firsts[id>>valBits][id&(valsPerChunk-1)] }
 
 // fl returns the flags of value id.
 func (k *keyState) fl(id int32) *uint8 { return &k.flags[id>>valBits][id&(valsPerChunk-1)] }
@@ -381,6 +391,13 @@ func (k *keyState) firstAt(o int64) int32 {
 // common case), the order is the array itself: offset i is first+i and its value
 // at[first+i]-1, and no list is built.
 func (k *keyState) buildOrder() {
+	k.firsts = make([][]int32, len(k.info))
+	for c, info := range k.info {
+		k.firsts[c] = make([]int32, len(info))
+		for j := range k.firsts[c] {
+			k.firsts[c][j] = -1
+		}
+	}
 	lo, hi, n := -1, -1, 0
 	for o, e := range k.at {
 		if e != 0 {
@@ -453,9 +470,9 @@ func (k *keyState) searchOffset(o int64) int32 {
 
 // seenAt records that value id appears at dense index idx, representing it if rep.
 func (k *keyState) seenAt(id, idx int32, rep bool) {
-	vi, fl := k.vi(id), k.fl(id)
-	if vi.first < 0 {
-		vi.first = idx
+	first, fl := &k.firsts[id>>valBits][id&(valsPerChunk-1)], k.fl(id)
+	if *first < 0 {
+		*first = idx
 		if rep {
 			*fl |= valRep
 		}
@@ -464,9 +481,9 @@ func (k *keyState) seenAt(id, idx int32, rep bool) {
 	var m multiInfo
 	if *fl&valMulti == 0 {
 		*fl |= valMulti
-		m = multiInfo{vo: -1, last: vi.first, n: 1}
+		m = multiInfo{vo: -1, last: *first, n: 1}
 		if *fl&valRep != 0 {
-			m.vo = vi.first
+			m.vo = *first
 		}
 		if k.multi == nil {
 			k.multi = map[int32]multiInfo{}
@@ -490,7 +507,7 @@ func (k *keyState) idx(id int32) int32 {
 	case fl&valMulti != 0:
 		return k.multi[id].vo
 	case fl&valRep != 0:
-		return k.vi(id).first
+		return k.first(id)
 	}
 	return -1
 }
@@ -500,7 +517,7 @@ func (k *keyState) last(id int32) int32 {
 	if *k.fl(id)&valMulti != 0 {
 		return k.multi[id].last
 	}
-	return k.vi(id).first
+	return k.first(id)
 }
 
 // appearances is the number of offsets at which value id appears.
@@ -508,7 +525,7 @@ func (k *keyState) appearances(id int32) int32 {
 	switch {
 	case *k.fl(id)&valMulti != 0:
 		return k.multi[id].n
-	case k.vi(id).first >= 0:
+	case k.first(id) >= 0:
 		return 1
 	}
 	return 0

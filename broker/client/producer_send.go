@@ -249,6 +249,11 @@ func (p *Producer) wireBatch(ps *prodPart, b *prodBatch) *proto.RecordBatch {
 	if b.wire != nil {
 		return b.wire
 	}
+	if cap(b.recs)-len(b.recs) > len(b.recs)/8 {
+		// The records live as long as the log that appends them: keep them in an
+		// array of their own size rather than in one sized for a fuller batch.
+		b.recs = slices.Clone(b.recs)
+	}
 	w := &proto.RecordBatch{ProducerID: proto.NoProducerID, Compression: p.cfg.CompressionType, Payload: p.cfg.Payload, Records: b.recs,
 		FirstTimestamp: b.recs[0].Timestamp, MaxTimestamp: b.recs[len(b.recs)-1].Timestamp}
 	if p.cfg.EnableIdempotence {

@@ -63,6 +63,7 @@ type ProducerSpec struct {
 	next     time.Duration
 	haveNext bool
 	keyNames []string
+	keyParts []int32 // the partition of each of keyNames (murmur2, computed once)
 	tpLabels []string
 	sticky   int32
 	stickyB  int
@@ -224,20 +225,27 @@ func (p *ProducerHost) key() (string, int32) {
 	}
 	if s.keyNames == nil && s.Keys != nil {
 		s.keyNames = make([]string, 0, 1024)
+		s.keyParts = make([]int32, 0, 1024)
 	}
 	for int64(len(s.keyNames)) <= k && k < 1<<20 {
-		s.keyNames = append(s.keyNames, "k"+strconv.Itoa(len(s.keyNames)))
+		name := "k" + strconv.Itoa(len(s.keyNames))
+		s.keyNames = append(s.keyNames, name)
+		s.keyParts = append(s.keyParts, s.keyPartition(name))
 	}
-	var name string
 	if k < int64(len(s.keyNames)) {
-		name = s.keyNames[k]
-	} else {
-		name = "k" + strconv.FormatInt(k, 10)
+		return s.keyNames[k], s.keyParts[k]
 	}
+	name := "k" + strconv.FormatInt(k, 10)
+	return name, s.keyPartition(name)
+}
+
+// keyPartition is the partition of a record with key name: Kafka's default
+// partitioner's, or -1 (the sticky partitioner's choice) when keys are ignored.
+func (s *ProducerSpec) keyPartition(name string) int32 {
 	if s.IgnoreKeys {
-		return name, -1
+		return -1
 	}
-	return name, client.KeyPartition(name, s.Partitions)
+	return client.KeyPartition(name, s.Partitions)
 }
 
 // stickyPartition is Kafka's uniform sticky partitioner for keyless records: stay on

@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -52,4 +53,27 @@ func TestBatchChecksums(t *testing.T) {
 	d := *c
 	d.Records = []Record{{Value: 1, Size: 10}, {Value: 3, Key: "k", Size: 10}}
 	assert.False(t, d.Valid(), "a changed record breaks the CRC")
+}
+
+// TestBatchChecksumsSeeEveryKeyByte: a key changed in any one byte, or by a trailing
+// zero byte, breaks the CRC, for keys shorter and longer than a word.
+func TestBatchChecksumsSeeEveryKeyByte(t *testing.T) {
+	crc := func(key string) uint32 {
+		b := &RecordBatch{ProducerID: NoProducerID, Records: []Record{{Value: 1, Key: key, Size: 10}}, SizeBytes: 100}
+		return b.ComputeCRC()
+	}
+	seen := map[uint32]string{}
+	for n := 1; n <= 20; n++ {
+		key := []byte(strings.Repeat("k", n))
+		base := crc(string(key))
+		assert.NotEqual(t, base, crc(string(key)+"\x00"), "%q and a trailing zero byte", key)
+		for i := range key {
+			key[i] = 'j'
+			c := crc(string(key))
+			assert.NotEqual(t, base, c, "byte %d of %q", i, key)
+			assert.NotContains(t, seen, c, "%q collides with %q", key, seen[c])
+			seen[c] = string(key)
+			key[i] = 'k'
+		}
+	}
 }

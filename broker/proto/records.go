@@ -3,6 +3,7 @@ package proto
 import (
 	"cmp"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -233,11 +234,19 @@ func mix(h uint64) uint64 {
 	return h
 }
 
+// mixString folds s into h eight bytes at a time (keys of offsets-topic records run
+// to tens of bytes), then its length, so that "a" and "a\x00" differ.
 func mixString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * 0x100000001b3
+	for ; len(s) >= 8; s = s[8:] {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = bits.RotateLeft64((h^w)*0x9e3779b97f4a7c15, 31)
 	}
-	return mix(h)
+	var w uint64
+	for i := 0; i < len(s); i++ {
+		w |= uint64(s[i]) << (8 * i)
+	}
+	return mix(h ^ w ^ uint64(len(s))<<59)
 }
 
 // ComputeCRC is the batch checksum over its attributes and records, excluding

@@ -523,6 +523,27 @@ func readRun(s []byte, p int) (key int32, first int64, vals, end int) {
 	return int32(k), unzig(f), p, p + int(l)
 }
 
+// runCount returns the number of records of a run whose values are vals (each
+// value's varint ends with its one byte below 0x80).
+func runCount(vals []byte) int {
+	n := 0
+	for _, b := range vals {
+		if b < 0x80 {
+			n++
+		}
+	}
+	return n
+}
+
+// runLast returns the highest offset of a run of n records whose first offset is
+// first (first itself for NoOffset).
+func runLast(first int64, n int) int64 {
+	if first < 0 {
+		return first
+	}
+	return first + int64(n-1)
+}
+
 // runOffset returns the offset of record j of a run whose first offset is first.
 func runOffset(first int64, j int) int64 {
 	if first < 0 { // NoOffset: every record of the run has it

@@ -19,7 +19,7 @@ type Lag struct {
 
 // worstRealtimeLag computes Jepsen's worst-realtime-lag.
 func (a *analysis) worstRealtimeLag() {
-	var rbuf, sbuf []rec // records of the line at hand (see readsOf)
+	var sbuf []rec // sends of the line at hand (see sendsOf)
 	// When did each key first have an offset >= o? The frontier of known offsets only
 	// grows (see frontier).
 	fronts := make([]frontier, len(a.keys))
@@ -31,8 +31,15 @@ func (a *analysis) worstRealtimeLag() {
 		for _, r := range a.sendsOf(&sbuf, i) {
 			fronts[r.key].raise(r.off, t, int(a.keys[r.key].numOffsets()))
 		}
-		for _, r := range a.readsOf(&rbuf, i) {
-			fronts[r.key].raise(r.off, t, int(a.keys[r.key].numOffsets()))
+		// A run's offsets are consecutive and raised at one time: raising its first
+		// and its last is raising each (their values are not needed).
+		s := a.readRuns(i)
+		for p := 0; p < len(s); {
+			key, first, vp, end := readRun(s, p)
+			hint := int(a.keys[key].numOffsets())
+			fronts[key].raise(first, t, hint)
+			fronts[key].raise(runLast(first, runCount(s[vp:end])), t, hint)
+			p = end
 		}
 	}
 	var worst *Lag
@@ -77,15 +84,11 @@ func (a *analysis) worstRealtimeLag() {
 			positions[pid] = nil
 		case fPoll, fTxn:
 			ps := positions[pid]
-			reads := a.readsOf(&rbuf, i)
-			for lo := 0; lo < len(reads); {
-				// Records come in runs of one key: raise once per run.
-				hi, top := lo, int64(-1)
-				for ; hi < len(reads) && reads[hi].key == reads[lo].key; hi++ {
-					top = max(top, reads[hi].off)
-				}
-				ps = raise(ps, reads[lo].key, top)
-				lo = hi
+			s := a.readRuns(i)
+			for p := 0; p < len(s); { // raise once per run, to its highest offset
+				key, first, vp, end := readRun(s, p)
+				ps = raise(ps, key, max(-1, runLast(first, runCount(s[vp:end]))))
+				p = end
 			}
 			if f == fTxn {
 				for _, r := range a.sendsOf(&sbuf, i) {

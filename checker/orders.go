@@ -16,10 +16,45 @@ type lastRef struct {
 	v   int32
 }
 
+// keyRefs maps keys to lastRefs: a process touches few keys, so a short list
+// searched in order beats a map (and each process would need two).
+type keyRefs []keyRef
+
+type keyRef struct {
+	key int32
+	ref lastRef
+}
+
+// get returns the entry of key.
+func (r keyRefs) get(key int32) (lastRef, bool) {
+	for _, e := range r {
+		if e.key == key {
+			return e.ref, true
+		}
+	}
+	return lastRef{}, false
+}
+
+// set sets the entry of key.
+func (r *keyRefs) set(key int32, ref lastRef) {
+	for i := range *r {
+		if (*r)[i].key == key {
+			(*r)[i].ref = ref
+			return
+		}
+	}
+	*r = append(*r, keyRef{key, ref})
+}
+
+// keep keeps the entries whose key keep accepts.
+func (r *keyRefs) keep(keep func(key int32) bool) {
+	*r = slices.DeleteFunc(*r, func(e keyRef) bool { return !keep(e.key) })
+}
+
 // procState is what the per-process walks remember about one process.
 type procState struct {
-	reads       map[int32]lastRef
-	sends       map[int32]lastRef
+	reads       keyRefs
+	sends       keyRefs
 	subscribed  bool
 	assigned    map[int32]bool // keys of the last assign or rebalance
 	rebalanced  map[int32]bool // keys whose assignment changed while an op was outstanding
@@ -27,7 +62,7 @@ type procState struct {
 }
 
 func newProcState() *procState {
-	return &procState{reads: map[int32]lastRef{}, sends: map[int32]lastRef{}}
+	return &procState{}
 }
 
 // keyVals groups one operation's reads or sends by key, in order.
@@ -62,18 +97,15 @@ func topicOf(key string) string {
 
 // keepKeys keeps the entries of m for keys named by op: keys of an assign, or keys of
 // the subscribed topics (a subscribe names topics; Jepsen's names keys, so both match).
-func (a *analysis) keepKeys(m map[int32]lastRef, op *history.Op) {
+func (a *analysis) keepKeys(m *keyRefs, op *history.Op) {
 	names := map[string]bool{}
 	for _, k := range op.Keys {
 		names[k] = true
 	}
-	for id := range m {
+	m.keep(func(id int32) bool {
 		name := a.keys[id].name
-		if names[name] || (op.F == history.FSubscribe && names[topicOf(name)]) {
-			continue
-		}
-		delete(m, id)
-	}
+		return names[name] || (op.F == history.FSubscribe && names[topicOf(name)])
+	})
 }
 
 // processOrder walks each process's operations in history order and finds poll-skip,
@@ -123,11 +155,7 @@ func (a *analysis) processOrder() {
 						ps.rebalanced[k] = true
 					}
 				}
-				for k := range ps.reads {
-					if !next[k] {
-						delete(ps.reads, k)
-					}
-				}
+				ps.reads.keep(func(k int32) bool { return next[k] })
 				ps.assigned = next
 			}
 			continue
@@ -148,10 +176,10 @@ func (a *analysis) processOrder() {
 				continue
 			}
 			op := a.rare[pos]
-			a.keepKeys(ps.reads, op)
-			a.keepKeys(ps.sends, op)
+			a.keepKeys(&ps.reads, op)
+			a.keepKeys(&ps.sends, op)
 			if op.SeekToBeginning {
-				clear(ps.reads)
+				ps.reads = ps.reads[:0]
 			}
 			ps.subscribed = op.F == history.FSubscribe
 			if op.F == history.FAssign {
@@ -184,12 +212,12 @@ func (a *analysis) processOrder() {
 		}
 		if typ == history.OK {
 			for _, kv := range reads {
-				ps.reads[kv.key] = lastRef{pos: pos, v: kv.vals[len(kv.vals)-1]}
+				ps.reads.set(kv.key, lastRef{pos: pos, v: kv.vals[len(kv.vals)-1]})
 			}
 		}
 		if typ != history.Fail {
 			for _, kv := range sends {
-				ps.sends[kv.key] = lastRef{pos: pos, v: kv.vals[len(kv.vals)-1]}
+				ps.sends.set(kv.key, lastRef{pos: pos, v: kv.vals[len(kv.vals)-1]})
 			}
 		}
 	}
@@ -209,7 +237,7 @@ const maxSkippedListed = 1000
 // pollOrder compares where a poll of a key began with where the process's previous
 // ok poll of that key ended.
 func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
-	last, ok := ps.reads[kv.key]
+	last, ok := ps.reads.get(kv.key)
 	if !ok {
 		return
 	}
@@ -264,7 +292,7 @@ func excuseText(excuse string) string {
 // sendOrder compares a process's first send to a key in an operation with its last
 // send to that key in an earlier operation.
 func (a *analysis) sendOrder(ps *procState, pos int32, kv keyVals) {
-	last, ok := ps.sends[kv.key]
+	last, ok := ps.sends.get(kv.key)
 	if !ok {
 		return
 	}
@@ -444,7 +472,6 @@ type keyAck struct {
 // consumer read must have been returned to some member of the group. It also counts
 // redeliveries.
 func (a *analysis) groups() {
-	var rbuf []rec // reads of the line at hand (see readsOf)
 	type gk struct {
 		group string
 		key   int32
@@ -462,12 +489,15 @@ func (a *analysis) groups() {
 		if typ == history.Event || typ == history.Invoke {
 			continue
 		}
-		proc := a.procID(i)
 		opGroup := ""
 		if next < len(a.groupPos) && a.groupPos[next] == i {
 			opGroup = a.groupNames[a.groupID[next]]
 			next++
 		}
+		if f == fSend {
+			continue // nothing here is about sends
+		}
+		proc := a.procID(i)
 		g := opGroup
 		if g == "" {
 			g = procGroup[proc]
@@ -498,23 +528,24 @@ func (a *analysis) groups() {
 			if typ != history.OK || g == "" {
 				continue
 			}
-			var m *offsetCounts
-			last := int32(-1)
-			for _, r := range a.readsOf(&rbuf, i) {
-				if r.off < 0 {
+			// Only offsets count: a run's are consecutive (its values are not needed).
+			s := a.readRuns(i)
+			for p := 0; p < len(s); {
+				key, first, vp, end := readRun(s, p)
+				p = end
+				if first < 0 {
 					continue
 				}
-				if r.key != last { // records come in runs of one key
-					last = r.key
-					m = recv[gk{g, r.key}]
-					if m == nil {
-						// Sized for the key's offsets from here on: no regrowth.
-						k := a.keys[r.key]
-						m = &offsetCounts{hint: int(k.numOffsets() - k.searchOffset(r.off))}
-						recv[gk{g, r.key}] = m
-					}
+				m := recv[gk{g, key}]
+				if m == nil {
+					// Sized for the key's offsets from here on: no regrowth.
+					k := a.keys[key]
+					m = &offsetCounts{hint: int(k.numOffsets() - k.searchOffset(first))}
+					recv[gk{g, key}] = m
 				}
-				m.add(r.off)
+				for o, last := first, runLast(first, runCount(s[vp:end])); o <= last; o++ {
+					m.add(o)
+				}
 			}
 		}
 	}

@@ -97,14 +97,22 @@ const (
 )
 
 // lineChunk holds the compact form of linesPerChunk consecutive lines: arrays of
-// numbers, whose only pointers are to the wide arrays a chunk rarely needs, so that
-// the garbage collector has little to follow.
+// numbers, whose only pointers are to its columns and to the wide arrays a chunk
+// rarely needs, so that the garbage collector has little to follow. The arrays of a
+// byte or two per line are its lineCols, allocated apart: they take exactly 32 KB,
+// which the allocator gives without rounding up (with the rest they would take a
+// 40 KB span).
 type lineChunk struct {
-	// Times are base plus a 32-bit delta (4.3 s of nanoseconds: 4096 lines rarely
-	// span more); a chunk whose lines do keeps them whole in wide instead.
-	base  int64
-	delta [linesPerChunk]uint32
-	wide  *[linesPerChunk]int64
+	*lineCols
+	// Times are base, plus a 32-bit anchor per block of timeBlock lines (4.3 s of
+	// nanoseconds: a chunk's lines rarely span more), plus a 24-bit delta per line
+	// (hi<<16 | lo: 16.7 ms, which a block spans only at fewer than 2,000 lines a
+	// second). A chunk where a delta does not fit keeps 32-bit deltas from base in
+	// mid instead; one whose lines span more than 4.3 s keeps them whole in wide.
+	base   int64
+	anchor [linesPerChunk / timeBlock]uint32
+	mid    *[linesPerChunk]uint32
+	wide   *[linesPerChunk]int64
 	// pairs links an invoke with its completion: the distance from an invoke to its
 	// completion, from a completion back to its invoke (negative), 0 when there is
 	// none (pending invokes, events); 16 bits until a distance does not fit.
@@ -116,14 +124,30 @@ type lineChunk struct {
 	// analysis.invokeSends), and the next completion's start, or the end of the
 	// chunk's stream, is where they end. 16 bits until a chunk needs more (wide16).
 	procData wide16
-	tfs      [linesPerChunk]uint8 // sharedSends or oneSend | type << 4 | f
+}
+
+// lineCols holds a chunk's arrays of 8 bits a line and the 16-bit forms of its
+// narrow32 numbers.
+type lineCols struct {
+	lo         [linesPerChunk]uint16 // see lineChunk's times
+	hi         [linesPerChunk]uint8
+	tfs        [linesPerChunk]uint8 // sharedSends or oneSend | type << 4 | f
+	pairs16    [linesPerChunk]int16
+	procData16 [linesPerChunk]uint16
+}
+
+// newLineChunk returns an empty chunk.
+func newLineChunk() *lineChunk {
+	cols := new(lineCols)
+	return &lineChunk{lineCols: cols, pairs: delta16{narrow: &cols.pairs16}, procData: wide16{narrow: &cols.procData16}}
 }
 
 // narrow32 holds one int32 per line of a chunk in 16 bits (N is uint16 for
-// non-negative values, int16 for signed ones), until one does not fit: then all in
-// 32, allocated on demand, so most chunks save 2 bytes a line.
+// non-negative values, int16 for signed ones; the array is in the chunk's
+// lineCols), until one does not fit: then all in 32, allocated on demand, so most
+// chunks save 2 bytes a line.
 type narrow32[N int16 | uint16] struct {
-	narrow [linesPerChunk]N
+	narrow *[linesPerChunk]N
 	wide   *[linesPerChunk]int32
 }
 
@@ -233,11 +257,17 @@ func (t *lineTable) time(pos int32) int64 {
 
 // time returns the time of the chunk's line i.
 func (c *lineChunk) time(i int32) int64 {
-	if c.wide != nil {
+	switch {
+	case c.wide != nil:
 		return c.wide[i]
+	case c.mid != nil:
+		return c.base + int64(c.mid[i])
 	}
-	return c.base + int64(c.delta[i])
+	return c.base + int64(c.anchor[i/timeBlock]) + int64(c.hi[i])<<16 + int64(c.lo[i])
 }
+
+// timeBlock is the lines per time anchor of a chunk (see lineChunk).
+const timeBlock = 32
 
 // setTime sets the time of the chunk's line i (times never decrease).
 func (c *lineChunk) setTime(i int32, t int64) {
@@ -245,16 +275,32 @@ func (c *lineChunk) setTime(i int32, t int64) {
 		c.base = t
 	}
 	if c.wide == nil && t-c.base > math.MaxUint32 {
-		c.wide = new([linesPerChunk]int64)
+		wide := new([linesPerChunk]int64)
 		for j := range i {
-			c.wide[j] = c.base + int64(c.delta[j])
+			wide[j] = c.time(j)
 		}
+		c.wide = wide
 	}
 	if c.wide != nil {
 		c.wide[i] = t
 		return
 	}
-	c.delta[i] = uint32(t - c.base)
+	d := uint32(t - c.base)
+	if c.mid == nil {
+		if i%timeBlock == 0 {
+			c.anchor[i/timeBlock] = d
+		}
+		if e := d - c.anchor[i/timeBlock]; e < 1<<24 {
+			c.lo[i], c.hi[i] = uint16(e), uint8(e>>16)
+			return
+		}
+		mid := new([linesPerChunk]uint32)
+		for j := range i {
+			mid[j] = uint32(c.time(j) - c.base)
+		}
+		c.mid = mid
+	}
+	c.mid[i] = d
 }
 
 // procID returns the line's process id (an index into procVals).
@@ -311,7 +357,7 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) i
 			t.dataChunks = append(t.dataChunks, slices.Clone(t.stage))
 			t.stage = t.stage[:0]
 		}
-		t.chunks = append(t.chunks, new(lineChunk))
+		t.chunks = append(t.chunks, newLineChunk())
 	}
 	c, i := t.at(pos)
 	c.setTime(i, time)

@@ -437,17 +437,22 @@ func TestVersionOrder(t *testing.T) {
 	}
 }
 
-// TestLineTimes checks the line table's times, which a chunk keeps as 32-bit deltas
-// until its lines span more than 4.3 s.
+// TestLineTimes checks the line table's times, which a chunk keeps as 24-bit deltas
+// from 32-bit anchors until a block of lines spans more than 16.7 ms (then 32-bit
+// deltas), or the chunk more than 4.3 s (then whole).
 func TestLineTimes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	var lt lineTable
 	var want []int64
 	now := int64(0)
-	for n := range 3 * linesPerChunk {
+	for n := range 4 * linesPerChunk {
 		switch {
 		case n == linesPerChunk+100:
 			now += 1 << 33 // the second chunk goes wide after 100 lines
+		case n == 2*linesPerChunk+200:
+			now += 1 << 25 // the third takes 32-bit deltas within a block
+		case n%timeBlock == 0 && n/timeBlock%10 == 3:
+			now += 1 << 25 // a block's anchor takes a long gap
 		case rng.IntN(1000) == 0:
 			now += 1 << 20
 		default:
@@ -459,9 +464,10 @@ func TestLineTimes(t *testing.T) {
 	for pos, w := range want {
 		require.Equal(t, w, lt.time(int32(pos)), "line %d", pos)
 	}
-	require.Nil(t, lt.chunks[0].wide)
-	require.NotNil(t, lt.chunks[1].wide)
-	require.Nil(t, lt.chunks[2].wide)
+	for c, wide := range []bool{false, true, false, false} {
+		assert.Equal(t, wide, lt.chunks[c].wide != nil, "chunk %d", c)
+		assert.Equal(t, c == 2, lt.chunks[c].mid != nil, "chunk %d", c)
+	}
 }
 
 // TestValueTable interns values shared by several keys (Jepsen's histories number
@@ -502,7 +508,7 @@ func TestValueTable(t *testing.T) {
 
 // TestWide16 checks the 16-bit line fields' switch to 32 bits.
 func TestWide16(t *testing.T) {
-	var w wide16
+	w := wide16{narrow: new([linesPerChunk]uint16)}
 	for i := range int32(linesPerChunk) {
 		w.set(i, i*3)
 	}
@@ -645,7 +651,7 @@ func BenchmarkCheckReaderLogsimShaped(b *testing.B) {
 // TestFarPairs checks an invoke and completion further apart than 16 bits count,
 // in both directions, and the 16-bit deltas' switch to 32.
 func TestFarPairs(t *testing.T) {
-	var d delta16
+	d := delta16{narrow: new([linesPerChunk]int16)}
 	d.set(3, -7)
 	require.Nil(t, d.wide)
 	d.set(5, 1<<20)

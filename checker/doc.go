@@ -20,7 +20,7 @@
 // Check is a Builder fed from a slice. A Builder takes the history one operation at a
 // time (Add copies what it keeps, so the caller may build every line in one reused
 // Op) and keeps no operations, only compact tables in fixed chunks, with almost no
-// pointers for the garbage collector to follow: about 9 bytes per line (time, type
+// pointers for the garbage collector to follow: about 8 bytes per line (time, type
 // and name, the invoke/completion pairing, and an invoke's process or where a
 // completion's records start: only completions hold records in the tables' streams),
 // records as varints of small differences (a logsim send about 5 bytes, none for a
@@ -28,8 +28,8 @@
 // bytes plus a few per run of consecutive offsets of one key), and about 13 per
 // value, with keys and values interned (integer values through an array when they
 // are small ids, as logsim's are); assign, subscribe and harness events, which are
-// few, are kept whole. A logsim history takes about 44 bytes per record once added,
-// and a check's peak heap is about 68 per record (BenchmarkBuilderLogsimShaped:
+// few, are kept whole. A logsim history takes about 40 bytes per record once added,
+// and a check's peak heap is about 64 per record (BenchmarkBuilderLogsimShaped:
 // tables-B/record, B/record). CheckReader streams a
 // JSON Lines file through a Builder the same way; so does CheckFile, except Jepsen's
 // EDN histories, which are small and read whole.

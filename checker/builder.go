@@ -988,13 +988,15 @@ func (b *Builder) Result() (*Result, error) {
 		}
 	}
 	timed("version-orders", a.versionOrders)
+	// Longest first (as measured on logsim's histories), so that the cores finish
+	// together.
 	a.parallel([]job{
-		{"values", (*analysis).valueAnomalies},
 		{"process-order", (*analysis).processOrder},
 		{"realtime-send-order", (*analysis).realtimeSendOrder},
-		{"groups", (*analysis).groups},
-		{"cycles", (*analysis).cycles},
 		{"realtime-lag", (*analysis).worstRealtimeLag},
+		{"cycles", (*analysis).cycles},
+		{"groups", (*analysis).groups},
+		{"values", (*analysis).valueAnomalies},
 	})
 	if opts.Linearizability {
 		timed("linearizability", a.linearizability)

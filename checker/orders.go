@@ -313,9 +313,14 @@ func (a *analysis) sendOrder(ps *procState, pos int32, kv keyVals) {
 // intraOrder checks consecutive reads (or sends) of one key within one operation.
 func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 	k := a.keys[kv.key]
+	if len(kv.vals) < 2 {
+		return
+	}
+	i2 := k.idx(kv.vals[0])
 	for j := 1; j < len(kv.vals); j++ {
 		v, v2 := kv.vals[j-1], kv.vals[j]
-		i, i2 := k.idx(v), k.idx(v2)
+		i := i2 // each value's index is looked up once
+		i2 = k.idx(v2)
 		if i < 0 || i2 < 0 || i2-i == 1 {
 			continue
 		}

@@ -19,20 +19,23 @@ type metrics struct {
 	r  *reports.Recorder
 	t0 time.Duration
 
+	groups []string // the consumer groups named by measurements
+
 	cur  []measurement
-	full chan []measurement // to the goroutine
+	full chan handoff       // to the goroutine
 	free chan []measurement // back from it, recorded
 	// failed carries the first panic of the Recorder on the goroutine (a broken
 	// invariant), raised again on the simulation's side at the next hand-over or sync.
 	failed chan any
 }
 
-// measurement is one queued Metrics call.
+// measurement is one queued Metrics call. It holds no pointer (the group is an index
+// into metrics.groups), so queueing one costs the garbage collector nothing.
 type measurement struct {
 	kind    measureKind
+	group   uint16
 	bytes   int32
 	t, sent time.Duration
-	group   string
 }
 
 type measureKind uint8
@@ -65,22 +68,47 @@ func (m *metrics) Consumed(t time.Duration, group string, sent time.Duration, by
 	m.add(consumed, t, sent, bytes, group)
 }
 
+// groupIndex returns group's index in m.groups, adding it (a run has a few groups).
+func (m *metrics) groupIndex(group string) uint16 {
+	for i, g := range m.groups {
+		if g == group {
+			return uint16(i)
+		}
+	}
+	if len(m.groups) == 1<<16 {
+		panic("scenarios: more than 65536 consumer groups in one run")
+	}
+	m.groups = append(m.groups, group)
+	return uint16(len(m.groups) - 1)
+}
+
 // add records a measurement, or queues it in the background.
 func (m *metrics) add(k measureKind, t, sent time.Duration, bytes int, group string) {
-	x := measurement{kind: k, bytes: int32(bytes), t: m.rel(t), sent: min(m.rel(sent), m.rel(t)), group: group}
+	x := measurement{kind: k, bytes: int32(bytes), t: m.rel(t), sent: min(m.rel(sent), m.rel(t))}
+	if k == consumed {
+		x.group = m.groupIndex(group)
+	}
 	if m.full == nil {
-		m.record(&x)
+		m.record(&x, m.groups)
 		return
 	}
 	m.cur = append(m.cur, x)
 	if len(m.cur) == measureBatch {
-		m.full <- m.cur
+		m.full <- handoff{m.cur, m.groups}
 		m.cur = m.take()
 	}
 }
 
+// handoff is a batch of measurements and the groups they name. groups is only ever
+// appended to, so the goroutine may read the elements of the header it was handed
+// while the simulation appends more.
+type handoff struct {
+	ms     []measurement
+	groups []string
+}
+
 // record hands x to the Recorder.
-func (m *metrics) record(x *measurement) {
+func (m *metrics) record(x *measurement, groups []string) {
 	switch x.kind {
 	case publishSent:
 		m.r.PublishSent(x.t, x.sent, int(x.bytes))
@@ -89,13 +117,13 @@ func (m *metrics) record(x *measurement) {
 	case publishFailed:
 		m.r.PublishFailed(x.t, x.sent, int(x.bytes))
 	case consumed:
-		m.r.Consumed(x.t, x.group, x.sent, int(x.bytes))
+		m.r.Consumed(x.t, groups[x.group], x.sent, int(x.bytes))
 	}
 }
 
 // background starts the goroutine that records queued measurements.
 func (m *metrics) background() {
-	m.full = make(chan []measurement, measureBatches)
+	m.full = make(chan handoff, measureBatches)
 	m.free = make(chan []measurement, measureBatches)
 	m.failed = make(chan any, 1)
 	for range measureBatches {
@@ -104,23 +132,23 @@ func (m *metrics) background() {
 	m.cur = m.take()
 	go func() {
 		stopped := false
-		for batch := range m.full {
+		for h := range m.full {
 			if !stopped {
-				if p := m.recordAll(batch); p != nil {
+				if p := m.recordAll(h); p != nil {
 					m.failed <- p
 					stopped = true
 				}
 			}
-			m.free <- batch[:0]
+			m.free <- h.ms[:0]
 		}
 	}()
 }
 
 // recordAll records a batch, returning the Recorder's panic, if any.
-func (m *metrics) recordAll(batch []measurement) (panicked any) {
+func (m *metrics) recordAll(h handoff) (panicked any) {
 	defer func() { panicked = recover() }()
-	for i := range batch {
-		m.record(&batch[i])
+	for i := range h.ms {
+		m.record(&h.ms[i], h.groups)
 	}
 	return nil
 }
@@ -151,7 +179,7 @@ func (m *metrics) sync() error {
 	if m == nil || m.full == nil {
 		return nil
 	}
-	m.full <- m.cur
+	m.full <- handoff{m.cur, m.groups}
 	held := make([][]measurement, measureBatches)
 	for i := range held {
 		held[i] = <-m.free

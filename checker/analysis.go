@@ -37,12 +37,9 @@ type analysis struct {
 	// their records: assign, subscribe and harness events.
 	rare map[int32]*history.Op
 	// Consumer groups of completion lines (groupPos ascending, groupID into
-	// groupNames), and the offsets of commit completions (kos[koStart[i]:] for the
-	// line at koPos[i]): few lines have them.
+	// groupNames): few lines have them.
 	groupPos, groupID []int32
 	groupNames        []string
-	koPos, koStart    []int32
-	kos               []keyOff
 	// firstReaders holds the first line that read each value marked valFindReader
 	// (filled by versionOrders).
 	firstReaders map[keyVal]int32

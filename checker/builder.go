@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -432,13 +431,15 @@ func (t *lineTable) sendsShared(pos int32) bool {
 // follows the previous one (the first offset for the first record). A run's offsets
 // are first, first+1, ... when first is not negative; otherwise every record of the
 // run has that same offset (NoOffset). A send line has only sends and a poll line
-// only reads; a txn line's sends take its first analysis.txnBytes bytes. A logsim
-// send takes about 5 bytes, a read 1 or 2.
+// only reads; a txn line's sends take its first analysis.txnBytes bytes; a commit
+// completion holds its offsets (see fileOffsets). A logsim send takes about 5 bytes,
+// a read 1 or 2.
 const (
 	// maxSendBytes and maxReadBytes bound a record's encoding (a read as a run of
 	// its own).
-	maxSendBytes = 5 + 5 + 10
-	maxReadBytes = 5 + 5 + 10 + 10
+	maxSendBytes   = 5 + 5 + 10
+	maxReadBytes   = 5 + 5 + 10 + 10
+	maxOffsetBytes = 5 + 10 // a commit's key and offset (see fileOffsets)
 )
 
 // appendUvarint appends v as an unsigned varint.
@@ -736,7 +737,7 @@ func (b *Builder) Add(op *history.Op) error {
 			a.key(k)
 		}
 	}
-	a.fileOffsets(op, pos, f == fCommit && op.Type != history.Invoke)
+	a.fileOffsets(op, f == fCommit && op.Type != history.Invoke)
 	b.lineSends = b.lineSends[:0]
 	if len(op.Mops) > 0 {
 		if f == fSend && op.Type == history.Invoke {
@@ -765,7 +766,7 @@ func (a *analysis) fits(op *history.Op) error {
 		}
 	}
 	// A chunk's data stream is addressed by int32 (see maxReadBytes).
-	if a.n() >= math.MaxInt32-1 || records >= math.MaxInt32-1 || len(a.stage)+maxReadBytes*(records-a.nRecs) >= math.MaxInt32 {
+	if a.n() >= math.MaxInt32-1 || records >= math.MaxInt32-1 || len(a.stage)+maxReadBytes*(records-a.nRecs)+maxOffsetBytes*(len(op.Offsets)+1) >= math.MaxInt32 {
 		return fmt.Errorf("checker: the history reaches %d operations and %d records at index %d, more than the %d the checker handles", a.n()+1, records, op.Index, math.MaxInt32-2)
 	}
 	return nil
@@ -785,16 +786,16 @@ func (b *Builder) fileGroup(name string, pos int32) {
 }
 
 // fileOffsets registers the keys of the line's offsets and, for a commit completion
-// (commit), files the offsets (see offsetsOf).
-func (a *analysis) fileOffsets(op *history.Op, pos int32, commit bool) {
-	if commit && len(op.Offsets) > 0 {
-		a.koPos = append(a.koPos, pos)
-		a.koStart = append(a.koStart, int32(len(a.kos)))
+// (commit), files the offsets first in its data: their number, then each key and
+// offset (see offsetsOf).
+func (a *analysis) fileOffsets(op *history.Op, commit bool) {
+	if commit {
+		a.stage = appendUvarint(a.stage, uint64(len(op.Offsets)))
 	}
 	for _, ko := range op.Offsets {
 		kid, _ := a.keyAndID(ko.Key)
 		if commit {
-			a.kos = append(a.kos, keyOff{key: kid, off: ko.Offset})
+			a.stage = appendUvarint(appendUvarint(a.stage, uint64(uint32(kid))), zig(ko.Offset))
 		}
 	}
 }
@@ -1069,17 +1070,21 @@ func CheckFile(path string, opts Options) (*Result, error) {
 	return CheckReader(f, path, opts)
 }
 
-// offsetsOf returns the offsets of a commit completion.
-func (a *analysis) offsetsOf(pos int32) []keyOff {
-	i := sort.Search(len(a.koPos), func(i int) bool { return a.koPos[i] >= pos })
-	if i == len(a.koPos) || a.koPos[i] != pos {
-		return nil
+// offsetsOf appends the offsets of the commit completion at pos to buf (see
+// fileOffsets).
+func (a *analysis) offsetsOf(buf []keyOff, pos int32) []keyOff {
+	s := a.dataSpan(pos)
+	if len(s) == 0 {
+		return buf
 	}
-	end := int32(len(a.kos))
-	if i+1 < len(a.koStart) {
-		end = a.koStart[i+1]
+	n, p := uvarint(s, 0)
+	for range n {
+		var k, o uint64
+		k, p = uvarint(s, p)
+		o, p = uvarint(s, p)
+		buf = append(buf, keyOff{key: int32(k), off: unzig(o)})
 	}
-	return a.kos[a.koStart[i]:end]
+	return buf
 }
 
 // procIndex maps each client process to its id.

@@ -742,3 +742,20 @@ func TestDataSpans(t *testing.T) {
 		assert.Equal(t, procs[pos], lt.procID(pos), "line %d", pos)
 	}
 }
+
+// TestCommitOffsets checks a commit completion's offsets through its data, with
+// records after them (which no analysis reads on a commit line) and with none.
+func TestCommitOffsets(t *testing.T) {
+	a := NewBuilder(Options{}).a
+	op := &history.Op{Offsets: []history.KeyOffset{{Key: "b", Offset: 7}, {Key: "a", Offset: 1 << 40}, {Key: "b", Offset: history.NoOffset}}}
+	pos := a.addLine(0, 0, history.OK, fCommit)
+	a.fileOffsets(op, true)
+	a.addSend(rec{key: 3, val: 4, off: 5})
+	empty := a.addLine(1, 0, history.OK, fCommit)
+	a.fileOffsets(&history.Op{}, true)
+	a.addLine(2, 0, history.Invoke, fCommit)
+	a.fileOffsets(op, false)
+	assert.Equal(t, []keyOff{{key: 0, off: 7}, {key: 1, off: 1 << 40}, {key: 0, off: history.NoOffset}}, a.offsetsOf(nil, pos))
+	assert.Empty(t, a.offsetsOf(nil, empty))
+	assert.Empty(t, a.offsetsOf(nil, empty+1))
+}

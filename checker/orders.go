@@ -488,7 +488,8 @@ func (a *analysis) groups() {
 	procGroup := make([]string, len(a.procVals)) // per process id; "" for none
 	recv := map[gk]*offsetCounts{}
 	commits := map[gk]*commitState{}
-	next := 0 // the next entry of groupPos: lines come in order
+	next := 0        // the next entry of groupPos: lines come in order
+	var kos []keyOff // a commit's offsets (see offsetsOf)
 	for i := range a.n() {
 		typ, f := a.tf(i)
 		if typ == history.Event || typ == history.Invoke {
@@ -520,7 +521,8 @@ func (a *analysis) groups() {
 			if typ != history.OK || g == "" {
 				continue
 			}
-			for _, ko := range a.offsetsOf(i) {
+			kos = a.offsetsOf(kos[:0], i)
+			for _, ko := range kos {
 				id := ko.key
 				c := commits[gk{g, id}]
 				if c == nil {

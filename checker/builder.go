@@ -703,6 +703,7 @@ func (b *Builder) Add(op *history.Op) error {
 	pos := a.addLine(op.Time, pid, op.Type, f)
 	a.addIndex(pos, op.Index)
 	st := &a.res.Stats
+	inv := noPos // a completion's invoke
 	switch op.Type {
 	case history.Event:
 		st.Events++
@@ -712,7 +713,7 @@ func (b *Builder) Add(op *history.Op) error {
 	case history.Invoke:
 		b.pendingOf[pid] = pos
 	default:
-		inv := b.pendingOf[pid]
+		inv = b.pendingOf[pid]
 		b.pendingOf[pid] = noPos
 		a.setPair(inv, pos)
 		st.Ops++
@@ -750,7 +751,7 @@ func (b *Builder) Add(op *history.Op) error {
 		if len(b.lineSends) == 1 {
 			a.markOneSend(pos)
 		}
-		b.settleSends(pid, a.invokeOf(pos), pos)
+		b.settleSends(pid, inv, pos)
 	}
 	return nil
 }

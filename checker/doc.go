@@ -30,9 +30,9 @@
 // are small ids, as logsim's are); assign, subscribe and harness events, which are
 // few, are kept whole. A logsim history takes about 40 bytes per record once added,
 // and a check's peak heap is about 64 per record (BenchmarkBuilderLogsimShaped:
-// tables-B/record, B/record). CheckReader streams a
-// JSON Lines file through a Builder the same way; so does CheckFile, except Jepsen's
-// EDN histories, which are small and read whole.
+// tables-B/record, B/record). CheckReader streams a JSON Lines file through a
+// Builder the same way; so does CheckFile, except Jepsen's EDN histories, which are
+// small and read whole.
 //
 //	b := checker.NewBuilder(checker.DefaultOptions())
 //	for ... { if err := b.Add(&op); err != nil { ... } }

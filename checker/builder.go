@@ -989,6 +989,7 @@ func (b *Builder) Result() (*Result, error) {
 			st.AnalysisMillis[name] = time.Since(start).Milliseconds()
 		}
 	}
+	a.values.finish(a.keys)
 	timed("version-orders", a.versionOrders)
 	// Longest first (as measured on logsim's histories), so that the cores finish
 	// together.

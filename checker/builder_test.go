@@ -502,7 +502,15 @@ func TestValueTable(t *testing.T) {
 		}
 		require.Equal(t, id, k.intern(v))
 		require.Equal(t, id, k.lookup(v))
-		require.Equal(t, v, k.value(id))
+	}
+	assert.Equal(t, uint16(0xffff), owner(0xfffe))
+	assert.Equal(t, uint16(0), owner(0xffff), "keys beyond 16 bits use their maps")
+	a.values.finish(a.keys)
+	for name, vals := range want {
+		k := a.keys[a.keyID[name]]
+		for v, id := range vals {
+			require.Equal(t, v, k.value(id), "key %s id %d", name, id)
+		}
 	}
 }
 
@@ -623,7 +631,7 @@ func TestReadRuns(t *testing.T) {
 
 // TestValInfoSize pins valInfo's size: a history holds one per record sent.
 func TestValInfoSize(t *testing.T) {
-	assert.Equal(t, uintptr(8), unsafe.Sizeof(valInfo{}))
+	assert.Equal(t, uintptr(4), unsafe.Sizeof(valInfo{}))
 }
 
 // BenchmarkCheckReaderLogsimShaped streams a logsim-shaped history of 200,000

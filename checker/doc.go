@@ -25,11 +25,11 @@
 // completion's records start: only completions hold records in the tables' streams),
 // records as varints of small differences (a logsim send about 5 bytes, none for a
 // send invoke whose completion repeats its records, as logsim's do; a read 1 or 2
-// bytes plus a few per run of consecutive offsets of one key), and about 13 per
+// bytes plus a few per run of consecutive offsets of one key), and about 11 per
 // value, with keys and values interned (integer values through an array when they
 // are small ids, as logsim's are); assign, subscribe and harness events, which are
-// few, are kept whole. A logsim history takes about 40 bytes per record once added,
-// and a check's peak heap is about 64 per record (BenchmarkBuilderLogsimShaped:
+// few, are kept whole. A logsim history takes about 37 bytes per record once added,
+// and a check's peak heap is about 66 per record (BenchmarkBuilderLogsimShaped:
 // tables-B/record, B/record). CheckReader streams a JSON Lines file through a
 // Builder the same way; so does CheckFile, except Jepsen's EDN histories, which are
 // small and read whole.

@@ -8,15 +8,12 @@ import (
 )
 
 // valInfo is what the Builder files about one value of one key. It is kept small
-// (8 bytes; its flags are in keyState.flags): a history has one per record sent.
+// (4 bytes; its flags are in keyState.flags): a history has one per record sent.
 // What only values seen at several offsets need lives in keyState.multi; the first
-// line that read a value, which few analyses need, in analysis.firstReaders; the
-// first dense index, known only once the history is complete, in keyState.firsts.
+// line that read a value, which few analyses need, in analysis.firstReaders; what is
+// needed only once the history is complete (the value itself, its first dense
+// index), in arrays built then: keyState.nums, keyState.firsts.
 type valInfo struct {
-	// numLo is the low 32 bits of the integer value, or of the string's index in
-	// valueTable.strs; the high bits, rarely not zero, are in keyState.numHi (see
-	// keyState.num).
-	numLo  uint32
 	writer int32 // position of the send's last completion; of its first invoke when it never completed
 }
 
@@ -37,9 +34,10 @@ const (
 // okRead reports whether some ok poll/txn returned value id.
 func (k *keyState) okRead(id int32) bool { return *k.fl(id)&valOKRead != 0 }
 
-// num returns value id's integer, or its string's index.
+// num returns value id's integer, or its string's index (once valueTable.finish has
+// run).
 func (k *keyState) num(id int32) int64 {
-	n := int64(k.vi(id).numLo)
+	n := int64(k.nums[id>>valBits][id&(valsPerChunk-1)])
 	if *k.fl(id)&valWide != 0 {
 		n |= int64(k.numHi[id]) << 32
 	}
@@ -67,6 +65,10 @@ type keyState struct {
 	// them and leave garbage several times their size.
 	info  [][]valInfo
 	flags [][]uint8 // value flags, chunked as info
+	// nums holds each value's low 32 bits, or its string's index in valueTable.strs,
+	// chunked as info; the high bits, rarely not zero, are in numHi (see num). Built
+	// by valueTable.finish from the maps and the slots, which know them until then.
+	nums [][]uint32
 	// firsts holds each value's earliest dense index of any appearance, or -1,
 	// chunked as info; allocated by buildOrder (see first).
 	firsts [][]int32
@@ -104,17 +106,17 @@ type posOffset struct {
 
 // valueTable maps small non-negative integer values straight to value ids: in
 // logsim's histories values are ids unique across the whole history, and an array
-// lookup is several times cheaper than a map's. A value's slot is 1 + the id of value
-// n in the key that took the slot first; a key checks that its value with that id is n
-// (if it is, that is its id for n whichever key took the slot), and a value whose
-// slot another key took goes to the key's map. Slots come in chunks allocated when a
-// value in them is first interned, so that the table never copies itself to grow nor
-// keeps more than a chunk of spare room. It also holds the string values, which
-// valInfo refers to by index.
+// lookup is several times cheaper than a map's. Value n's slot holds 1 + its id in the
+// key that took the slot, and 1 + that key's id (its owner; keys beyond the 16 bits
+// of an owner use their maps); a value whose slot another key took goes to the key's
+// map. Slots come in chunks allocated when a value in them is first interned, so that
+// the table never copies itself to grow nor keeps more than a chunk of spare room. It
+// also holds the string values, which keyState.nums refers to by index (see finish).
 type valueTable struct {
-	slots [][]uint32 // chunks of slotsPerChunk; nil where no value was interned
-	count int        // values interned, to bound the chunks
-	strs  []string
+	slots  [][]uint32 // chunks of slotsPerChunk; nil where no value was interned
+	owners [][]uint16 // chunked as slots
+	count  int        // values interned, to bound the chunks
+	strs   []string
 }
 
 // slotBits sets the slots per chunk of valueTable (16 KB a chunk).
@@ -123,30 +125,66 @@ const (
 	slotsPerChunk = 1 << slotBits
 )
 
-// slot returns integer value n's slot, or nil when it has none.
-func (t *valueTable) slot(n int64) *uint32 {
+// slot returns integer value n's slot and its owner, or nils when it has none.
+func (t *valueTable) slot(n int64) (*uint32, *uint16) {
 	if c := n >> slotBits; n >= 0 && c < int64(len(t.slots)) && t.slots[c] != nil {
-		return &t.slots[c][n&(slotsPerChunk-1)]
+		return &t.slots[c][n&(slotsPerChunk-1)], &t.owners[c][n&(slotsPerChunk-1)]
 	}
-	return nil
+	return nil, nil
 }
 
-// claim returns integer value n's slot, allocating its chunk when n is within reach of
-// the values interned so far (ids are dense in logsim's histories; values far beyond,
-// or negative, go to the keys' maps), or nil.
-func (t *valueTable) claim(n int64) *uint32 {
-	if p := t.slot(n); p != nil {
-		return p
+// claim returns integer value n's slot and its owner, allocating its chunk when n is
+// within reach of the values interned so far (ids are dense in logsim's histories;
+// values far beyond, or negative, go to the keys' maps), or nils.
+func (t *valueTable) claim(n int64) (*uint32, *uint16) {
+	if p, o := t.slot(n); p != nil {
+		return p, o
 	}
 	if n < 0 || n >= 2*int64(t.count)+1<<16 {
-		return nil
+		return nil, nil
 	}
 	c := int(n >> slotBits)
 	for len(t.slots) <= c {
 		t.slots = append(t.slots, nil)
+		t.owners = append(t.owners, nil)
 	}
 	t.slots[c] = make([]uint32, slotsPerChunk)
-	return &t.slots[c][n&(slotsPerChunk-1)]
+	t.owners[c] = make([]uint16, slotsPerChunk)
+	return &t.slots[c][n&(slotsPerChunk-1)], &t.owners[c][n&(slotsPerChunk-1)]
+}
+
+// owner returns the owner mark of key kid's slots, or 0 when the key is beyond them.
+func owner(kid int32) uint16 {
+	if kid+1 > 0xffff {
+		return 0
+	}
+	return uint16(kid + 1)
+}
+
+// finish builds every key's nums once the history is complete: the slots and the
+// maps know each value's number, the Builder's tables do not keep it.
+func (t *valueTable) finish(keys []*keyState) {
+	for _, k := range keys {
+		k.nums = make([][]uint32, len(k.info))
+		for c, info := range k.info {
+			k.nums[c] = make([]uint32, len(info))
+		}
+		for n, id := range k.ints {
+			k.nums[id>>valBits][id&(valsPerChunk-1)] = uint32(n)
+		}
+		for str, id := range k.strs {
+			k.nums[id>>valBits][id&(valsPerChunk-1)] = uint32(len(t.strs))
+			t.strs = append(t.strs, str)
+		}
+	}
+	for c, slots := range t.slots {
+		for j, s := range slots {
+			if s != 0 {
+				n, id := c<<slotBits+j, int32(s-1)
+				keys[t.owners[c][j]-1].nums[id>>valBits][id&(valsPerChunk-1)] = uint32(n)
+			}
+		}
+	}
 }
 
 // grownLen returns the length to which an array indexed by offsets (or ids) grows to
@@ -169,16 +207,8 @@ func grownLen(cur int, i int64, n int, slack int64, minLen, hint int) int {
 // lookup returns the id of a known value (-1 if unknown).
 func (k *keyState) lookup(v history.Value) int32 {
 	if !v.IsString() {
-		n := v.Int()
-		if p := k.values.slot(n); p != nil {
-			if id := int32(*p) - 1; id >= 0 && id < k.nInfo {
-				c, j := id>>valBits, id&(valsPerChunk-1)
-				if fl := k.flags[c][j]; k.info[c][j].numLo == uint32(n) && fl&valStr == 0 {
-					if fl&valWide == 0 && n>>32 == 0 || k.num(id) == n {
-						return id
-					}
-				}
-			}
+		if p, o := k.values.slot(v.Int()); p != nil && *o == owner(k.kid) && *o != 0 {
+			return int32(*p) - 1
 		}
 	}
 	var id int32
@@ -205,18 +235,16 @@ func (k *keyState) intern(v history.Value) int32 {
 	vi := valInfo{writer: noPos}
 	flags := uint8(0)
 	n := v.Int()
-	num := n
 	switch {
 	case v.IsString():
 		if k.strs == nil {
 			k.strs = map[string]int32{}
 		}
 		k.strs[v.Str()] = id
-		num, flags = int64(len(t.strs)), valStr
-		t.strs = append(t.strs, v.Str())
+		n, flags = 0, valStr
 	default:
-		if p := t.claim(n); p != nil && *p == 0 {
-			*p = uint32(id + 1)
+		if p, o := t.claim(n); p != nil && *p == 0 && owner(k.kid) != 0 {
+			*p, *o = uint32(id+1), owner(k.kid)
 			break
 		}
 		if k.ints == nil {
@@ -225,8 +253,7 @@ func (k *keyState) intern(v history.Value) int32 {
 		k.ints[n] = id
 	}
 	t.count++
-	vi.numLo = uint32(num)
-	if hi := int32(num >> 32); hi != 0 {
+	if hi := int32(n >> 32); hi != 0 {
 		flags |= valWide
 		if k.numHi == nil {
 			k.numHi = map[int32]int32{}

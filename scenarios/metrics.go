@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"logsim/reports"
+	"logsim/workloads"
 )
 
 // metrics adapts the reports Recorder to the workloads' Metrics: the Recorder's clock
@@ -21,12 +22,19 @@ type metrics struct {
 
 	groups []string // the consumer groups named by measurements
 
-	cur  []measurement
-	full chan handoff       // to the goroutine
-	free chan []measurement // back from it, recorded
-	// failed carries the first panic of the Recorder on the goroutine (a broken
-	// invariant), raised again on the simulation's side at the next hand-over or sync.
-	failed chan any
+	// q carries the queued measurements to the goroutine (nil: recorded on the spot).
+	// The Recorder's panic there (a broken invariant) is raised again on the
+	// simulation's side, once, at the next hand-over or sync.
+	q        *workloads.Conveyor[*measurements]
+	reported bool
+}
+
+// measurements is a batch of queued measurements and the groups they name. groups is
+// only ever appended to, so the goroutine may read the elements of the header it was
+// handed while the simulation appends more.
+type measurements struct {
+	ms     []measurement
+	groups []string
 }
 
 // measurement is one queued Metrics call. It holds no pointer (the group is an index
@@ -88,23 +96,19 @@ func (m *metrics) add(k measureKind, t, sent time.Duration, bytes int, group str
 	if k == consumed {
 		x.group = m.groupIndex(group)
 	}
-	if m.full == nil {
+	if m.q == nil {
 		m.record(&x, m.groups)
 		return
 	}
-	m.cur = append(m.cur, x)
-	if len(m.cur) == measureBatch {
-		m.full <- handoff{m.cur, m.groups}
-		m.cur = m.take()
+	b := m.q.Current()
+	b.ms = append(b.ms, x)
+	if len(b.ms) == measureBatch {
+		b.groups = m.groups
+		_ = m.q.HandOver() // its error is reported, once, by check
+		if err := m.check(); err != nil {
+			panic(err.Error()) // on the simulation's side: the simulator fails the run
+		}
 	}
-}
-
-// handoff is a batch of measurements and the groups they name. groups is only ever
-// appended to, so the goroutine may read the elements of the header it was handed
-// while the simulation appends more.
-type handoff struct {
-	ms     []measurement
-	groups []string
 }
 
 // record hands x to the Recorder.
@@ -123,71 +127,35 @@ func (m *metrics) record(x *measurement, groups []string) {
 
 // background starts the goroutine that records queued measurements.
 func (m *metrics) background() {
-	m.full = make(chan handoff, measureBatches)
-	m.free = make(chan []measurement, measureBatches)
-	m.failed = make(chan any, 1)
-	for range measureBatches {
-		m.free <- make([]measurement, 0, measureBatch)
+	batches := make([]*measurements, measureBatches)
+	for i := range batches {
+		batches[i] = &measurements{ms: make([]measurement, 0, measureBatch)}
 	}
-	m.cur = m.take()
-	go func() {
-		stopped := false
-		for h := range m.full {
-			if !stopped {
-				if p := m.recordAll(h); p != nil {
-					m.failed <- p
-					stopped = true
-				}
-			}
-			m.free <- h.ms[:0]
+	m.q = workloads.NewConveyor(batches, func(b *measurements) { b.ms = b.ms[:0] }, func(b *measurements) error {
+		for i := range b.ms {
+			m.record(&b.ms[i], b.groups)
 		}
-	}()
-}
-
-// recordAll records a batch, returning the Recorder's panic, if any.
-func (m *metrics) recordAll(h handoff) (panicked any) {
-	defer func() { panicked = recover() }()
-	for i := range h.ms {
-		m.record(&h.ms[i], h.groups)
-	}
-	return nil
-}
-
-// take returns a recorded batch, raising the Recorder's panic here, on the
-// simulation's side, where the simulator turns it into a failed run.
-func (m *metrics) take() []measurement {
-	b := <-m.free
-	if err := m.check(); err != nil {
-		panic(err.Error())
-	}
-	return b
+		return nil
+	})
 }
 
 // check returns the Recorder's panic on the goroutine, once, as an error.
 func (m *metrics) check() error {
-	select {
-	case p := <-m.failed:
-		return fmt.Errorf("reports: recording a measurement: %v", p)
-	default:
-		return nil
+	if err := m.q.Err(); err != nil && !m.reported {
+		m.reported = true
+		return fmt.Errorf("reports: recording a measurement: %v", err)
 	}
+	return nil
 }
 
 // sync waits until every queued measurement is recorded: the Recorder may then be used
 // directly. It returns the Recorder's panic on the goroutine as an error.
 func (m *metrics) sync() error {
-	if m == nil || m.full == nil {
+	if m == nil || m.q == nil {
 		return nil
 	}
-	m.full <- handoff{m.cur, m.groups}
-	held := make([][]measurement, measureBatches)
-	for i := range held {
-		held[i] = <-m.free
-	}
-	for _, b := range held[1:] {
-		m.free <- b
-	}
-	m.cur = held[0]
+	m.q.Current().groups = m.groups
+	_ = m.q.Flush() // its error is reported, once, by check
 	return m.check()
 }
 
@@ -201,11 +169,12 @@ func (m *metrics) syncOrPanic() {
 // stop records what is queued and ends the goroutine; later measurements are recorded
 // on the spot.
 func (m *metrics) stop() error {
-	if m.full == nil {
+	if m.q == nil {
 		return nil
 	}
-	err := m.sync()
-	close(m.full)
-	m.full = nil
+	m.q.Current().groups = m.groups
+	_ = m.q.Close() // its error is reported, once, by check
+	err := m.check()
+	m.q = nil
 	return err
 }

@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,7 +22,7 @@ type History struct {
 	w        *history.Writer
 	val      history.Validator // without a Writer: the checks the Writer would make
 	sink     Sink
-	pipe     *pipe // Background: the Writer and the Sink run on a goroutine of their own
+	pipe     *Conveyor[*lineBatch] // Background: the Writer and the Sink run on a goroutine of their own
 	now      func() time.Duration
 	nextProc int64
 	ops      int64
@@ -47,15 +48,15 @@ type Sink interface {
 func (h *History) Feed(s Sink) { h.sink = s }
 
 // Background moves the Writer's encoding and the Sink's checking to a goroutine of
-// their own, fed in batches of copied lines, so that on a second core they run beside
-// the simulation. Call it after Feed and before the first line; Close then waits for
+// their own, fed batches of lines built in place (pipe.go), so that on a second core
+// they run beside the simulation. Call it after Feed and before the first line; Close then waits for
 // them and ends the goroutine. An error of the Writer or the Sink surfaces (as the
 // panic of a harness bug) a few batches of lines after the line that caused it, and
 // at Flush and Close.
 func (h *History) Background() {
 	if h.pipe == nil && (h.w != nil || h.sink != nil) {
 		h.pipe = newPipe(h.w, h.sink)
-		h.buf = h.pipe.cur
+		h.buf = h.pipe.Current()
 	}
 }
 
@@ -79,10 +80,16 @@ func (h *History) Lines() int64 { return h.ops }
 
 // Flush writes buffered lines. In the Background it first waits until the Writer and
 // the Sink have every line written so far.
-func (h *History) Flush() error {
+func (h *History) Flush() error { return h.settle((*Conveyor[*lineBatch]).Flush) }
+
+// Close flushes and, in the Background, ends the goroutine. No line may follow.
+func (h *History) Close() error { return h.settle((*Conveyor[*lineBatch]).Close) }
+
+// settle waits for the pipe (flushing or closing it), then flushes the Writer.
+func (h *History) settle(wait func(*Conveyor[*lineBatch]) error) error {
 	if h.pipe != nil {
-		err := h.pipe.flush()
-		h.buf = h.pipe.cur
+		err := wait(h.pipe)
+		h.buf = h.pipe.Current()
 		if err != nil {
 			return err
 		}
@@ -91,18 +98,6 @@ func (h *History) Flush() error {
 		return nil
 	}
 	return h.w.Flush()
-}
-
-// Close flushes and, in the Background, ends the goroutine. No line may follow.
-func (h *History) Close() error {
-	err := h.Flush()
-	if h.pipe != nil {
-		if cerr := h.pipe.close(); err == nil {
-			err = cerr
-		}
-		h.buf = h.pipe.cur
-	}
-	return err
 }
 
 // reset starts a line in buf.
@@ -118,11 +113,10 @@ func (h *History) write() {
 	if h.pipe != nil {
 		op.Index = h.ops // numbered as the Writer would; it and the Sink validate
 		h.ops++
-		if err := h.pipe.written(); err != nil {
+		if err := h.handOver(); err != nil {
 			// An earlier line's error: it names that line's index.
 			panic(fmt.Sprintf("workloads: history: %v", err))
 		}
-		h.buf = h.pipe.cur
 		return
 	}
 	defer h.buf.reset()
@@ -149,6 +143,22 @@ func (h *History) write() {
 
 // Key is the history key of a partition: TOPIC/P.
 func Key(tp proto.TopicPartition) string { return tp.String() }
+
+// handOver hands the pipe's batch over once it is full. It returns the first error
+// the Writer or the Sink met so far (they run a few thousand lines behind).
+func (h *History) handOver() error {
+	p := h.pipe
+	if p.Closed() {
+		h.buf.reset()
+		return errors.New("a line written after Close")
+	}
+	if len(h.buf.ops) < pipeLines && len(h.buf.recs) < pipeRecords {
+		return p.Err()
+	}
+	err := p.HandOver()
+	h.buf = p.Current()
+	return err
+}
 
 // key is Key, formatted once per partition: the strings are shared by every line.
 func (h *History) key(tp proto.TopicPartition) string {

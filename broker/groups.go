@@ -138,7 +138,8 @@ func (b *Broker) appendGroupRecords(a group.Append) {
 		size += proto.RecordOverhead + len(a.Records[i].Key) + int(a.Records[i].Size)
 	}
 	batch := &proto.RecordBatch{ProducerID: proto.NoProducerID, BaseSequence: -1, FirstTimestamp: now, MaxTimestamp: now,
-		Records: a.Records, SizeBytes: int32(size)}
+		SizeBytes: int32(size)}
+	batch.SetRecords(a.Records)
 	batch.CRC = batch.ComputeCRC()
 	resp := &proto.ProduceResponse{Partitions: []proto.ProducePartitionResponse{{TopicPartition: tp, BaseOffset: -1, LogStartOffset: -1}}}
 	out := &resp.Partitions[0]
@@ -188,7 +189,7 @@ func (b *Broker) loadGroups(r *replica) {
 	var recs []proto.Record
 	for _, s := range r.Log.Segments() {
 		for _, bt := range s.Batches {
-			recs = append(recs, bt.Records...)
+			recs = bt.AppendRecords(recs)
 		}
 	}
 	if skipped := b.groups.Load(r.TP.Partition, recs, b.now()); skipped > 0 {

@@ -108,7 +108,7 @@ func (b *Broker) appendAsLeader(r *replica, acks proto.Acks, batch *proto.Record
 		return proto.UNKNOWN_TOPIC_OR_PARTITION, 0
 	case !r.IsLeader():
 		return proto.NOT_LEADER_OR_FOLLOWER, 0
-	case batch == nil || len(batch.Records) == 0:
+	case batch == nil || batch.Count() == 0:
 		return proto.CORRUPT_MESSAGE, 0
 	case batch.SizeBytes > b.cfg.MessageMaxBytes:
 		return proto.MESSAGE_TOO_LARGE, 0

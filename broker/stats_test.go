@@ -59,7 +59,7 @@ func TestStatsAndInspection(t *testing.T) {
 	assert.Equal(t, map[int32]int64{2: 5, 3: 5}, pi.Followers)
 	var values []int64
 	for _, b := range pi.Batches {
-		for _, r := range b.Records {
+		for _, r := range b.Records() {
 			values = append(values, r.Value)
 		}
 	}

@@ -32,7 +32,7 @@ func (b *Broker) appendBatch(r *replica, batch *proto.RecordBatch) bool {
 	}
 	r.Producers.Update(batch)
 	b.stats.BytesAppended += int64(batch.SizeBytes)
-	b.stats.RecordsAppended += int64(len(batch.Records))
+	b.stats.RecordsAppended += int64(batch.Count())
 	if info.NeedsFlush {
 		b.flush(r, true)
 	}

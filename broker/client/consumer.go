@@ -566,7 +566,7 @@ func (c *Consumer) drain() []ConsumerRecord {
 	avail := 0
 	for _, cf := range c.buffer {
 		for _, b := range cf.batches[cf.batch:] {
-			avail += len(b.Records)
+			avail += b.Count()
 		}
 		if avail >= c.cfg.MaxPollRecords {
 			break
@@ -600,15 +600,21 @@ func (c *Consumer) drain() []ConsumerRecord {
 			// BaseOffset), as many as the poll has room for.
 			from := 0
 			if d := p.position - b.BaseOffset; d > 0 {
-				from = int(min(d, int64(len(b.Records))))
+				from = int(min(d, int64(b.Count())))
 			}
-			k := min(len(b.Records)-from, c.cfg.MaxPollRecords-len(out))
+			k := min(b.Count()-from, c.cfg.MaxPollRecords-len(out))
 			if k > 0 {
 				n := len(out)
 				out = out[:n+k]
 				var bytes int64
-				for i, r := range b.Records[from : from+k] {
-					out[n+i] = ConsumerRecord{TP: p.tp, Offset: b.BaseOffset + int64(from+i), LeaderEpoch: b.PartitionLeaderEpoch,
+				for i, r := range b.Records() {
+					if i < from {
+						continue
+					}
+					if i == from+k {
+						break
+					}
+					out[n+i-from] = ConsumerRecord{TP: p.tp, Offset: b.BaseOffset + int64(i), LeaderEpoch: b.PartitionLeaderEpoch,
 						Value: r.Value, Key: r.Key, Size: r.Size, Timestamp: r.Timestamp}
 					bytes += int64(r.Size)
 				}

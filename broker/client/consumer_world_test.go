@@ -262,10 +262,12 @@ func (b *fakeBroker) createTopic(name string, partitions int) {
 func (b *fakeBroker) produce(tp proto.TopicPartition, n int) {
 	l := b.log(tp)
 	bt := &proto.RecordBatch{BaseOffset: l.leo, PartitionLeaderEpoch: l.epoch, ProducerID: proto.NoProducerID, SizeBytes: int32(100 * n)}
-	for i := 0; i < n; i++ {
+	recs := make([]proto.Record, n)
+	for i := range recs {
 		b.value++
-		bt.Records = append(bt.Records, proto.Record{Value: b.value, Size: 50})
+		recs[i] = proto.Record{Value: b.value, Size: 50}
 	}
+	bt.SetRecords(recs)
 	bt.CRC = bt.ComputeCRC()
 	l.batches = append(l.batches, bt)
 	l.leo += int64(n)

@@ -88,8 +88,9 @@ type blockedSend struct {
 
 type prodBatch struct {
 	tp       proto.TopicPartition
-	ps       *prodPart // tp's state
-	recs     []proto.Record
+	ps       *prodPart      // tp's state
+	recs     []proto.Record // until the wire batch packs them
+	count    int            // records in the batch
 	dones    []func(Result)
 	blocked  []time.Duration
 	bytes    int
@@ -191,6 +192,8 @@ type Producer struct {
 	lastStickyTopic string
 	// reqs is the drain's scratch list of requests being built, one per broker.
 	reqs []prodDraft
+	// spareRecs are the record arrays of batches packed since, for new batches.
+	spareRecs [][]proto.Record
 }
 
 type prodDraft struct {
@@ -306,16 +309,17 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 		n := min(p.cfg.BatchSize/size+1, max(ps.lastRecords, 4))
 		p.batchSeq++
 		b = &prodBatch{tp: tp, ps: ps, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1, pid: proto.NoProducerID, order: p.batchSeq,
-			recs: make([]proto.Record, 0, n), dones: make([]func(Result), 0, n)}
+			recs: p.recordsArray(n), dones: make([]func(Result), 0, n)}
 		ps.queue = append(ps.queue, b)
 		p.armExpiry(b.deadline)
 		p.arm(now + p.cfg.Linger)
 	}
 	b.recs = append(b.recs, proto.Record{Value: rec.Value, Key: rec.Key, Size: rec.Size, Timestamp: now})
+	b.count++
 	b.dones = append(b.dones, done)
 	if blocked > 0 || b.blocked != nil {
 		if b.blocked == nil {
-			b.blocked = make([]time.Duration, len(b.recs)-1, len(b.recs))
+			b.blocked = make([]time.Duration, b.count-1, b.count)
 		}
 		b.blocked = append(b.blocked, blocked)
 	}
@@ -324,7 +328,18 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 	p.stats.BlockedTime += blocked
 	// Drain on the transitions that make a batch ready (it filled up, or a second
 	// batch started behind it), not on every record of a backed-up queue.
-	return p.cfg.Linger == 0 || (b.bytes >= p.cfg.BatchSize && b.bytes-size < p.cfg.BatchSize) || (len(b.recs) == 1 && len(ps.queue) == 2)
+	return p.cfg.Linger == 0 || (b.bytes >= p.cfg.BatchSize && b.bytes-size < p.cfg.BatchSize) || (b.count == 1 && len(ps.queue) == 2)
+}
+
+// recordsArray returns an empty slice for a new batch's records, of capacity n or
+// the array of a batch packed since (appends grow it if it is short).
+func (p *Producer) recordsArray(n int) []proto.Record {
+	if k := len(p.spareRecs); k > 0 {
+		r := p.spareRecs[k-1]
+		p.spareRecs = p.spareRecs[:k-1]
+		return r
+	}
+	return make([]proto.Record, 0, n)
 }
 
 // partFor returns the accumulator state of tp (a partition number within the topic's

@@ -249,16 +249,16 @@ func (p *Producer) wireBatch(ps *prodPart, b *prodBatch) *proto.RecordBatch {
 	if b.wire != nil {
 		return b.wire
 	}
-	if cap(b.recs)-len(b.recs) > len(b.recs)/8 {
-		// The records live as long as the log that appends them: keep them in an
-		// array of their own size rather than in one sized for a fuller batch.
-		b.recs = slices.Clone(b.recs)
-	}
-	w := &proto.RecordBatch{ProducerID: proto.NoProducerID, Compression: p.cfg.CompressionType, Payload: p.cfg.Payload, Records: b.recs,
+	w := &proto.RecordBatch{ProducerID: proto.NoProducerID, Compression: p.cfg.CompressionType, Payload: p.cfg.Payload,
 		FirstTimestamp: b.recs[0].Timestamp, MaxTimestamp: b.recs[len(b.recs)-1].Timestamp}
+	w.SetRecords(b.recs)
+	// The batch packed its own copy: the array takes a later batch's records.
+	clear(b.recs) // drop the keys
+	p.spareRecs = append(p.spareRecs, b.recs[:0])
+	b.recs = nil
 	if p.cfg.EnableIdempotence {
 		b.pid, b.epoch, b.seq = p.pid, p.epoch, ps.nextSeq
-		ps.nextSeq += int32(len(b.recs))
+		ps.nextSeq += int32(b.count)
 		w.ProducerID, w.ProducerEpoch, w.BaseSequence = b.pid, b.epoch, b.seq
 	}
 	out, err := p.sampler.Size(w)
@@ -271,7 +271,7 @@ func (p *Producer) wireBatch(ps *prodPart, b *prodBatch) *proto.RecordBatch {
 		p.env.Charge(time.Duration(float64(out.RawBytes) / rate * 1e9))
 	}
 	b.wire = w
-	ps.lastRecords = len(b.recs)
+	ps.lastRecords = b.count
 	p.stats.Batches++
 	return w
 }
@@ -520,11 +520,11 @@ func (p *Producer) complete(b *prodBatch, outcome Outcome, base int64, err strin
 	}
 	switch outcome {
 	case OK:
-		p.stats.Acked += int64(len(b.recs))
+		p.stats.Acked += int64(b.count)
 	case Fail:
-		p.stats.Failed += int64(len(b.recs))
+		p.stats.Failed += int64(b.count)
 	default:
-		p.stats.Unknown += int64(len(b.recs))
+		p.stats.Unknown += int64(b.count)
 	}
 	p.bufferUsed -= int64(b.bytes)
 	res := Result{Outcome: outcome, TP: b.tp, Offset: -1, Err: err, Attempts: b.attempts}

@@ -158,7 +158,7 @@ func (l *Log) Append(b *proto.RecordBatch, now time.Duration) AppendInfo {
 	if !(b.BaseOffset == l.leo) {
 		failf("%s: append at %d but LEO is %d", l.Dir, b.BaseOffset, l.leo)
 	}
-	if !(len(b.Records) > 0) {
+	if !(b.Count() > 0) {
 		failf("%s: empty batch at %d", l.Dir, b.BaseOffset)
 	}
 	var info AppendInfo
@@ -186,7 +186,7 @@ func (l *Log) Append(b *proto.RecordBatch, now time.Duration) AppendInfo {
 	if l.unflushed == 0 {
 		l.oldestUnflush = now
 	}
-	l.unflushed += int64(len(b.Records))
+	l.unflushed += int64(b.Count())
 	info.File = seg.file
 	info.NeedsFlush = l.flushDue(now)
 	return info

@@ -14,9 +14,11 @@ import (
 // batch makes an n-record batch at base with the given epoch, 100 bytes a record.
 func batch(base int64, n int, epoch int32) *proto.RecordBatch {
 	b := &proto.RecordBatch{BaseOffset: base, PartitionLeaderEpoch: epoch, ProducerID: proto.NoProducerID, SizeBytes: int32(100 * n)}
-	for i := 0; i < n; i++ {
-		b.Records = append(b.Records, proto.Record{Value: base + int64(i), Size: 90})
+	recs := make([]proto.Record, n)
+	for i := range recs {
+		recs[i] = proto.Record{Value: base + int64(i), Size: 90}
 	}
+	b.SetRecords(recs)
 	b.CRC = b.ComputeCRC()
 	return b
 }

@@ -95,8 +95,7 @@ func Payload(kind PayloadKind, id int64, size int, dst []byte) []byte {
 // EncodeRecords appends the records section of b, uncompressed, to dst: for each record
 // its length, key and value, roughly as Kafka's v2 format lays them out.
 func EncodeRecords(b *RecordBatch, dst []byte) []byte {
-	for i := range b.Records {
-		rec := &b.Records[i]
+	for i, rec := range b.Records() {
 		dst = appendVarint(dst, int64(rec.Size)+int64(len(rec.Key))+RecordOverhead)
 		dst = append(dst, 0) // attributes
 		dst = appendVarint(dst, int64(rec.Timestamp-b.FirstTimestamp)/1e6)

@@ -9,9 +9,11 @@ import (
 
 func batch(kind PayloadKind, c Compression, n int) *RecordBatch {
 	b := &RecordBatch{ProducerID: NoProducerID, Compression: c, Payload: kind}
-	for i := 0; i < n; i++ {
-		b.Records = append(b.Records, Record{Value: int64(i), Size: 1024})
+	recs := make([]Record, n)
+	for i := range recs {
+		recs[i] = Record{Value: int64(i), Size: 1024}
 	}
+	b.SetRecords(recs)
 	return b
 }
 

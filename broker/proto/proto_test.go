@@ -43,7 +43,8 @@ func TestTopicPartition(t *testing.T) {
 }
 
 func TestBatchChecksums(t *testing.T) {
-	b := &RecordBatch{ProducerID: NoProducerID, Records: []Record{{Value: 1, Size: 10}, {Value: 2, Key: "k", Size: 10}}, SizeBytes: 100}
+	b := &RecordBatch{ProducerID: NoProducerID, SizeBytes: 100}
+	b.SetRecords([]Record{{Value: 1, Size: 10}, {Value: 2, Key: "k", Size: 10}})
 	b.CRC = b.ComputeCRC()
 	require.True(t, b.Valid())
 	c := b.WithOffset(42, 3)
@@ -51,7 +52,7 @@ func TestBatchChecksums(t *testing.T) {
 	assert.Equal(t, int64(43), c.LastOffset())
 	assert.NotEqual(t, b.DiskSum(), c.DiskSum(), "disk sum binds the offset")
 	d := *c
-	d.Records = []Record{{Value: 1, Size: 10}, {Value: 3, Key: "k", Size: 10}}
+	d.SetRecords([]Record{{Value: 1, Size: 10}, {Value: 3, Key: "k", Size: 10}})
 	assert.False(t, d.Valid(), "a changed record breaks the CRC")
 }
 
@@ -59,7 +60,8 @@ func TestBatchChecksums(t *testing.T) {
 // zero byte, breaks the CRC, for keys shorter and longer than a word.
 func TestBatchChecksumsSeeEveryKeyByte(t *testing.T) {
 	crc := func(key string) uint32 {
-		b := &RecordBatch{ProducerID: NoProducerID, Records: []Record{{Value: 1, Key: key, Size: 10}}, SizeBytes: 100}
+		b := &RecordBatch{ProducerID: NoProducerID, SizeBytes: 100}
+		b.SetRecords([]Record{{Value: 1, Key: key, Size: 10}})
 		return b.ComputeCRC()
 	}
 	seen := map[uint32]string{}

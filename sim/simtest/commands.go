@@ -599,7 +599,7 @@ func (h *Harness) consume(cmd Command) (string, error) {
 	}
 	var recs []string
 	for _, bt := range p.Batches {
-		for i, r := range bt.Records {
+		for i, r := range bt.Records() {
 			if off := bt.BaseOffset + int64(i); off >= int64(from) {
 				recs = append(recs, fmt.Sprintf("%d:%d", off, r.Value))
 			}

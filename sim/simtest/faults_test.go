@@ -289,7 +289,7 @@ func randomRun(t *testing.T, seed uint64, mode runMode) uint64 {
 			require.True(t, ok)
 			var vals []int64
 			for _, bt := range pi.Batches {
-				for _, r := range bt.Records {
+				for _, r := range bt.Records() {
 					vals = append(vals, r.Value)
 				}
 			}

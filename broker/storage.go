@@ -25,7 +25,7 @@ func (b *Broker) appendBatch(r *replica, batch *proto.RecordBatch) bool {
 	}
 	d := b.env.Disk()
 	n := d.Len(info.File)
-	d.Append(info.File, node.Entry{Data: batch, Size: int(batch.SizeBytes), Sum: batch.DiskSum()})
+	d.Append(info.File, node.Entry{Data: batch, Size: batch.SizeBytes, Sum: batch.DiskSum()})
 	if d.Len(info.File) != n+1 {
 		b.halt("append to " + info.File + " failed")
 		return false

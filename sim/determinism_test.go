@@ -56,7 +56,7 @@ func (g *gossiper) learn(id int) {
 	}
 	g.known[id] = true
 	g.list = append(g.list, id)
-	g.env.Disk().Append("rumors", node.Entry{Data: id, Size: 64 + id%5000, Sum: uint32(id)})
+	g.env.Disk().Append("rumors", node.Entry{Data: id, Size: int32(64 + id%5000), Sum: uint32(id)})
 	if g.env.Rand().IntN(4) == 0 {
 		g.env.Disk().Sync("rumors")
 	}

@@ -305,7 +305,7 @@ func (d *disk) powerLoss() {
 // tear cuts e at the last 512-byte or 4 KiB boundary before its end, as a write cut off
 // by power loss leaves it, and damages its checksum.
 func tear(e node.Entry, r *rand.Rand) node.Entry {
-	boundary := 512
+	boundary := int32(512)
 	if r.IntN(2) == 1 {
 		boundary = 4096
 	}

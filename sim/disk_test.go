@@ -10,7 +10,9 @@ import (
 	"logsim/broker/node"
 )
 
-func entry(i, size int) node.Entry { return node.Entry{Data: i, Size: size, Sum: uint32(1000 + i)} }
+func entry(i, size int) node.Entry {
+	return node.Entry{Data: i, Size: int32(size), Sum: uint32(1000 + i)}
+}
 
 // contents lists the Data of file's entries on node id, as the page cache holds them.
 func contents(t *testing.T, w *world, id node.ID, file string) []int {
@@ -128,7 +130,7 @@ func TestDiskCompletionsFollowTheDeviceQueue(t *testing.T) {
 
 func TestTornWriteOnPowerLoss(t *testing.T) {
 	disk := DiskProfile{TornWriteProbability: 1}
-	torn := map[int]int{}
+	torn := map[int32]int{}
 	for seed := uint64(1); seed <= 40; seed++ {
 		w := newWorld(t, Config{Seed: seed}, 1, NodeConfig{Disk: disk})
 		w.do(0, func(env node.Env) {
@@ -147,7 +149,7 @@ func TestTornWriteOnPowerLoss(t *testing.T) {
 		assert.Equal(t, entry(1, 100), es[0])
 		assert.Equal(t, 2, es[1].Data)
 		assert.NotEqual(t, uint32(1002), es[1].Sum, "a torn entry fails its checksum")
-		assert.Contains(t, []int{4096 * 2, 512 * 19}, es[1].Size)
+		assert.Contains(t, []int32{4096 * 2, 512 * 19}, es[1].Size)
 		torn[es[1].Size]++
 	}
 	assert.Len(t, torn, 2, "both boundaries occur")

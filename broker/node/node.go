@@ -129,10 +129,12 @@ type Env interface {
 // Entry is one append to a file. The disk keeps a reference to Data rather than its
 // bytes (see DESIGN.md, "Records and payloads"), so Data must never change after the
 // Append. Size is the number of bytes the entry occupies; Sum is the checksum the writer
-// computed over Data, which the reader recomputes to detect corruption.
+// computed over Data, which the reader recomputes to detect corruption. (Size is an
+// int32, as Kafka's batch sizes are, because a disk holds an Entry per batch per
+// replica for the whole run.)
 type Entry struct {
 	Data any
-	Size int
+	Size int32
 	Sum  uint32
 }
 

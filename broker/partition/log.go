@@ -527,7 +527,7 @@ func Recover(dir string, cfg Config, segs []RecoveredSegment, epochEntries []nod
 		l.segs = append(l.segs, seg)
 		for i, e := range rs.Entries {
 			b, ok := e.Data.(*proto.RecordBatch)
-			if !ok || e.Size != int(b.SizeBytes) || e.Sum != b.DiskSum() || !b.Valid() || b.BaseOffset != l.leo {
+			if !ok || e.Size != b.SizeBytes || e.Sum != b.DiskSum() || !b.Valid() || b.BaseOffset != l.leo {
 				res.TruncateFile, res.TruncateEntries = rs.File, i
 				res.Corrupt += len(rs.Entries) - i
 				broken = true

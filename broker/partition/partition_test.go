@@ -212,7 +212,7 @@ func TestRecoverStopsAtFirstBadEntry(t *testing.T) {
 	for _, s := range l.Segments() {
 		rs := RecoveredSegment{File: SegmentFile("t-0", s.BaseOffset)}
 		for _, b := range s.Batches {
-			rs.Entries = append(rs.Entries, node.Entry{Data: b, Size: int(b.SizeBytes), Sum: b.DiskSum()})
+			rs.Entries = append(rs.Entries, node.Entry{Data: b, Size: b.SizeBytes, Sum: b.DiskSum()})
 		}
 		segs = append(segs, rs)
 	}

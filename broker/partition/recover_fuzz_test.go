@@ -28,7 +28,7 @@ func FuzzRecover(f *testing.F) {
 		for _, s := range l.Segments() {
 			rs := RecoveredSegment{File: SegmentFile("t-0", s.BaseOffset)}
 			for _, b := range s.Batches {
-				rs.Entries = append(rs.Entries, node.Entry{Data: b, Size: int(b.SizeBytes), Sum: b.DiskSum()})
+				rs.Entries = append(rs.Entries, node.Entry{Data: b, Size: b.SizeBytes, Sum: b.DiskSum()})
 				all = append(all, b)
 			}
 			segs = append(segs, rs)
@@ -45,7 +45,7 @@ func FuzzRecover(f *testing.F) {
 			case 0:
 				e.Sum ^= uint32(arg) | 1
 			case 1:
-				e.Size = int(arg)
+				e.Size = int32(arg)
 			case 2:
 				e.Data = "not a batch"
 			case 3:

@@ -103,6 +103,7 @@ const (
 // 40 KB span).
 type lineChunk struct {
 	*lineCols
+	tfs *[linesPerChunk]uint8 // sharedSends or oneSend | type << 4 | f (see lineTable.tfs)
 	// Times are base, plus a 32-bit anchor per block of timeBlock lines (4.3 s of
 	// nanoseconds: a chunk's lines rarely span more), plus a 24-bit delta per line
 	// (hi<<16 | lo: 16.7 ms, which a block spans only at fewer than 2,000 lines a
@@ -125,20 +126,22 @@ type lineChunk struct {
 	procData wide16
 }
 
-// lineCols holds a chunk's arrays of 8 bits a line and the 16-bit forms of its
-// narrow32 numbers.
+// lineCols holds a chunk's times and the 16-bit forms of its narrow32 numbers: 7
+// bytes a line, 28 KB a chunk, a size the allocator gives without rounding up.
 type lineCols struct {
 	lo         [linesPerChunk]uint16 // see lineChunk's times
 	hi         [linesPerChunk]uint8
-	tfs        [linesPerChunk]uint8 // sharedSends or oneSend | type << 4 | f
 	pairs16    [linesPerChunk]int16
 	procData16 [linesPerChunk]uint16
 }
 
-// newLineChunk returns an empty chunk.
-func newLineChunk() *lineChunk {
-	cols := new(lineCols)
-	return &lineChunk{lineCols: cols, pairs: delta16{narrow: &cols.pairs16}, procData: wide16{narrow: &cols.procData16}}
+// newLineChunk returns an empty chunk with the names and types tfs, on cols (new
+// when nil: addLine reuses those of the chunk it froze, whose lines it overwrites).
+func newLineChunk(cols *lineCols, tfs *[linesPerChunk]uint8) *lineChunk {
+	if cols == nil {
+		cols = new(lineCols)
+	}
+	return &lineChunk{lineCols: cols, tfs: tfs, pairs: delta16{narrow: &cols.pairs16}, procData: wide16{narrow: &cols.procData16}}
 }
 
 // narrow32 holds one int32 per line of a chunk in 16 bits (N is uint16 for
@@ -201,9 +204,20 @@ const oneSend uint8 = 0x80
 // rather than growing slices: a growing slice copies itself and leaves garbage
 // several times its size behind, which for a history of millions of records costs
 // more time and peak memory than the table itself.
+//
+// While lines are added, only the last chunk is a lineChunk: a complete one is
+// frozen (see freeze) into a varint stream of about half its size, and thaw turns
+// every chunk back into a lineChunk once the history is complete. Only the lines'
+// names and types (tfs) stay as they are, as the Builder still marks invokes there
+// (shareSends).
 type lineTable struct {
-	chunks []*lineChunk
-	nLines int32
+	chunks []*lineChunk // nil where frozen
+	frozen [][]byte     // the frozen chunks' streams, nil where not frozen
+	tfs    []*[linesPerChunk]uint8
+	spare  *lineCols // the columns of the chunk frozen last, for the next
+	// freezeBuf is where freeze encodes a chunk, reused.
+	freezeBuf []byte
+	nLines    int32
 	// dataChunks[c] holds the data stream of the lines of chunk c, allocated at its
 	// exact size when the chunk is complete; the last chunk's is in stage, a buffer
 	// reused from chunk to chunk.
@@ -353,10 +367,15 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) i
 	pos := t.nLines
 	if pos&lineMask == 0 {
 		if pos > 0 { // the last chunk is complete: its records get their own slice
+			t.freeze(len(t.chunks) - 1)
 			t.dataChunks = append(t.dataChunks, slices.Clone(t.stage))
 			t.stage = t.stage[:0]
 		}
-		t.chunks = append(t.chunks, newLineChunk())
+		tfs := new([linesPerChunk]uint8)
+		t.tfs = append(t.tfs, tfs)
+		t.chunks = append(t.chunks, newLineChunk(t.spare, tfs))
+		t.frozen = append(t.frozen, nil)
+		t.spare = nil
 	}
 	c, i := t.at(pos)
 	c.setTime(i, time)
@@ -385,10 +404,10 @@ func (t *lineTable) addIndex(pos int32, index int64) {
 	}
 }
 
-// shareSends marks the send invoke at pos as repeated by its completion.
+// shareSends marks the send invoke at pos as repeated by its completion (its chunk
+// may be frozen).
 func (t *lineTable) shareSends(pos int32) {
-	c, i := t.at(pos)
-	c.tfs[i] |= sharedSends
+	t.tfs[pos>>lineBits][pos&lineMask] |= sharedSends
 }
 
 // markOneSend marks the send completion at pos as holding one record.
@@ -620,7 +639,14 @@ func decodeReads(buf []rec, s []byte) []rec {
 	return buf
 }
 
-// setPair links an invoke and its completion.
+// linkBack links the completion at compl, the last line added, to its invoke: the
+// invoke's link to it is set by thaw (its chunk may be frozen by now).
+func (t *lineTable) linkBack(inv, compl int32) {
+	c, i := t.at(compl)
+	c.pairs.set(i, inv-compl)
+}
+
+// setPair links an invoke and its completion, in chunks not frozen.
 func (t *lineTable) setPair(inv, compl int32) {
 	c, i := t.at(inv)
 	c.pairs.set(i, compl-inv)
@@ -715,7 +741,7 @@ func (b *Builder) Add(op *history.Op) error {
 	default:
 		inv = b.pendingOf[pid]
 		b.pendingOf[pid] = noPos
-		a.setPair(inv, pos)
+		a.linkBack(inv, pos)
 		st.Ops++
 		switch f {
 		case fSend:
@@ -857,7 +883,7 @@ func (a *analysis) indexSendInvoke(op *history.Op, pos int32, buf []rec) []rec {
 		kid, k := a.keyAndID(m.Key)
 		vid := k.intern(m.Value)
 		buf = append(buf, rec{key: kid, val: vid, off: m.Offset})
-		a.wrote(k, vid, pos, op.Type, m.Offset)
+		k.noteSend(vid, op.Type, m.Offset)
 	}
 	return buf
 }
@@ -880,7 +906,7 @@ func (b *Builder) indexMops(op *history.Op, pos int32) {
 				a.addSend(r)
 			}
 			b.lineSends = append(b.lineSends, r)
-			a.wrote(k, vid, pos, op.Type, m.Offset)
+			k.noteSend(vid, op.Type, m.Offset)
 			continue
 		}
 		if op.Type == history.Invoke {
@@ -897,7 +923,7 @@ func (b *Builder) indexMops(op *history.Op, pos int32) {
 				if op.Type == history.OK {
 					*fl |= valOKRead
 				}
-				if k.vi(vid).writer == noPos {
+				if *fl&valWritten == 0 {
 					*fl |= valFindReader
 				}
 			}
@@ -959,6 +985,7 @@ func (b *Builder) Result() (*Result, error) {
 		}
 	}
 	st.Keys = len(a.keys)
+	a.thaw()
 	for pid, inv := range b.pendingOf { // invokes never completed
 		if inv == noPos {
 			continue
@@ -972,6 +999,7 @@ func (b *Builder) Result() (*Result, error) {
 		}
 	}
 	b.pendSends, b.lineSends, b.lineReads = nil, nil, nil // filing is over
+	a.replayWrites()
 	b.pendingOf, b.procDense, b.procIDs, b.groupIDs = nil, nil, nil, nil
 	a.maxInstances = opts.MaxInstances
 	if a.maxInstances == 0 {

@@ -461,6 +461,7 @@ func TestLineTimes(t *testing.T) {
 		lt.addLine(now, 0, history.Invoke, fSend)
 		want = append(want, now)
 	}
+	lt.thaw()
 	for pos, w := range want {
 		require.Equal(t, w, lt.time(int32(pos)), "line %d", pos)
 	}
@@ -619,6 +620,7 @@ func TestReadRuns(t *testing.T) {
 		lt.addReads(line)
 		want = append(want, line)
 	}
+	lt.thaw()
 	for pos, w := range want {
 		got := decodeReads(nil, lt.dataSpan(int32(pos)))
 		require.Equal(t, len(w), len(got), "line %d", pos)
@@ -707,6 +709,7 @@ func TestSendEncoding(t *testing.T) {
 			want = append(want, r)
 		}
 	}
+	lt.thaw()
 	assert.Equal(t, want, decodeSends(nil, lt.dataSpan(0)))
 }
 
@@ -732,7 +735,7 @@ func TestDataSpans(t *testing.T) {
 		}
 		inv, invs = invs[0], invs[1:]
 		pos := lt.addLine(int64(n), 0, history.OK, fPoll)
-		lt.setPair(inv, pos)
+		lt.linkBack(inv, pos)
 		procs[pos] = procs[inv]
 		var line []rec
 		for j := range 1 + (n%3)*400 {
@@ -744,6 +747,7 @@ func TestDataSpans(t *testing.T) {
 	for _, inv := range invs { // the last, pending
 		want[inv] = nil
 	}
+	lt.thaw()
 	require.NotNil(t, lt.chunks[0].procData.wide, "the stream should need 32-bit starts")
 	for pos := range lt.n() {
 		assert.Equal(t, want[pos], decodeReads(nil, lt.dataSpan(pos)), "line %d", pos)
@@ -763,6 +767,7 @@ func TestCommitOffsets(t *testing.T) {
 	a.fileOffsets(&history.Op{}, true)
 	a.addLine(2, 0, history.Invoke, fCommit)
 	a.fileOffsets(op, false)
+	a.thaw()
 	assert.Equal(t, []keyOff{{key: 0, off: 7}, {key: 1, off: 1 << 40}, {key: 0, off: history.NoOffset}}, a.offsetsOf(nil, pos))
 	assert.Empty(t, a.offsetsOf(nil, empty))
 	assert.Empty(t, a.offsetsOf(nil, empty+1))

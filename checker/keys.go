@@ -7,8 +7,10 @@ import (
 	"logsim/checker/history"
 )
 
-// valInfo is what the Builder files about one value of one key. It is kept small
+// valInfo is what the analyses know about one value of one key. It is kept small
 // (4 bytes; its flags are in keyState.flags): a history has one per record sent.
+// The Builder does not keep it while lines are added (only valWritten): Result
+// finds each value's writer again from the sends in the line table (replayWrites).
 // What only values seen at several offsets need lives in keyState.multi; the first
 // line that read a value, which few analyses need, in analysis.firstReaders; what is
 // needed only once the history is complete (the value itself, its first dense
@@ -29,6 +31,7 @@ const (
 	// analysis.firstReader): a send of it failed, or its offset or outcome is
 	// unknown, or it was read with no send of it filed yet.
 	valFindReader
+	valWritten // a send of the value was filed (it has a writer)
 )
 
 // okRead reports whether some ok poll/txn returned value id.
@@ -60,11 +63,13 @@ type keyState struct {
 	// hashing an int64 is much cheaper than hashing a Value).
 	ints map[int64]int32
 	strs map[string]int32
-	// info holds the values' valInfo by id, in chunks of valsPerChunk (the first
-	// grows up to that size): a history has millions, and a growing slice would copy
-	// them and leave garbage several times their size.
-	info  [][]valInfo
-	flags [][]uint8 // value flags, chunked as info
+	// info holds the values' valInfo by id, in chunks of valsPerChunk, built by
+	// replayWrites once the history is complete.
+	info [][]valInfo
+	// flags holds the value flags by id, in chunks of valsPerChunk (the first grows
+	// up to that size): a history has millions, and a growing slice would copy them
+	// and leave garbage several times their size.
+	flags [][]uint8
 	// nums holds each value's low 32 bits, or its string's index in valueTable.strs,
 	// chunked as info; the high bits, rarely not zero, are in numHi (see num). Built
 	// by valueTable.finish from the maps and the slots, which know them until then.
@@ -165,9 +170,9 @@ func owner(kid int32) uint16 {
 // maps know each value's number, the Builder's tables do not keep it.
 func (t *valueTable) finish(keys []*keyState) {
 	for _, k := range keys {
-		k.nums = make([][]uint32, len(k.info))
-		for c, info := range k.info {
-			k.nums[c] = make([]uint32, len(info))
+		k.nums = make([][]uint32, len(k.flags))
+		for c, fl := range k.flags {
+			k.nums[c] = make([]uint32, len(fl))
 		}
 		for n, id := range k.ints {
 			k.nums[id>>valBits][id&(valsPerChunk-1)] = uint32(n)
@@ -232,7 +237,6 @@ func (k *keyState) intern(v history.Value) int32 {
 	}
 	t := k.values
 	id = k.nInfo
-	vi := valInfo{writer: noPos}
 	flags := uint8(0)
 	n := v.Int()
 	switch {
@@ -260,15 +264,13 @@ func (k *keyState) intern(v history.Value) int32 {
 		}
 		k.numHi[id] = hi
 	}
-	if c := int(id >> valBits); c == len(k.info) {
+	if c := int(id >> valBits); c == len(k.flags) {
 		size := valsPerChunk
 		if c == 0 {
 			size = 8 // keys with few values stay small
 		}
-		k.info = append(k.info, make([]valInfo, 0, size))
 		k.flags = append(k.flags, make([]uint8, 0, size))
 	}
-	k.info[id>>valBits] = append(k.info[id>>valBits], vi)
 	k.flags[id>>valBits] = append(k.flags[id>>valBits], flags)
 	k.nInfo++
 	return id
@@ -301,13 +303,52 @@ func (k *keyState) value(id int32) history.Value {
 	return history.Int(k.num(id))
 }
 
+// noteSend files the flags of a send of value id (offset off) on a line of type t,
+// as the Builder adds it: the writer itself is found by replayWrites.
+func (k *keyState) noteSend(id int32, t history.Type, off int64) {
+	fl := k.fl(id)
+	if t == history.Fail || t == history.Info || (t == history.OK && off < 0) {
+		*fl |= valFindReader
+	}
+	*fl |= valWritten
+}
+
+// replayWrites builds every value's writer (valInfo) once the history is complete
+// and its line table thawed, filing the sends of every line in history order as
+// wrote does: the same writers and sendOffs as filing them while adding would.
+func (a *analysis) replayWrites() {
+	for _, k := range a.keys {
+		k.info = make([][]valInfo, len(k.flags))
+		for c, fl := range k.flags {
+			info := make([]valInfo, len(fl))
+			for j := range info {
+				info[j].writer = noPos
+			}
+			k.info[c] = info
+		}
+	}
+	var buf []rec
+	for pos := range a.n() {
+		typ, f := a.tf(pos)
+		if f != fSend && f != fTxn {
+			continue
+		}
+		// A send invoke its completion repeats is skipped: its completion, which
+		// files the same values, makes itself their writer whatever the invoke did.
+		if typ == history.Invoke && f == fSend && a.sendsShared(pos) {
+			continue
+		}
+		buf = a.sendsInto(buf[:0], pos)
+		for _, r := range buf {
+			a.wrote(a.keys[r.key], r.val, pos, typ, r.off)
+		}
+	}
+}
+
 // wrote files a send of value id at pos (offset off), as a completion or an invoke.
 // The writer is the last completion, or the first invoke of a value never completed.
 func (a *analysis) wrote(k *keyState, id, pos int32, t history.Type, off int64) {
 	vi := k.vi(id)
-	if t == history.Fail || t == history.Info || (t == history.OK && off < 0) {
-		*k.fl(id) |= valFindReader
-	}
 	if t == history.Invoke {
 		if vi.writer == noPos {
 			vi.writer = pos
@@ -418,9 +459,9 @@ func (k *keyState) firstAt(o int64) int32 {
 // common case), the order is the array itself: offset i is first+i and its value
 // at[first+i]-1, and no list is built.
 func (k *keyState) buildOrder() {
-	k.firsts = make([][]int32, len(k.info))
-	for c, info := range k.info {
-		k.firsts[c] = make([]int32, len(info))
+	k.firsts = make([][]int32, len(k.flags))
+	for c, fl := range k.flags {
+		k.firsts[c] = make([]int32, len(fl))
 		for j := range k.firsts[c] {
 			k.firsts[c][j] = -1
 		}

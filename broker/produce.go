@@ -132,7 +132,7 @@ func (b *Broker) appendAsLeader(r *replica, acks proto.Acks, batch *proto.Record
 	if acks == proto.AcksAll && len(r.State.ISR) < r.settings.minISR {
 		return proto.NOT_ENOUGH_REPLICAS, 0
 	}
-	stamped := batch.WithOffset(r.Log.LogEndOffset(), r.State.LeaderEpoch)
+	stamped := batch.Stamp(r.Log.LogEndOffset(), r.State.LeaderEpoch)
 	if !b.appendBatch(r, stamped) {
 		return proto.KAFKA_STORAGE_ERROR, 0
 	}

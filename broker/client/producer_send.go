@@ -428,13 +428,22 @@ func (p *Producer) batchResult(b *prodBatch, err proto.ErrorCode, base int64, na
 		// Sent under a producer id given up since. If no attempt can have appended
 		// it, it starts over in the new session; otherwise its fate is unknown.
 		if !b.maybe && (retriable || err == proto.OUT_OF_ORDER_SEQUENCE_NUMBER || err == proto.UNKNOWN_PRODUCER_ID) {
-			b.wire, b.seq = nil, -1
+			p.unwire(b)
 			p.retryOrComplete(b, name, true)
 			return
 		}
 		retriable = false
 	}
 	p.retryOrComplete(b, name, retriable)
+}
+
+// unwire drops b's wire batch, if it has one, to be built anew (under a new producer
+// id and sequence) from its records, which come back out of the old one.
+func (p *Producer) unwire(b *prodBatch) {
+	if b.wire != nil {
+		b.recs = b.wire.AppendRecords(p.recordsArray(b.count))
+	}
+	b.wire, b.seq = nil, -1
 }
 
 // earlierUnresolved reports whether a batch of b's partition with a lower sequence is
@@ -590,7 +599,7 @@ func (p *Producer) resetProducerID() {
 				p.complete(b, Info, -1, proto.OUT_OF_ORDER_SEQUENCE_NUMBER.String())
 				continue
 			}
-			b.wire, b.seq = nil, -1
+			p.unwire(b)
 			ps.queue[n] = b
 			n++
 		}

@@ -216,3 +216,32 @@ func TestProducerInvariantsCatchMiscounts(t *testing.T) {
 	b := &prodBatch{tp: proto.TopicPartition{Topic: "t", Partition: 0}, ps: &prodPart{inflight: 1, staleInflight: 2}}
 	require.Panics(t, func() { p.checkPart(b) })
 }
+
+// A batch whose wire form is dropped (its producer id was given up) is built again
+// with the same records: they come back out of the packed batch.
+func TestRewiredBatchKeepsItsRecords(t *testing.T) {
+	cfg := DefaultProducerConfig(1)
+	cfg.Linger, cfg.DeliveryTimeout = time.Hour, 2*time.Hour
+	p, env := setupProducer(t, cfg, 1)
+	for i := range 3 {
+		env.now += time.Millisecond
+		p.Send(Record{Topic: "t", Partition: 0, Key: "k" + string(rune('a'+i)), Value: int64(10 + i), Size: 10}, nil)
+	}
+	ps := p.partFor(proto.TopicPartition{Topic: "t", Partition: 0})
+	require.Len(t, ps.queue, 1)
+	b := ps.queue[0]
+	p.unwire(b) // not built yet: nothing to undo
+	first := p.wireBatch(ps, b)
+	want := first.AppendRecords(nil)
+	require.Len(t, want, 4, "the setup's record and three more")
+	assert.Equal(t, "kc", want[3].Key)
+
+	p.unwire(b)
+	require.Nil(t, b.wire)
+	again := p.wireBatch(ps, b)
+	assert.NotSame(t, first, again)
+	assert.Equal(t, want, again.AppendRecords(nil))
+	assert.Equal(t, first.FirstTimestamp, again.FirstTimestamp)
+	assert.Equal(t, first.MaxTimestamp, again.MaxTimestamp)
+	assert.True(t, again.Valid())
+}

@@ -175,9 +175,9 @@ const BatchHeaderSize = 61
 // NoProducerID marks a batch from a producer without idempotence.
 const NoProducerID int64 = -1
 
-// RecordBatch is Kafka's v2 record batch as a descriptor. Once appended to a log or sent,
-// a batch is immutable: the leader makes a copy to assign offsets (the packed records
-// are shared).
+// RecordBatch is Kafka's v2 record batch as a descriptor. Once appended to a log a batch
+// is immutable; a sent batch changes only as the leader stamps its offset and epoch
+// (Stamp).
 type RecordBatch struct {
 	// BaseOffset is the offset of the first record, assigned by the leader.
 	BaseOffset int64
@@ -202,6 +202,8 @@ type RecordBatch struct {
 	// count and uncompressed are the records' number and UncompressedBytes.
 	count, uncompressed int32
 	ProducerEpoch       int16
+	// stamped is set once a leader took the batch over (Stamp).
+	stamped bool
 	// Compression is the codec of the records section.
 	Compression Compression
 	// Payload says how the values' bytes are generated.
@@ -363,12 +365,19 @@ func (b *RecordBatch) DiskSum() uint32 {
 	return uint32(h) ^ uint32(h>>32)
 }
 
-// WithOffset returns a copy with the leader's offset and epoch set. Records are shared.
-func (b *RecordBatch) WithOffset(base int64, epoch int32) *RecordBatch {
-	c := *b
-	c.BaseOffset = base
-	c.PartitionLeaderEpoch = epoch
-	return &c
+// Stamp sets the leader's offset and epoch as it appends the batch. The first time, the
+// leader takes the batch over, as it takes over a request's bytes; a batch stamped
+// before (sent again: a retry, or a request delivered twice) is copied, so that a batch
+// in a log never changes. The packed records are always shared.
+func (b *RecordBatch) Stamp(base int64, epoch int32) *RecordBatch {
+	c := b
+	if b.stamped {
+		cp := *b
+		c = &cp
+	}
+	c.stamped = true
+	c.BaseOffset, c.PartitionLeaderEpoch = base, epoch
+	return c
 }
 
 // String is a short description for traces and golden files.

@@ -50,6 +50,9 @@ type queue struct {
 
 const nbuckets = 1 + 16*16
 
+// bucketKeep is the largest array an emptied bucket keeps for reuse.
+const bucketKeep = 4096
+
 // bucketOf is the bucket of time t relative to last (t >= last).
 func bucketOf(t, last uint64) int {
 	x := t ^ last
@@ -136,6 +139,12 @@ func (q *queue) redistribute() {
 	q.last = q.bmin[k]
 	b := q.buckets[k]
 	q.buckets[k] = b[:0]
+	if cap(b) > bucketKeep {
+		// A far bucket fills with the timers cancelled over a whole timeout (their
+		// entries stay until due), and each of its 16 neighbours does in turn as time
+		// goes on: let the array go, or a long run keeps them all at their peak.
+		q.buckets[k] = nil
+	}
 	q.unmark(k)
 	for _, it := range b {
 		q.add(bucketOf(uint64(it.at), q.last), it)

@@ -281,15 +281,29 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 }
 
 // versionOrders folds every poll, and the sends of writers that must have committed,
-// into a per-key log of offsets to values, and derives dense indices.
+// into a per-key log of offsets to values, and derives dense indices. On the way,
+// it files every send's writer (see replayWrites), as it decodes the sends anyway.
 func (a *analysis) versionOrders() {
 	var rbuf, sbuf []rec
 	a.firstReaders = map[keyVal]int32{}
+	a.newValInfos()
 	for i := range a.n() {
-		if t := a.typ(i); t == history.Invoke || t == history.Event {
+		t, f := a.tf(i)
+		if t == history.Event {
 			continue
 		}
-		if sends := a.sendsOf(&sbuf, i); len(sends) > 0 && a.mustHaveCommitted(i) {
+		if t == history.Invoke {
+			// A send invoke its completion repeats is left out: its completion,
+			// which files the same values, makes itself their writer whatever the
+			// invoke did.
+			if f == fTxn || (f == fSend && !a.sendsShared(i)) {
+				a.replayWrites(i, t, a.sendsOf(&sbuf, i))
+			}
+			continue
+		}
+		sends := a.sendsOf(&sbuf, i)
+		a.replayWrites(i, t, sends)
+		if len(sends) > 0 && a.mustHaveCommitted(i) {
 			for _, r := range sends {
 				a.keys[r.key].observe(r.off, r.val)
 			}

@@ -215,8 +215,10 @@ type lineTable struct {
 	frozen [][]byte     // the frozen chunks' streams, nil where not frozen
 	tfs    []*[linesPerChunk]uint8
 	spare  *lineCols // the columns of the chunk frozen last, for the next
-	// freezeBuf is where freeze encodes a chunk, reused.
+	// freezeBuf is where freeze encodes a chunk, reused; times is where thaw
+	// decodes a chunk's times.
 	freezeBuf []byte
+	times     []int64
 	nLines    int32
 	// dataChunks[c] holds the data stream of the lines of chunk c, allocated at its
 	// exact size when the chunk is complete; the last chunk's is in stage, a buffer
@@ -999,7 +1001,6 @@ func (b *Builder) Result() (*Result, error) {
 		}
 	}
 	b.pendSends, b.lineSends, b.lineReads = nil, nil, nil // filing is over
-	a.replayWrites()
 	b.pendingOf, b.procDense, b.procIDs, b.groupIDs = nil, nil, nil, nil
 	a.maxInstances = opts.MaxInstances
 	if a.maxInstances == 0 {

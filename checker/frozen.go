@@ -1,6 +1,11 @@
 package checker
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+
+	"logsim/checker/history"
+)
 
 // A frozen chunk is a stream of unsigned varints, line after line: the time as a
 // difference from the previous line's (from 0 for the first; times never decrease,
@@ -18,16 +23,22 @@ import "fmt"
 func (t *lineTable) freeze(ci int) {
 	c := t.chunks[ci]
 	n := t.chunkLines(ci)
-	data := t.chunkData(ci)
 	s := t.freezeBuf[:0]
 	var prev int64
 	var prevStart int32
 	prevOne := false // the previous completion holds one send
+	narrow := c.mid == nil && c.wide == nil
 	for i := range n {
-		tm := c.time(i)
+		var tm int64
+		if narrow { // c.time(i), without its switch
+			tm = c.base + int64(c.anchor[i/timeBlock]) + int64(c.hi[i])<<16 + int64(c.lo[i])
+		} else {
+			tm = c.time(i)
+		}
 		s = appendUvarint(s, uint64(tm-prev))
 		prev = tm
-		if !c.typ(i).IsCompletion() {
+		tfs := c.tfs[i]
+		if typ := history.Type(tfs >> 4 & 7); typ < history.OK || typ > history.Info {
 			s = appendUvarint(s, uint64(uint32(c.procData.get(i))))
 			continue
 		}
@@ -35,10 +46,8 @@ func (t *lineTable) freeze(ci int) {
 		start := c.procData.get(i)
 		if !prevOne {
 			s = appendUvarint(s, uint64(start-prevStart))
-		} else if want := prevStart + sendLen(data, prevStart); want != start {
-			panic(fmt.Sprintf("checker: line %d: a one-send completion's records end at %d, the next begin at %d", int32(ci)<<lineBits+i, want, start))
 		}
-		prevStart, prevOne = start, c.fc(i) == fSend && c.tfs[i]&oneSend != 0
+		prevStart, prevOne = start, tfs&(oneSend|0xf) == oneSend|uint8(fSend)
 	}
 	t.freezeBuf = s
 	t.frozen[ci] = append([]byte(nil), s...)
@@ -56,6 +65,10 @@ func (t *lineTable) thawChunk(ci int) {
 	s, data := t.frozen[ci], t.chunkData(ci)
 	n := t.chunkLines(ci)
 	base := int32(ci) << lineBits
+	if c.pairs.wide == nil { // invokes have no link until their completion is thawed
+		clear(c.pairs16[:])
+	}
+	times := t.times[:n]
 	var tm, u uint64
 	var prevStart int32
 	prevOne := false
@@ -63,19 +76,22 @@ func (t *lineTable) thawChunk(ci int) {
 	for i := range n {
 		u, p = uvarint(s, p)
 		tm += u
-		c.setTime(i, int64(tm))
+		times[i] = int64(tm)
 		u, p = uvarint(s, p)
-		if !c.typ(i).IsCompletion() {
+		tfs := c.tfs[i]
+		if typ := history.Type(tfs >> 4 & 7); typ < history.OK || typ > history.Info {
 			c.procData.set(i, int32(uint32(u)))
-			c.pairs.set(i, 0) // until its completion is thawed
 			continue
 		}
-		if d := -int32(uint32(u)); d != 0 {
+		d := -int32(uint32(u))
+		if d != 0 {
 			c.pairs.set(i, d)
-			ic, ii := t.at(base + i + d)
-			ic.pairs.set(ii, -d)
-		} else {
-			c.pairs.set(i, 0)
+			if inv := i + d; inv >= 0 { // in this chunk
+				c.pairs.set(inv, -d)
+			} else {
+				ic, ii := t.at(base + inv)
+				ic.pairs.set(ii, -d)
+			}
 		}
 		start := prevStart
 		if prevOne {
@@ -85,12 +101,43 @@ func (t *lineTable) thawChunk(ci int) {
 			start += int32(u)
 		}
 		c.procData.set(i, start)
-		prevStart, prevOne = start, c.fc(i) == fSend && c.tfs[i]&oneSend != 0
+		prevStart, prevOne = start, tfs&(oneSend|0xf) == oneSend|uint8(fSend)
 	}
 	if p != len(s) {
 		panic(fmt.Sprintf("checker: chunk %d: %d bytes of its frozen stream were not read", ci, len(s)-p))
 	}
+	c.setTimes(times)
 	t.frozen[ci] = nil
+}
+
+// setTimes sets the times of the chunk's lines, all at once: as setTime would one by
+// one, in the narrowest form that holds them all (see lineChunk).
+func (c *lineChunk) setTimes(times []int64) {
+	if len(times) == 0 {
+		return
+	}
+	c.base = times[0]
+	if times[len(times)-1]-c.base > math.MaxUint32 { // times never decrease
+		c.wide = new([linesPerChunk]int64)
+		copy(c.wide[:], times)
+		return
+	}
+	for b := 0; b < len(times); b += timeBlock {
+		block := times[b:min(b+timeBlock, len(times))]
+		anchor := uint32(block[0] - c.base)
+		if uint32(block[len(block)-1]-c.base)-anchor >= 1<<24 {
+			c.mid = new([linesPerChunk]uint32)
+			for i, tm := range times {
+				c.mid[i] = uint32(tm - c.base)
+			}
+			return
+		}
+		c.anchor[b/timeBlock] = anchor
+		for j, tm := range block {
+			e := uint32(tm-c.base) - anchor
+			c.lo[b+j], c.hi[b+j] = uint16(e), uint8(e>>16)
+		}
+	}
 }
 
 // thaw turns every chunk back into a lineChunk, once the history is complete (the
@@ -99,12 +146,13 @@ func (t *lineTable) thaw() {
 	if last := len(t.chunks) - 1; last >= 0 && t.chunks[last] != nil {
 		t.freeze(last)
 	}
+	t.times = make([]int64, linesPerChunk)
 	for ci := range t.chunks {
 		if t.chunks[ci] == nil {
 			t.thawChunk(ci)
 		}
 	}
-	t.spare, t.freezeBuf = nil, nil
+	t.spare, t.freezeBuf, t.times = nil, nil, nil
 }
 
 // chunkLines returns the number of lines of chunk ci.

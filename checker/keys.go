@@ -10,7 +10,8 @@ import (
 // valInfo is what the analyses know about one value of one key. It is kept small
 // (4 bytes; its flags are in keyState.flags): a history has one per record sent.
 // The Builder does not keep it while lines are added (only valWritten): Result
-// finds each value's writer again from the sends in the line table (replayWrites).
+// finds each value's writer again from the sends in the line table (replayWrites,
+// from versionOrders).
 // What only values seen at several offsets need lives in keyState.multi; the first
 // line that read a value, which few analyses need, in analysis.firstReaders; what is
 // needed only once the history is complete (the value itself, its first dense
@@ -112,14 +113,16 @@ type posOffset struct {
 // valueTable maps small non-negative integer values straight to value ids: in
 // logsim's histories values are ids unique across the whole history, and an array
 // lookup is several times cheaper than a map's. Value n's slot holds 1 + its id in the
-// key that took the slot, and 1 + that key's id (its owner; keys beyond the 16 bits
-// of an owner use their maps); a value whose slot another key took goes to the key's
-// map. Slots come in chunks allocated when a value in them is first interned, so that
+// key that took the slot and 1 + that key's id (its owner); a value whose slot another
+// key took goes to the key's map. While every owner fits in 8 bits and every id + 1
+// in 24 (logsim's histories have few partitions), a slot holds both in 32 bits;
+// otherwise (widen) owners take 16 bits in owners, and keys beyond those use their
+// maps. Slots come in chunks allocated when a value in them is first interned, so that
 // the table never copies itself to grow nor keeps more than a chunk of spare room. It
 // also holds the string values, which keyState.nums refers to by index (see finish).
 type valueTable struct {
 	slots  [][]uint32 // chunks of slotsPerChunk; nil where no value was interned
-	owners [][]uint16 // chunked as slots
+	owners [][]uint16 // chunked as slots, once widened; nil before
 	count  int        // values interned, to bound the chunks
 	strs   []string
 }
@@ -128,42 +131,82 @@ type valueTable struct {
 const (
 	slotBits      = 12
 	slotsPerChunk = 1 << slotBits
+	slotMask      = slotsPerChunk - 1
 )
 
-// slot returns integer value n's slot and its owner, or nils when it has none.
-func (t *valueTable) slot(n int64) (*uint32, *uint16) {
-	if c := n >> slotBits; n >= 0 && c < int64(len(t.slots)) && t.slots[c] != nil {
-		return &t.slots[c][n&(slotsPerChunk-1)], &t.owners[c][n&(slotsPerChunk-1)]
+// A slot of a table not widened is owner<<slotIDBits | 1+id.
+const (
+	slotIDBits = 24
+	slotIDMask = 1<<slotIDBits - 1
+)
+
+// entry returns the owner and 1 + the value id in integer value n's slot: zeros when
+// it has none.
+func (t *valueTable) entry(n int64) (own, id1 uint32) {
+	c := n >> slotBits
+	if n < 0 || c >= int64(len(t.slots)) || t.slots[c] == nil {
+		return 0, 0
 	}
-	return nil, nil
+	s := t.slots[c][n&slotMask]
+	if t.owners == nil {
+		return s >> slotIDBits, s & slotIDMask
+	}
+	return uint32(t.owners[c][n&slotMask]), s
 }
 
-// claim returns integer value n's slot and its owner, allocating its chunk when n is
+// claim gives integer value n's slot to value id of key kid if the slot is free and
 // within reach of the values interned so far (ids are dense in logsim's histories;
-// values far beyond, or negative, go to the keys' maps), or nils.
-func (t *valueTable) claim(n int64) (*uint32, *uint16) {
-	if p, o := t.slot(n); p != nil {
-		return p, o
+// values far beyond, or negative, go to the keys' maps), allocating its chunk, and
+// reports whether it did.
+func (t *valueTable) claim(n int64, kid, id int32) bool {
+	own, id1 := uint32(kid)+1, uint32(id)+1
+	if n < 0 || own > 0xffff {
+		return false
 	}
-	if n < 0 || n >= 2*int64(t.count)+1<<16 {
-		return nil, nil
+	c, j := int(n>>slotBits), n&slotMask
+	if c >= len(t.slots) || t.slots[c] == nil {
+		if n >= 2*int64(t.count)+1<<16 {
+			return false
+		}
+		for len(t.slots) <= c {
+			t.slots = append(t.slots, nil)
+			if t.owners != nil {
+				t.owners = append(t.owners, nil)
+			}
+		}
+		t.slots[c] = make([]uint32, slotsPerChunk)
+		if t.owners != nil {
+			t.owners[c] = make([]uint16, slotsPerChunk)
+		}
 	}
-	c := int(n >> slotBits)
-	for len(t.slots) <= c {
-		t.slots = append(t.slots, nil)
-		t.owners = append(t.owners, nil)
+	if t.slots[c][j] != 0 {
+		return false
 	}
-	t.slots[c] = make([]uint32, slotsPerChunk)
-	t.owners[c] = make([]uint16, slotsPerChunk)
-	return &t.slots[c][n&(slotsPerChunk-1)], &t.owners[c][n&(slotsPerChunk-1)]
+	if t.owners == nil && (own > 0xff || id1 > slotIDMask) {
+		t.widen()
+	}
+	if t.owners == nil {
+		t.slots[c][j] = own<<slotIDBits | id1
+		return true
+	}
+	t.slots[c][j], t.owners[c][j] = id1, uint16(own)
+	return true
 }
 
-// owner returns the owner mark of key kid's slots, or 0 when the key is beyond them.
-func owner(kid int32) uint16 {
-	if kid+1 > 0xffff {
-		return 0
+// widen moves the owners out of the slots, for an owner or an id that does not fit
+// beside the other.
+func (t *valueTable) widen() {
+	t.owners = make([][]uint16, len(t.slots))
+	for c, slots := range t.slots {
+		if slots == nil {
+			continue
+		}
+		owners := make([]uint16, slotsPerChunk)
+		for j, s := range slots {
+			owners[j], slots[j] = uint16(s>>slotIDBits), s&slotIDMask
+		}
+		t.owners[c] = owners
 	}
-	return uint16(kid + 1)
 }
 
 // finish builds every key's nums once the history is complete: the slots and the
@@ -184,11 +227,19 @@ func (t *valueTable) finish(keys []*keyState) {
 	}
 	for c, slots := range t.slots {
 		for j, s := range slots {
-			if s != 0 {
-				n, id := c<<slotBits+j, int32(s-1)
-				keys[t.owners[c][j]-1].nums[id>>valBits][id&(valsPerChunk-1)] = uint32(n)
+			if s == 0 {
+				continue
 			}
+			n := int64(c<<slotBits + j)
+			own, id1 := t.entry(n)
+			id := int32(id1) - 1
+			keys[own-1].nums[id>>valBits][id&(valsPerChunk-1)] = uint32(n)
 		}
+	}
+	// No value is interned from now on: what finds ids by value can go.
+	t.slots, t.owners = nil, nil
+	for _, k := range keys {
+		k.ints, k.strs = nil, nil
 	}
 }
 
@@ -212,8 +263,8 @@ func grownLen(cur int, i int64, n int, slack int64, minLen, hint int) int {
 // lookup returns the id of a known value (-1 if unknown).
 func (k *keyState) lookup(v history.Value) int32 {
 	if !v.IsString() {
-		if p, o := k.values.slot(v.Int()); p != nil && *o == owner(k.kid) && *o != 0 {
-			return int32(*p) - 1
+		if own, id1 := k.values.entry(v.Int()); id1 != 0 && own == uint32(k.kid)+1 {
+			return int32(id1) - 1
 		}
 	}
 	var id int32
@@ -247,8 +298,7 @@ func (k *keyState) intern(v history.Value) int32 {
 		k.strs[v.Str()] = id
 		n, flags = 0, valStr
 	default:
-		if p, o := t.claim(n); p != nil && *p == 0 && owner(k.kid) != 0 {
-			*p, *o = uint32(id+1), owner(k.kid)
+		if t.claim(n, k.kid, id) {
 			break
 		}
 		if k.ints == nil {
@@ -313,10 +363,9 @@ func (k *keyState) noteSend(id int32, t history.Type, off int64) {
 	*fl |= valWritten
 }
 
-// replayWrites builds every value's writer (valInfo) once the history is complete
-// and its line table thawed, filing the sends of every line in history order as
-// wrote does: the same writers and sendOffs as filing them while adding would.
-func (a *analysis) replayWrites() {
+// newValInfos allocates every value's valInfo, without a writer, once the history
+// is complete: replayWrites files the writers.
+func (a *analysis) newValInfos() {
 	for _, k := range a.keys {
 		k.info = make([][]valInfo, len(k.flags))
 		for c, fl := range k.flags {
@@ -327,21 +376,14 @@ func (a *analysis) replayWrites() {
 			k.info[c] = info
 		}
 	}
-	var buf []rec
-	for pos := range a.n() {
-		typ, f := a.tf(pos)
-		if f != fSend && f != fTxn {
-			continue
-		}
-		// A send invoke its completion repeats is skipped: its completion, which
-		// files the same values, makes itself their writer whatever the invoke did.
-		if typ == history.Invoke && f == fSend && a.sendsShared(pos) {
-			continue
-		}
-		buf = a.sendsInto(buf[:0], pos)
-		for _, r := range buf {
-			a.wrote(a.keys[r.key], r.val, pos, typ, r.off)
-		}
+}
+
+// replayWrites files the sends of the line at pos, of type t, as wrote does. Called
+// for every line with sends in history order (by versionOrders), it gives the same
+// writers and sendOffs as filing them while the lines were added would.
+func (a *analysis) replayWrites(pos int32, t history.Type, sends []rec) {
+	for _, r := range sends {
+		a.wrote(a.keys[r.key], r.val, pos, t, r.off)
 	}
 }
 

@@ -14,7 +14,7 @@
 // value, key, size and timestamp, and a RecordBatch carries Kafka's batch header fields
 // (base offset, producer id, epoch and base sequence, compression, CRC). A batch packs
 // its records as Kafka lays them out, varints with deltas from record to record and
-// keys inline (SetRecords, Records), because logs hold every record of a run: about 11
+// keys inline (SetRecords, Records), because logs hold every record of a run: about 10
 // bytes a record instead of a 40-byte struct. The leader takes a batch over as it
 // stamps its offset (Stamp); after that a batch never changes. Payload bytes
 // are generated on demand: Payload makes a value's bytes as a pure function of (payload

@@ -214,9 +214,9 @@ type RecordBatch struct {
 // reference to recs: the caller may reuse the slice.
 //
 // A log holds every record of a run, so records are stored the way Kafka lays them out
-// on disk rather than as structs: per record, varints of its timestamp and value as
-// deltas from the previous record's, its size, and its key's length, then the key. A
-// quickstart record takes about 11 bytes instead of a 40-byte Record.
+// on disk rather than as structs: per record, varints of its timestamp, value and size
+// as deltas from the previous record's and of its key's length, then the key. A
+// quickstart record takes about 10 bytes instead of a 40-byte Record.
 func (b *RecordBatch) SetRecords(recs []Record) {
 	var stack [512]byte
 	buf := stack[:0]
@@ -238,7 +238,7 @@ func (b *RecordBatch) SetRecords(recs []Record) {
 func appendPacked(buf []byte, prev, r *Record) []byte {
 	buf = binary.AppendVarint(buf, int64(r.Timestamp-prev.Timestamp))
 	buf = binary.AppendVarint(buf, r.Value-prev.Value)
-	buf = binary.AppendUvarint(buf, uint64(r.Size))
+	buf = binary.AppendVarint(buf, int64(r.Size)-int64(prev.Size))
 	buf = binary.AppendUvarint(buf, uint64(len(r.Key)))
 	return append(buf, r.Key...)
 }
@@ -271,7 +271,7 @@ func (r *recordReader) varint() int64 {
 func (r *recordReader) next() Record {
 	rec := Record{Timestamp: r.prev.Timestamp + time.Duration(r.varint())}
 	rec.Value = r.prev.Value + r.varint()
-	rec.Size = int32(r.uvarint())
+	rec.Size = r.prev.Size + int32(r.varint())
 	n := int(r.uvarint())
 	rec.Key = r.s[r.pos : r.pos+n]
 	r.pos += n

@@ -135,12 +135,9 @@ type lineCols struct {
 	procData16 [linesPerChunk]uint16
 }
 
-// newLineChunk returns an empty chunk with the names and types tfs, on cols (new
-// when nil: addLine reuses those of the chunk it froze, whose lines it overwrites).
-func newLineChunk(cols *lineCols, tfs *[linesPerChunk]uint8) *lineChunk {
-	if cols == nil {
-		cols = new(lineCols)
-	}
+// newLineChunk returns an empty chunk with the names and types tfs.
+func newLineChunk(tfs *[linesPerChunk]uint8) *lineChunk {
+	cols := new(lineCols)
 	return &lineChunk{lineCols: cols, tfs: tfs, pairs: delta16{narrow: &cols.pairs16}, procData: wide16{narrow: &cols.procData16}}
 }
 
@@ -205,21 +202,18 @@ const oneSend uint8 = 0x80
 // several times its size behind, which for a history of millions of records costs
 // more time and peak memory than the table itself.
 //
-// While lines are added, only the last chunk is a lineChunk: a complete one is
-// frozen (see freeze) into a varint stream of about half its size, and thaw turns
-// every chunk back into a lineChunk once the history is complete. Only the lines'
-// names and types (tfs) stay as they are, as the Builder still marks invokes there
-// (shareSends).
+// While lines are added, they are kept frozen (see frozen.go): each chunk as a
+// stream of varints of about half the size of a lineChunk, and the lines' names and
+// types (tfs) apart, as the Builder marks lines there after adding them. Once the
+// history is complete, thaw turns every chunk into a lineChunk.
 type lineTable struct {
-	chunks []*lineChunk // nil where frozen
-	frozen [][]byte     // the frozen chunks' streams, nil where not frozen
+	chunks []*lineChunk // nil until thaw
+	frozen [][]byte     // the streams of complete chunks, nil once thawed
 	tfs    []*[linesPerChunk]uint8
-	spare  *lineCols // the columns of the chunk frozen last, for the next
-	// freezeBuf is where freeze encodes a chunk, reused; times is where thaw
-	// decodes a chunk's times.
-	freezeBuf []byte
-	times     []int64
-	nLines    int32
+	stream frozenStream // the chunk being filled
+	// times is where thaw decodes a chunk's times.
+	times  []int64
+	nLines int32
 	// dataChunks[c] holds the data stream of the lines of chunk c, allocated at its
 	// exact size when the chunk is complete; the last chunk's is in stage, a buffer
 	// reused from chunk to chunk.
@@ -284,40 +278,6 @@ func (c *lineChunk) time(i int32) int64 {
 // timeBlock is the lines per time anchor of a chunk (see lineChunk).
 const timeBlock = 32
 
-// setTime sets the time of the chunk's line i (times never decrease).
-func (c *lineChunk) setTime(i int32, t int64) {
-	if i == 0 {
-		c.base = t
-	}
-	if c.wide == nil && t-c.base > math.MaxUint32 {
-		wide := new([linesPerChunk]int64)
-		for j := range i {
-			wide[j] = c.time(j)
-		}
-		c.wide = wide
-	}
-	if c.wide != nil {
-		c.wide[i] = t
-		return
-	}
-	d := uint32(t - c.base)
-	if c.mid == nil {
-		if i%timeBlock == 0 {
-			c.anchor[i/timeBlock] = d
-		}
-		if e := d - c.anchor[i/timeBlock]; e < 1<<24 {
-			c.lo[i], c.hi[i] = uint16(e), uint8(e>>16)
-			return
-		}
-		mid := new([linesPerChunk]uint32)
-		for j := range i {
-			mid[j] = uint32(c.time(j) - c.base)
-		}
-		c.mid = mid
-	}
-	c.mid[i] = d
-}
-
 // procID returns the line's process id (an index into procVals).
 func (t *lineTable) procID(pos int32) int32 {
 	c, i := t.at(pos)
@@ -362,32 +322,24 @@ func (t *lineTable) op(pos int32) opInfo {
 	return opInfo{Index: t.opIndex(pos), Time: c.time(i), Process: t.procVals[t.procID(pos)], Type: c.typ(i), F: c.fc(i)}
 }
 
-// addLine appends a line and returns its position. A completion's records are
-// appended to stage (addSend, addReads) before the next line is added; an invoke or
-// an event has none there.
-func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode) int32 {
+// addLine appends a line and returns its position: a completion of the invoke at
+// inv (noPos for none), or an invoke or an event of process id proc. A completion's
+// records are appended to stage (addSend, addReads) before the next line is added;
+// an invoke or an event has none there.
+func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode, inv int32) int32 {
 	pos := t.nLines
 	if pos&lineMask == 0 {
-		if pos > 0 { // the last chunk is complete: its records get their own slice
-			t.freeze(len(t.chunks) - 1)
+		if pos > 0 { // the last chunk is complete: its lines and records get their own slices
+			t.frozen = append(t.frozen, slices.Clone(t.stream.buf))
 			t.dataChunks = append(t.dataChunks, slices.Clone(t.stage))
 			t.stage = t.stage[:0]
 		}
-		tfs := new([linesPerChunk]uint8)
-		t.tfs = append(t.tfs, tfs)
-		t.chunks = append(t.chunks, newLineChunk(t.spare, tfs))
-		t.frozen = append(t.frozen, nil)
-		t.spare = nil
+		t.stream.reset()
+		t.tfs = append(t.tfs, new([linesPerChunk]uint8))
 	}
-	c, i := t.at(pos)
-	c.setTime(i, time)
-	c.pairs.set(i, 0)
-	c.tfs[i] = uint8(typ)<<4 | uint8(f)
-	if typ.IsCompletion() {
-		c.procData.set(i, int32(len(t.stage)))
-	} else {
-		c.procData.set(i, proc)
-	}
+	tfs := t.tfs[pos>>lineBits]
+	tfs[pos&lineMask] = uint8(typ)<<4 | uint8(f)
+	t.stream.add(tfs, pos, time, proc, inv, int32(len(t.stage)))
 	t.nLines++
 	return pos
 }
@@ -406,16 +358,14 @@ func (t *lineTable) addIndex(pos int32, index int64) {
 	}
 }
 
-// shareSends marks the send invoke at pos as repeated by its completion (its chunk
-// may be frozen).
+// shareSends marks the send invoke at pos as repeated by its completion.
 func (t *lineTable) shareSends(pos int32) {
 	t.tfs[pos>>lineBits][pos&lineMask] |= sharedSends
 }
 
 // markOneSend marks the send completion at pos as holding one record.
 func (t *lineTable) markOneSend(pos int32) {
-	c, i := t.at(pos)
-	c.tfs[i] |= oneSend
+	t.tfs[pos>>lineBits][pos&lineMask] |= oneSend
 }
 
 // completionSends appends the send records of the send completion at pos to buf.
@@ -641,13 +591,6 @@ func decodeReads(buf []rec, s []byte) []rec {
 	return buf
 }
 
-// linkBack links the completion at compl, the last line added, to its invoke: the
-// invoke's link to it is set by thaw (its chunk may be frozen by now).
-func (t *lineTable) linkBack(inv, compl int32) {
-	c, i := t.at(compl)
-	c.pairs.set(i, inv-compl)
-}
-
 // setPair links an invoke and its completion, in chunks not frozen.
 func (t *lineTable) setPair(inv, compl int32) {
 	c, i := t.at(inv)
@@ -728,10 +671,14 @@ func (b *Builder) Add(op *history.Op) error {
 	a := b.a
 	f := fCodeOf(op.F)
 	pid := b.procID(op.Process)
-	pos := a.addLine(op.Time, pid, op.Type, f)
+	inv := noPos // a completion's invoke
+	if op.Type.IsCompletion() {
+		inv = b.pendingOf[pid]
+		b.pendingOf[pid] = noPos
+	}
+	pos := a.addLine(op.Time, pid, op.Type, f, inv)
 	a.addIndex(pos, op.Index)
 	st := &a.res.Stats
-	inv := noPos // a completion's invoke
 	switch op.Type {
 	case history.Event:
 		st.Events++
@@ -741,9 +688,6 @@ func (b *Builder) Add(op *history.Op) error {
 	case history.Invoke:
 		b.pendingOf[pid] = pos
 	default:
-		inv = b.pendingOf[pid]
-		b.pendingOf[pid] = noPos
-		a.linkBack(inv, pos)
 		st.Ops++
 		switch f {
 		case fSend:
@@ -938,8 +882,7 @@ func (b *Builder) indexMops(op *history.Op, pos int32) {
 		return
 	}
 	if op.F == history.FTxn {
-		c, i := a.at(pos)
-		a.txnBytes[pos] = int32(len(a.stage)) - c.procData.get(i)
+		a.txnBytes[pos] = int32(len(a.stage)) - a.stream.start
 	}
 	if len(b.lineReads) > 0 {
 		a.addReads(b.lineReads)

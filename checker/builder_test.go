@@ -458,7 +458,7 @@ func TestLineTimes(t *testing.T) {
 		default:
 			now += int64(rng.IntN(3))
 		}
-		lt.addLine(now, 0, history.Invoke, fSend)
+		lt.addLine(now, 0, history.Invoke, fSend, noPos)
 		want = append(want, now)
 	}
 	lt.thaw()
@@ -596,7 +596,7 @@ func TestReadRuns(t *testing.T) {
 	var lt lineTable
 	var want [][]rec
 	for range 3 * linesPerChunk {
-		lt.addLine(0, 0, history.OK, fPoll)
+		lt.addLine(0, 0, history.OK, fPoll, noPos)
 		var line []rec
 		key, off := int32(rng.IntN(3)), int64(rng.IntN(100))
 		for range rng.IntN(12) {
@@ -711,7 +711,7 @@ func TestSendEncoding(t *testing.T) {
 	var lt lineTable
 	offs := []int64{0, 7, math.MaxUint32, math.MaxUint32 + 1, 1 << 40, history.NoOffset, math.MaxInt64, math.MinInt64}
 	var want []rec
-	lt.addLine(0, 0, history.OK, fSend)
+	lt.addLine(0, 0, history.OK, fSend, noPos)
 	for i, off := range offs {
 		for _, val := range []int32{int32(i), math.MaxInt32} {
 			r := rec{key: int32(i * 1000), val: val, off: off}
@@ -733,19 +733,18 @@ func TestDataSpans(t *testing.T) {
 	var invs []int32
 	for n := range 300 {
 		proc := int32(n % 7)
-		inv := lt.addLine(int64(n), proc, history.Invoke, fPoll)
+		inv := lt.addLine(int64(n), proc, history.Invoke, fPoll, noPos)
 		procs[inv] = proc
 		invs = append(invs, inv)
 		if n%5 == 0 {
-			ev := lt.addLine(int64(n), 9, history.Event, fLeader)
+			ev := lt.addLine(int64(n), 9, history.Event, fLeader, noPos)
 			procs[ev] = 9
 		}
 		if len(invs) < 3 && n < 299 {
 			continue
 		}
 		inv, invs = invs[0], invs[1:]
-		pos := lt.addLine(int64(n), 0, history.OK, fPoll)
-		lt.linkBack(inv, pos)
+		pos := lt.addLine(int64(n), 0, history.OK, fPoll, inv)
 		procs[pos] = procs[inv]
 		var line []rec
 		for j := range 1 + (n%3)*400 {
@@ -770,12 +769,12 @@ func TestDataSpans(t *testing.T) {
 func TestCommitOffsets(t *testing.T) {
 	a := NewBuilder(Options{}).a
 	op := &history.Op{Offsets: []history.KeyOffset{{Key: "b", Offset: 7}, {Key: "a", Offset: 1 << 40}, {Key: "b", Offset: history.NoOffset}}}
-	pos := a.addLine(0, 0, history.OK, fCommit)
+	pos := a.addLine(0, 0, history.OK, fCommit, noPos)
 	a.fileOffsets(op, true)
 	a.addSend(rec{key: 3, val: 4, off: 5})
-	empty := a.addLine(1, 0, history.OK, fCommit)
+	empty := a.addLine(1, 0, history.OK, fCommit, noPos)
 	a.fileOffsets(&history.Op{}, true)
-	a.addLine(2, 0, history.Invoke, fCommit)
+	a.addLine(2, 0, history.Invoke, fCommit, noPos)
 	a.fileOffsets(op, false)
 	a.thaw()
 	assert.Equal(t, []keyOff{{key: 0, off: 7}, {key: 1, off: 1 << 40}, {key: 0, off: history.NoOffset}}, a.offsetsOf(nil, pos))

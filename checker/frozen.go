@@ -11,63 +11,61 @@ import (
 // difference from the previous line's (from 0 for the first; times never decrease,
 // and the unsigned arithmetic wraps, so any difference round-trips), then for an
 // invoke or an event its process id, for a completion the distance back to its
-// invoke and where its records begin in the chunk's data stream, as a difference
-// from where the previous completion's begin. That difference is left out when the
-// previous completion holds one send (oneSend): its length is read from the data
-// itself. An invoke's link to its completion is not kept: thaw sets it from the
-// completion's. A logsim send invoke and its completion take about 8 bytes with
-// their names and types (tfs, which are not frozen), instead of 16 as lineChunks.
+// invoke (0 for none) and where its records begin in the chunk's data stream, as a
+// difference from where the previous completion's begin. That difference is left
+// out when the previous completion holds one send (oneSend): its length is read from
+// the data itself. An invoke's link to its completion is not kept: thaw sets it from
+// the completion's. The lines' names and types (tfs) are kept apart. A logsim send
+// invoke and its completion take about 8 bytes with their tfs, instead of 16 as
+// lineChunks; adding a line to the stream is also cheaper than filling the columns.
 
-// freeze replaces chunk ci, complete or the last, by its stream, and keeps its
-// columns for the next chunk (spare).
-func (t *lineTable) freeze(ci int) {
-	c := t.chunks[ci]
-	n := t.chunkLines(ci)
-	s := t.freezeBuf[:0]
-	var prev int64
-	var prevStart int32
-	prevOne := false // the previous completion holds one send
-	narrow := c.mid == nil && c.wide == nil
-	for i := range n {
-		var tm int64
-		if narrow { // c.time(i), without its switch
-			tm = c.base + int64(c.anchor[i/timeBlock]) + int64(c.hi[i])<<16 + int64(c.lo[i])
-		} else {
-			tm = c.time(i)
-		}
-		s = appendUvarint(s, uint64(tm-prev))
-		prev = tm
-		tfs := c.tfs[i]
-		if typ := history.Type(tfs >> 4 & 7); typ < history.OK || typ > history.Info {
-			s = appendUvarint(s, uint64(uint32(c.procData.get(i))))
-			continue
-		}
-		s = appendUvarint(s, uint64(uint32(-c.pairs.get(i))))
-		start := c.procData.get(i)
-		if !prevOne {
-			s = appendUvarint(s, uint64(start-prevStart))
-		}
-		prevStart, prevOne = start, tfs&(oneSend|0xf) == oneSend|uint8(fSend)
+// frozenStream is the stream of the chunk being filled.
+type frozenStream struct {
+	buf       []byte
+	prevTime  int64
+	prevStart int32 // where the previous completion's records begin
+	prevCompl int32 // the previous completion's line in the chunk, or -1
+	start     int32 // where the last completion's records begin
+}
+
+// reset empties the stream for a new chunk.
+func (s *frozenStream) reset() {
+	*s = frozenStream{buf: s.buf[:0], prevCompl: -1}
+}
+
+// add appends the line at pos, whose name and type are set in tfs (its chunk's): a
+// completion of the invoke at inv (noPos for none) whose records begin at start, or
+// an invoke or an event of process id proc.
+func (s *frozenStream) add(tfs *[linesPerChunk]uint8, pos int32, time int64, proc, inv, start int32) {
+	b := appendUvarint(s.buf, uint64(time-s.prevTime))
+	s.prevTime = time
+	i := pos & lineMask
+	if typ := history.Type(tfs[i] >> 4 & 7); typ < history.OK || typ > history.Info {
+		s.buf = appendUvarint(b, uint64(uint32(proc)))
+		return
 	}
-	t.freezeBuf = s
-	t.frozen[ci] = append([]byte(nil), s...)
-	t.spare = c.lineCols
-	t.chunks[ci] = nil
+	var back uint64
+	if inv != noPos {
+		back = uint64(uint32(pos - inv))
+	}
+	b = appendUvarint(b, back)
+	// The previous completion's records are done: their length is known from
+	// themselves if they are one send (markOneSend has marked it by now).
+	if p := s.prevCompl; p < 0 || tfs[p&lineMask]&(oneSend|0xf) != oneSend|uint8(fSend) {
+		b = appendUvarint(b, uint64(start-s.prevStart))
+	}
+	s.buf, s.prevStart, s.prevCompl, s.start = b, start, i, start
 }
 
 // thawChunk turns the frozen chunk ci back into a lineChunk, the chunks before it
 // thawed already: it sets the links of the invokes of its completions, which may be
 // in those.
 func (t *lineTable) thawChunk(ci int) {
-	c := newLineChunk(t.spare, t.tfs[ci])
-	t.spare = nil
+	c := newLineChunk(t.tfs[ci])
 	t.chunks[ci] = c
 	s, data := t.frozen[ci], t.chunkData(ci)
 	n := t.chunkLines(ci)
 	base := int32(ci) << lineBits
-	if c.pairs.wide == nil { // invokes have no link until their completion is thawed
-		clear(c.pairs16[:])
-	}
 	times := t.times[:n]
 	var tm, u uint64
 	var prevStart int32
@@ -110,8 +108,8 @@ func (t *lineTable) thawChunk(ci int) {
 	t.frozen[ci] = nil
 }
 
-// setTimes sets the times of the chunk's lines, all at once: as setTime would one by
-// one, in the narrowest form that holds them all (see lineChunk).
+// setTimes sets the times of the chunk's lines (which never decrease) in the
+// narrowest form that holds them all (see lineChunk).
 func (c *lineChunk) setTimes(times []int64) {
 	if len(times) == 0 {
 		return
@@ -140,19 +138,18 @@ func (c *lineChunk) setTimes(times []int64) {
 	}
 }
 
-// thaw turns every chunk back into a lineChunk, once the history is complete (the
-// last chunk is frozen and thawed too, which sets its invokes' links).
+// thaw turns every chunk into a lineChunk, once the history is complete.
 func (t *lineTable) thaw() {
-	if last := len(t.chunks) - 1; last >= 0 && t.chunks[last] != nil {
-		t.freeze(last)
+	if len(t.frozen) < len(t.tfs) { // the last chunk's stream
+		t.frozen = append(t.frozen, t.stream.buf)
 	}
+	t.stream = frozenStream{}
+	t.chunks = make([]*lineChunk, len(t.frozen))
 	t.times = make([]int64, linesPerChunk)
 	for ci := range t.chunks {
-		if t.chunks[ci] == nil {
-			t.thawChunk(ci)
-		}
+		t.thawChunk(ci)
 	}
-	t.spare, t.freezeBuf, t.times = nil, nil, nil
+	t.times = nil
 }
 
 // chunkLines returns the number of lines of chunk ci.

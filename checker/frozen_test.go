@@ -32,7 +32,7 @@ func TestFreezeThaw(t *testing.T) {
 	var pending99 int32
 	now := int64(1 << 40)
 	add := func(l line) int32 {
-		pos := lt.addLine(l.time, l.proc, l.typ, l.f)
+		pos := lt.addLine(l.time, l.proc, l.typ, l.f, l.pair)
 		want = append(want, l)
 		return pos
 	}
@@ -73,7 +73,6 @@ func TestFreezeThaw(t *testing.T) {
 			l.typ = history.Info
 		}
 		pos := add(l)
-		lt.linkBack(inv, pos)
 		want[inv].pair = pos
 		if l.f == fSend {
 			for range 1 + rng.IntN(2) {

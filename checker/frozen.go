@@ -67,25 +67,34 @@ func (t *lineTable) thawChunk(ci int) {
 	n := t.chunkLines(ci)
 	base := int32(ci) << lineBits
 	times := t.times[:n]
+	tfs, pairs, procData := c.tfs, &c.pairs, &c.procData
 	var tm, u uint64
 	var prevStart int32
 	prevOne := false
 	p := 0
 	for i := range n {
+		i &= lineMask // i < n <= linesPerChunk: spares bounds checks
 		u, p = uvarint(s, p)
 		tm += u
 		times[i] = int64(tm)
 		u, p = uvarint(s, p)
-		tfs := c.tfs[i]
-		if typ := history.Type(tfs >> 4 & 7); typ < history.OK || typ > history.Info {
-			c.procData.set(i, int32(uint32(u)))
+		f := tfs[i]
+		if typ := history.Type(f >> 4 & 7); typ < history.OK || typ > history.Info {
+			if procData.wide == nil && u <= math.MaxUint16 {
+				procData.narrow[i] = uint16(u)
+			} else {
+				procData.set(i, int32(uint32(u)))
+			}
 			continue
 		}
-		d := -int32(uint32(u))
-		if d != 0 {
-			c.pairs.set(i, d)
+		if d := -int32(uint32(u)); d != 0 {
+			if pairs.wide == nil && d >= math.MinInt16 {
+				pairs.narrow[i] = int16(d)
+			} else {
+				pairs.set(i, d)
+			}
 			if inv := i + d; inv >= 0 { // in this chunk
-				c.pairs.set(inv, -d)
+				pairs.set(inv, -d)
 			} else {
 				ic, ii := t.at(base + inv)
 				ic.pairs.set(ii, -d)
@@ -98,8 +107,12 @@ func (t *lineTable) thawChunk(ci int) {
 			u, p = uvarint(s, p)
 			start += int32(u)
 		}
-		c.procData.set(i, start)
-		prevStart, prevOne = start, tfs&(oneSend|0xf) == oneSend|uint8(fSend)
+		if procData.wide == nil && start <= math.MaxUint16 {
+			procData.narrow[i] = uint16(start)
+		} else {
+			procData.set(i, start)
+		}
+		prevStart, prevOne = start, f&(oneSend|0xf) == oneSend|uint8(fSend)
 	}
 	if p != len(s) {
 		panic(fmt.Sprintf("checker: chunk %d: %d bytes of its frozen stream were not read", ci, len(s)-p))

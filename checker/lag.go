@@ -20,16 +20,15 @@ type Lag struct {
 // worstRealtimeLag computes Jepsen's worst-realtime-lag.
 func (a *analysis) worstRealtimeLag() {
 	var sbuf []rec // sends of the line at hand (see sendsOf)
-	// When did each key first have an offset >= o? The frontier of known offsets only
-	// grows (see frontier).
+	// Which line first made each key's known offsets reach o, and so when? The
+	// frontier of known offsets only grows (see frontier).
 	fronts := make([]frontier, len(a.keys))
 	for i := range a.n() {
 		if !a.typ(i).IsCompletion() {
 			continue
 		}
-		t := a.time(i)
 		for _, r := range a.sendsOf(&sbuf, i) {
-			fronts[r.key].raise(r.off, t, int(a.keys[r.key].numOffsets()))
+			fronts[r.key].raise(r.off, i, int(a.keys[r.key].numOffsets()))
 		}
 		// A run's offsets are consecutive and raised at one time: raising its first
 		// and its last is raising each (their values are not needed).
@@ -37,8 +36,8 @@ func (a *analysis) worstRealtimeLag() {
 		for p := 0; p < len(s); {
 			key, first, vp, end := readRun(s, p)
 			hint := int(a.keys[key].numOffsets())
-			fronts[key].raise(first, t, hint)
-			fronts[key].raise(runLast(first, runCount(s[vp:end])), t, hint)
+			fronts[key].raise(first, i, hint)
+			fronts[key].raise(runLast(first, runCount(s[vp:end])), i, hint)
 			p = end
 		}
 	}
@@ -101,8 +100,12 @@ func (a *analysis) worstRealtimeLag() {
 				// Records below the log start are gone: a consumer there is not behind them.
 				o := max(p.off, a.keys[p.kid].logStartAt(i)-1)
 				// Offset o stopped being the last when o+1 was known.
-				t, ok := fronts[p.kid].reached(o + 1)
-				if !ok || invoked <= t {
+				pos, ok := fronts[p.kid].reached(o + 1)
+				if !ok {
+					continue
+				}
+				t := a.time(pos)
+				if invoked <= t {
 					continue
 				}
 				lag := invoked - t
@@ -116,61 +119,63 @@ func (a *analysis) worstRealtimeLag() {
 	a.res.Stats.WorstRealtimeLag = worst
 }
 
-// frontier is when a key's known offsets first reached each offset: a list of
-// (time, offset) steps, stored as one time per offset from the first step on (8 bytes
-// an offset rather than 16 a step: offsets are dense), or as the steps themselves once
-// the offsets jump too far for an array.
+// frontier is which line's records first made a key's known offsets reach each
+// offset (lines are raised in history order, so their times never decrease): a list
+// of (position, offset) steps, stored as one position per offset from the first step
+// on (4 bytes an offset rather than 16 a step: offsets are dense), or as the steps
+// themselves once the offsets jump too far for an array.
 type frontier struct {
 	base  int64   // offset of the first step
-	times []int64 // times[i]: when the frontier first reached base+i
+	poss  []int32 // poss[i]: the line that first made the frontier reach base+i
 	steps []step  // the steps, when sparse
 	top   int64   // highest offset known
 	used  bool    // whether any offset is known
 }
 
 type step struct {
-	time int64
-	off  int64
+	pos int32
+	off int64
 }
 
-// raise records that offset off was known at time t; hint sizes the array.
-func (f *frontier) raise(off, t int64, hint int) {
+// raise records that offset off was known from the line at pos; hint sizes the
+// array.
+func (f *frontier) raise(off int64, pos int32, hint int) {
 	switch {
 	case off < 0:
 		return
 	case !f.used:
 		f.used, f.base, f.top = true, off, off
-		f.times = make([]int64, 1, max(hint, 1))
-		f.times[0] = t
+		f.poss = make([]int32, 1, max(hint, 1))
+		f.poss[0] = pos
 		return
 	case off <= f.top:
 		return
-	case f.steps == nil && off-f.base < 2*int64(len(f.times))+1<<16:
+	case f.steps == nil && off-f.base < 2*int64(len(f.poss))+1<<16:
 		for o := f.top + 1; o <= off; o++ {
-			f.times = append(f.times, t)
+			f.poss = append(f.poss, pos)
 		}
 	default:
-		if f.steps == nil { // convert: one step per run of equal times
-			for i, ti := range f.times {
-				if i+1 == len(f.times) || f.times[i+1] != ti {
-					f.steps = append(f.steps, step{time: ti, off: f.base + int64(i)})
+		if f.steps == nil { // convert: one step per run of equal positions
+			for i, pi := range f.poss {
+				if i+1 == len(f.poss) || f.poss[i+1] != pi {
+					f.steps = append(f.steps, step{pos: pi, off: f.base + int64(i)})
 				}
 			}
-			f.times = nil
+			f.poss = nil
 		}
-		f.steps = append(f.steps, step{time: t, off: off})
+		f.steps = append(f.steps, step{pos: pos, off: off})
 	}
 	f.top = off
 }
 
-// reached returns when the frontier first reached offset o or beyond.
-func (f *frontier) reached(o int64) (int64, bool) {
+// reached returns the line that first made the frontier reach offset o or beyond.
+func (f *frontier) reached(o int64) (int32, bool) {
 	if !f.used || o > f.top {
-		return 0, false
+		return noPos, false
 	}
 	if f.steps != nil {
 		j := sort.Search(len(f.steps), func(j int) bool { return f.steps[j].off >= o })
-		return f.steps[j].time, true
+		return f.steps[j].pos, true
 	}
-	return f.times[max(0, o-f.base)], true
+	return f.poss[max(0, o-f.base)], true
 }

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -611,14 +612,19 @@ func (a *analysis) groups() {
 }
 
 // offsetCounts counts deliveries per offset: in an array from the first offset added
-// (a group reads a partition's offsets densely), in a map outside it.
+// (a group reads a partition's offsets densely), in a map outside it. The array
+// counts up to maxDense (most offsets are delivered once or a few times), the map
+// over the rest.
 type offsetCounts struct {
 	base  int64
-	dense []int32
-	far   map[int64]int32
-	adds  int // to bound the array
-	hint  int // the array's expected length, taken once half of it is needed
+	dense []uint8
+	far   map[int64]int32 // counts outside the array, and beyond maxDense within it
+	adds  int             // to bound the array
+	hint  int             // the array's expected length, taken once half of it is needed
 }
+
+// maxDense is the highest count offsetCounts.dense holds.
+const maxDense = math.MaxUint8
 
 // add counts a delivery of offset o.
 func (c *offsetCounts) add(o int64) {
@@ -628,15 +634,20 @@ func (c *offsetCounts) add(o int64) {
 	c.adds++
 	i := o - c.base
 	if size := grownLen(len(c.dense), i, c.adds, 1<<12, 64, c.hint); size > 0 {
-		c.dense = append(c.dense, make([]int32, size-len(c.dense))...)
+		old := int64(len(c.dense))
+		c.dense = append(c.dense, make([]uint8, size-len(c.dense))...)
 		for o, n := range c.far { // offsets the array covers now move into it
-			if j := o - c.base; j >= 0 && j < int64(len(c.dense)) {
-				c.dense[j] = n
-				delete(c.far, o)
+			if j := o - c.base; j >= old && j < int64(len(c.dense)) {
+				c.dense[j] = uint8(min(n, maxDense))
+				if n -= maxDense; n > 0 {
+					c.far[o] = n
+				} else {
+					delete(c.far, o)
+				}
 			}
 		}
 	}
-	if i >= 0 && i < int64(len(c.dense)) {
+	if i >= 0 && i < int64(len(c.dense)) && c.dense[i] < maxDense {
 		c.dense[i]++
 		return
 	}
@@ -651,8 +662,10 @@ func (c *offsetCounts) get(o int64) int32 {
 	if c == nil {
 		return 0
 	}
-	if i := o - c.base; i >= 0 && i < int64(len(c.dense)) {
-		return c.dense[i]
+	if i := o - c.base; i >= 0 && i < int64(len(c.dense)) && c.dense[i] < maxDense {
+		return int32(c.dense[i])
+	} else if i >= 0 && i < int64(len(c.dense)) {
+		return maxDense + c.far[o]
 	}
 	return c.far[o]
 }
@@ -663,11 +676,17 @@ func (c *offsetCounts) each(fn func(o int64, n int32)) {
 		return
 	}
 	for i, n := range c.dense {
-		if n > 0 {
-			fn(c.base+int64(i), n)
+		switch o := c.base + int64(i); n {
+		case 0:
+		case maxDense:
+			fn(o, maxDense+c.far[o])
+		default:
+			fn(o, int32(n))
 		}
 	}
 	for o, n := range c.far {
-		fn(o, n)
+		if i := o - c.base; i < 0 || i >= int64(len(c.dense)) {
+			fn(o, n)
+		}
 	}
 }

@@ -211,8 +211,6 @@ type lineTable struct {
 	frozen [][]byte     // the streams of complete chunks, nil once thawed
 	tfs    []*[linesPerChunk]uint8
 	stream frozenStream // the chunk being filled
-	// times is where thaw decodes a chunk's times.
-	times  []int64
 	nLines int32
 	// dataChunks[c] holds the data stream of the lines of chunk c, allocated at its
 	// exact size when the chunk is complete; the last chunk's is in stage, a buffer

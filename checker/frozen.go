@@ -3,6 +3,8 @@ package checker
 import (
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"logsim/checker/history"
 )
@@ -57,16 +59,21 @@ func (s *frozenStream) add(tfs *[linesPerChunk]uint8, pos int32, time int64, pro
 	s.buf, s.prevStart, s.prevCompl, s.start = b, start, i, start
 }
 
-// thawChunk turns the frozen chunk ci back into a lineChunk, the chunks before it
-// thawed already: it sets the links of the invokes of its completions, which may be
-// in those.
-func (t *lineTable) thawChunk(ci int) {
+// link is an invoke's link to its completion, d lines on.
+type link struct{ inv, d int32 }
+
+// thawChunk turns the frozen chunk ci back into a lineChunk, the chunks from lo to ci
+// thawed already, with times a buffer of linesPerChunk. It sets the links of the
+// invokes of its completions, which may be in those, and returns those of invokes in
+// chunks before lo appended to far (another goroutine may be thawing them).
+func (t *lineTable) thawChunk(ci, lo int, times []int64, far []link) []link {
 	c := newLineChunk(t.tfs[ci])
 	t.chunks[ci] = c
 	s, data := t.frozen[ci], t.chunkData(ci)
 	n := t.chunkLines(ci)
 	base := int32(ci) << lineBits
-	times := t.times[:n]
+	loPos := int32(lo) << lineBits
+	times = times[:n]
 	tfs, pairs, procData := c.tfs, &c.pairs, &c.procData
 	var tm, u uint64
 	var prevStart int32
@@ -95,9 +102,11 @@ func (t *lineTable) thawChunk(ci int) {
 			}
 			if inv := i + d; inv >= 0 { // in this chunk
 				pairs.set(inv, -d)
-			} else {
+			} else if base+inv >= loPos {
 				ic, ii := t.at(base + inv)
 				ic.pairs.set(ii, -d)
+			} else {
+				far = append(far, link{base + inv, -d})
 			}
 		}
 		start := prevStart
@@ -119,6 +128,7 @@ func (t *lineTable) thawChunk(ci int) {
 	}
 	c.setTimes(times)
 	t.frozen[ci] = nil
+	return far
 }
 
 // setTimes sets the times of the chunk's lines (which never decrease) in the
@@ -151,19 +161,37 @@ func (c *lineChunk) setTimes(times []int64) {
 	}
 }
 
-// thaw turns every chunk into a lineChunk, once the history is complete.
+// thaw turns every chunk into a lineChunk, once the history is complete: ranges of
+// chunks in parallel, then the links of invokes in a range before their completion's.
 func (t *lineTable) thaw() {
 	if len(t.frozen) < len(t.tfs) { // the last chunk's stream
 		t.frozen = append(t.frozen, t.stream.buf)
 	}
 	t.stream = frozenStream{}
 	t.chunks = make([]*lineChunk, len(t.frozen))
-	t.times = make([]int64, linesPerChunk)
-	for ci := range t.chunks {
-		t.thawChunk(ci)
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(t.chunks)/thawChunksPerWorker))
+	fars := make([][]link, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(t.chunks)/workers, (w+1)*len(t.chunks)/workers
+		wg.Go(func() {
+			times := make([]int64, linesPerChunk)
+			for ci := lo; ci < hi; ci++ {
+				fars[w] = t.thawChunk(ci, lo, times, fars[w])
+			}
+		})
 	}
-	t.times = nil
+	wg.Wait()
+	for _, far := range fars {
+		for _, l := range far {
+			c, i := t.at(l.inv)
+			c.pairs.set(i, l.d)
+		}
+	}
 }
+
+// thawChunksPerWorker is the fewest chunks worth a goroutine of thaw's.
+const thawChunksPerWorker = 8
 
 // chunkLines returns the number of lines of chunk ci.
 func (t *lineTable) chunkLines(ci int) int32 {

@@ -10,9 +10,10 @@ import (
 	"logsim/checker/history"
 )
 
-// TestFreezeThaw adds lines over several chunks, each frozen once complete, and
-// checks every line after thaw: invokes completed in later chunks (some further than
-// 16 bits count), events, one-send completions (whose lengths the streams leave out)
+// TestFreezeThaw adds lines over enough chunks for two goroutines of thaw, each
+// chunk frozen as it is filled, and checks every line after thaw: invokes completed
+// in later chunks (some further than 16 bits count, some in the other goroutine's
+// chunks), events, one-send completions (whose lengths the streams leave out)
 // next to completions with several sends or reads, a chunk whose data outgrows
 // 16-bit starts, times with gaps of every width, and invokes marked after their
 // chunk was frozen.
@@ -36,7 +37,7 @@ func TestFreezeThaw(t *testing.T) {
 		want = append(want, l)
 		return pos
 	}
-	for n := 0; n < 10*linesPerChunk; n++ {
+	for n := 0; n < 2*thawChunksPerWorker*linesPerChunk; n++ {
 		switch rng.IntN(100) {
 		case 0:
 			now += 1 << 33
@@ -47,12 +48,12 @@ func TestFreezeThaw(t *testing.T) {
 		default:
 			now += int64(rng.IntN(3))
 		}
-		if rng.IntN(20) == 0 && n != linesPerChunk/2 && n != 9*linesPerChunk {
+		if rng.IntN(20) == 0 && n != linesPerChunk/2 && n != 3*thawChunksPerWorker*linesPerChunk/2 {
 			add(line{time: now, typ: history.Event, f: fLeader, proc: 0, pair: noPos})
 			continue
 		}
 		proc := int32(1 + rng.IntN(40))
-		if n == linesPerChunk/2 || n == 9*linesPerChunk {
+		if n == linesPerChunk/2 || n == 3*thawChunksPerWorker*linesPerChunk/2 {
 			proc = 99 // completed more than 32,767 lines later
 		}
 		inv, open := pending[proc]

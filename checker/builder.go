@@ -95,12 +95,12 @@ const (
 	lineMask      = linesPerChunk - 1
 )
 
-// lineChunk holds the compact form of linesPerChunk consecutive lines: arrays of
-// numbers, whose only pointers are to its columns and to the wide arrays a chunk
-// rarely needs, so that the garbage collector has little to follow. The arrays of a
-// byte or two per line are its lineCols, allocated apart: they take exactly 32 KB,
-// which the allocator gives without rounding up (with the rest they would take a
-// 40 KB span).
+// lineChunk holds the compact form of linesPerChunk consecutive lines that the
+// analyses read (thaw builds it from the chunk's frozen stream): arrays of numbers,
+// whose only pointers are to its columns and to the wide arrays a chunk rarely
+// needs, so that the garbage collector has little to follow. The arrays of a byte or
+// two per line are its lineCols and tfs, allocated apart: sizes the allocator gives
+// without rounding up.
 type lineChunk struct {
 	*lineCols
 	tfs *[linesPerChunk]uint8 // sharedSends or oneSend | type << 4 | f (see lineTable.tfs)
@@ -587,14 +587,6 @@ func decodeReads(buf []rec, s []byte) []rec {
 		p = end
 	}
 	return buf
-}
-
-// setPair links an invoke and its completion, in chunks not frozen.
-func (t *lineTable) setPair(inv, compl int32) {
-	c, i := t.at(inv)
-	c.pairs.set(i, compl-inv)
-	c, i = t.at(compl)
-	c.pairs.set(i, inv-compl)
 }
 
 // keyOff is one key's offset of a commit line.

@@ -214,3 +214,26 @@ func sendLen(s []byte, p int32) int32 {
 	}
 	return int32(q) - p
 }
+
+// slab keeps byte slices of many sizes in large blocks: the allocator would round
+// each up to its size class (about 10% more on average), and a block is freed once
+// none of its slices is referenced.
+type slab struct {
+	block []byte
+}
+
+// Blocks grow from minSlab to maxSlab, so that a small history takes little.
+const (
+	minSlab = 64 << 10
+	maxSlab = 256 << 10
+)
+
+// copy returns a copy of b in the slab (its capacity its length).
+func (s *slab) copy(b []byte) []byte {
+	if cap(s.block)-len(s.block) < len(b) {
+		s.block = make([]byte, 0, max(min(2*cap(s.block), maxSlab), minSlab, len(b)))
+	}
+	start := len(s.block)
+	s.block = append(s.block, b...)
+	return s.block[start:len(s.block):len(s.block)]
+}

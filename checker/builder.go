@@ -216,9 +216,11 @@ type lineTable struct {
 	// slab at its exact size when the chunk is complete; the last chunk's is in
 	// stage, a buffer reused from chunk to chunk.
 	dataChunks [][]byte
-	slab       slab // holds the frozen and data streams of complete chunks
-	stage      []byte
-	nRecs      int // records in all, sent and read
+	// The slabs hold the frozen and the data streams of complete chunks, apart:
+	// thaw frees the frozen ones.
+	frozenSlab, dataSlab slab
+	stage                []byte
+	nRecs                int // records in all, sent and read
 	// indices holds each line's index; nil while every index equals its position
 	// (logsim's histories), which saves 8 bytes a line.
 	indices  []int64
@@ -329,8 +331,8 @@ func (t *lineTable) addLine(time int64, proc int32, typ history.Type, f fCode, i
 	pos := t.nLines
 	if pos&lineMask == 0 {
 		if pos > 0 { // the last chunk is complete: its lines and records get their own slices
-			t.frozen = append(t.frozen, t.slab.copy(t.stream.buf))
-			t.dataChunks = append(t.dataChunks, t.slab.copy(t.stage))
+			t.frozen = append(t.frozen, t.frozenSlab.copy(t.stream.buf))
+			t.dataChunks = append(t.dataChunks, t.dataSlab.copy(t.stage))
 			t.stage = t.stage[:0]
 		}
 		t.stream.reset()

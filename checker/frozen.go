@@ -167,7 +167,7 @@ func (t *lineTable) thaw() {
 	if len(t.frozen) < len(t.tfs) { // the last chunk's stream
 		t.frozen = append(t.frozen, t.stream.buf)
 	}
-	t.stream = frozenStream{}
+	t.stream, t.frozenSlab = frozenStream{}, slab{}
 	t.chunks = make([]*lineChunk, len(t.frozen))
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(t.chunks)/thawChunksPerWorker))
 	fars := make([][]link, workers)

@@ -131,14 +131,12 @@ func (b *Broker) applyGroupEffects(e group.Effects) {
 // appendGroupRecords appends a coordinator's records to its partition as the leader
 // and waits, like an acks=all produce, for the high watermark.
 func (b *Broker) appendGroupRecords(a group.Append) {
-	now := b.now()
 	tp := proto.TopicPartition{Topic: proto.ConsumerOffsetsTopic, Partition: a.Partition}
 	size := proto.BatchHeaderSize
 	for i := range a.Records {
 		size += proto.RecordOverhead + len(a.Records[i].Key) + int(a.Records[i].Size)
 	}
-	batch := &proto.RecordBatch{ProducerID: proto.NoProducerID, BaseSequence: -1, FirstTimestamp: now, MaxTimestamp: now,
-		SizeBytes: int32(size)}
+	batch := &proto.RecordBatch{ProducerID: proto.NoProducerID, BaseSequence: -1, SizeBytes: int32(size)}
 	batch.SetRecords(a.Records)
 	batch.CRC = batch.ComputeCRC()
 	resp := &proto.ProduceResponse{Partitions: []proto.ProducePartitionResponse{{TopicPartition: tp, BaseOffset: -1, LogStartOffset: -1}}}

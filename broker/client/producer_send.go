@@ -249,8 +249,7 @@ func (p *Producer) wireBatch(ps *prodPart, b *prodBatch) *proto.RecordBatch {
 	if b.wire != nil {
 		return b.wire
 	}
-	w := &proto.RecordBatch{ProducerID: proto.NoProducerID, Compression: p.cfg.CompressionType, Payload: p.cfg.Payload,
-		FirstTimestamp: b.recs[0].Timestamp, MaxTimestamp: b.recs[len(b.recs)-1].Timestamp}
+	w := &proto.RecordBatch{ProducerID: proto.NoProducerID, Compression: p.cfg.CompressionType, Payload: p.cfg.Payload}
 	w.SetRecords(b.recs)
 	// The batch packed its own copy: the array takes a later batch's records.
 	clear(b.recs) // drop the keys

@@ -241,7 +241,7 @@ func TestRewiredBatchKeepsItsRecords(t *testing.T) {
 	again := p.wireBatch(ps, b)
 	assert.NotSame(t, first, again)
 	assert.Equal(t, want, again.AppendRecords(nil))
-	assert.Equal(t, first.FirstTimestamp, again.FirstTimestamp)
-	assert.Equal(t, first.MaxTimestamp, again.MaxTimestamp)
+	assert.Equal(t, first.FirstTimestamp(), again.FirstTimestamp())
+	assert.Equal(t, first.MaxTimestamp(), again.MaxTimestamp())
 	assert.True(t, again.Valid())
 }

@@ -177,8 +177,8 @@ func (l *Log) Append(b *proto.RecordBatch, now time.Duration) AppendInfo {
 	}
 	seg.Batches = append(seg.Batches, b)
 	seg.Bytes += int64(b.SizeBytes)
-	if b.MaxTimestamp > seg.MaxTimestamp {
-		seg.MaxTimestamp = b.MaxTimestamp
+	if b.MaxTimestamp() > seg.MaxTimestamp {
+		seg.MaxTimestamp = b.MaxTimestamp()
 	}
 	seg.lastAppend = now
 	l.bytes += int64(b.SizeBytes)
@@ -473,7 +473,7 @@ func (l *Log) OffsetForTimestamp(ts time.Duration) int64 {
 			continue
 		}
 		for _, b := range s.Batches {
-			if b.MaxTimestamp >= ts {
+			if b.MaxTimestamp() >= ts {
 				return b.BaseOffset
 			}
 		}
@@ -535,7 +535,7 @@ func Recover(dir string, cfg Config, segs []RecoveredSegment, epochEntries []nod
 			}
 			seg.Batches = append(seg.Batches, b)
 			seg.Bytes += int64(b.SizeBytes)
-			seg.MaxTimestamp = max(seg.MaxTimestamp, b.MaxTimestamp)
+			seg.MaxTimestamp = max(seg.MaxTimestamp, b.MaxTimestamp())
 			seg.lastAppend = now
 			l.bytes += int64(b.SizeBytes)
 			l.leo = b.NextOffset()

@@ -13,10 +13,15 @@ import (
 
 // batch makes an n-record batch at base with the given epoch, 100 bytes a record.
 func batch(base int64, n int, epoch int32) *proto.RecordBatch {
+	return batchAt(base, n, epoch, 0)
+}
+
+// batchAt is batch with every record's timestamp at ts.
+func batchAt(base int64, n int, epoch int32, ts time.Duration) *proto.RecordBatch {
 	b := &proto.RecordBatch{BaseOffset: base, PartitionLeaderEpoch: epoch, ProducerID: proto.NoProducerID, SizeBytes: int32(100 * n)}
 	recs := make([]proto.Record, n)
 	for i := range recs {
-		recs[i] = proto.Record{Value: base + int64(i), Size: 90}
+		recs[i] = proto.Record{Value: base + int64(i), Size: 90, Timestamp: ts}
 	}
 	b.SetRecords(recs)
 	b.CRC = b.ComputeCRC()
@@ -175,9 +180,8 @@ func TestRetention(t *testing.T) {
 	cfg.RetentionMs = time.Minute
 	l := NewLog("t-0", cfg, 0)
 	for i := 0; i < 6; i++ { // segments [0,4) at 0s,10s; [4,8) at 20s,30s; [8,12) at 40s,50s
-		b := batch(l.LogEndOffset(), 2, 0)
-		b.MaxTimestamp = time.Duration(i) * 10 * time.Second
-		l.Append(b, b.MaxTimestamp)
+		b := batchAt(l.LogEndOffset(), 2, 0, time.Duration(i)*10*time.Second)
+		l.Append(b, b.MaxTimestamp())
 	}
 	r := l.ApplyRetention(65*time.Second, 12)
 	assert.Empty(t, r.Deleted, "newest record of the first segment is 10s old only at 70s")

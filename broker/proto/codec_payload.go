@@ -95,10 +95,11 @@ func Payload(kind PayloadKind, id int64, size int, dst []byte) []byte {
 // EncodeRecords appends the records section of b, uncompressed, to dst: for each record
 // its length, key and value, roughly as Kafka's v2 format lays them out.
 func EncodeRecords(b *RecordBatch, dst []byte) []byte {
+	first := b.FirstTimestamp()
 	for i, rec := range b.Records() {
 		dst = appendVarint(dst, int64(rec.Size)+int64(len(rec.Key))+RecordOverhead)
 		dst = append(dst, 0) // attributes
-		dst = appendVarint(dst, int64(rec.Timestamp-b.FirstTimestamp)/1e6)
+		dst = appendVarint(dst, int64(rec.Timestamp-first)/1e6)
 		dst = appendVarint(dst, int64(i))
 		if rec.Key == "" {
 			dst = appendVarint(dst, -1)

@@ -177,19 +177,19 @@ const NoProducerID int64 = -1
 
 // RecordBatch is Kafka's v2 record batch as a descriptor. Once appended to a log a batch
 // is immutable; a sent batch changes only as the leader stamps its offset and epoch
-// (Stamp).
+// (Stamp). A log holds one per batch for the whole run, so it is kept to 64 bytes: what
+// the records determine (their count and timestamps) is read from them.
 type RecordBatch struct {
 	// BaseOffset is the offset of the first record, assigned by the leader.
 	BaseOffset int64
 	// ProducerID, ProducerEpoch and BaseSequence identify the batch for idempotence;
 	// ProducerID is NoProducerID without it.
 	ProducerID int64
-	// FirstTimestamp and MaxTimestamp span the records' CreateTimes.
-	FirstTimestamp time.Duration
-	MaxTimestamp   time.Duration
-	// records is the records section packed by SetRecords (see appendPacked). It is a
-	// string because it never changes once packed: copies of the batch share it, and
-	// keys decode as substrings of it without allocating.
+	// maxTimestamp is the newest record's CreateTime (MaxTimestamp).
+	maxTimestamp time.Duration
+	// records is the record count, then the records packed by SetRecords (see
+	// appendPacked). It is a string because it never changes once packed: copies of
+	// the batch share it, and keys decode as substrings of it without allocating.
 	records string
 	// PartitionLeaderEpoch is the leader epoch under which the leader appended it.
 	PartitionLeaderEpoch int32
@@ -198,10 +198,8 @@ type RecordBatch struct {
 	SizeBytes int32
 	// CRC is the checksum the producer computed over everything from the attributes
 	// on (as in Kafka it excludes BaseOffset and PartitionLeaderEpoch).
-	CRC uint32
-	// count and uncompressed are the records' number and UncompressedBytes.
-	count, uncompressed int32
-	ProducerEpoch       int16
+	CRC           uint32
+	ProducerEpoch int16
 	// stamped is set once a leader took the batch over (Stamp).
 	stamped bool
 	// Compression is the codec of the records section.
@@ -219,18 +217,18 @@ type RecordBatch struct {
 // quickstart record takes about 10 bytes instead of a 40-byte Record.
 func (b *RecordBatch) SetRecords(recs []Record) {
 	var stack [512]byte
-	buf := stack[:0]
+	buf := binary.AppendUvarint(stack[:0], uint64(len(recs)))
 	var prev Record
-	uncompressed := 0
+	b.maxTimestamp = 0
 	for i := range recs {
 		r := &recs[i]
 		buf = appendPacked(buf, &prev, r)
 		prev = *r
-		uncompressed += RecordOverhead + len(r.Key) + int(r.Size)
+		if i == 0 || r.Timestamp > b.maxTimestamp {
+			b.maxTimestamp = r.Timestamp
+		}
 	}
 	b.records = string(buf)
-	b.count = int32(len(recs))
-	b.uncompressed = int32(uncompressed)
 }
 
 // appendPacked appends r's packed form to buf; prev is the record before it (zero for
@@ -248,6 +246,16 @@ type recordReader struct {
 	s    string
 	pos  int
 	prev Record
+}
+
+// reader returns a reader at the batch's first record, and the record count.
+func (b *RecordBatch) reader() (recordReader, int) {
+	if b.records == "" {
+		return recordReader{}, 0
+	}
+	r := recordReader{s: b.records}
+	n := int(r.uvarint())
+	return r, n
 }
 
 func (r *recordReader) uvarint() uint64 {
@@ -282,8 +290,8 @@ func (r *recordReader) next() Record {
 // Records yields the records with their index in the batch (offset - BaseOffset).
 func (b *RecordBatch) Records() iter.Seq2[int, Record] {
 	return func(yield func(int, Record) bool) {
-		r := recordReader{s: b.records}
-		for i := range int(b.count) {
+		r, n := b.reader()
+		for i := range n {
 			if !yield(i, r.next()) {
 				return
 			}
@@ -293,31 +301,58 @@ func (b *RecordBatch) Records() iter.Seq2[int, Record] {
 
 // AppendRecords appends the records, in offset order, to dst.
 func (b *RecordBatch) AppendRecords(dst []Record) []Record {
-	dst = slices.Grow(dst, int(b.count))
-	r := recordReader{s: b.records}
-	for range b.count {
+	r, n := b.reader()
+	dst = slices.Grow(dst, n)
+	for range n {
 		dst = append(dst, r.next())
 	}
 	return dst
 }
 
 // Count is the number of records.
-func (b *RecordBatch) Count() int { return int(b.count) }
+func (b *RecordBatch) Count() int {
+	if b.records == "" {
+		return 0
+	}
+	if c := b.records[0]; c < 0x80 { // the usual one-byte count
+		return int(c)
+	}
+	_, n := b.reader()
+	return n
+}
+
+// FirstTimestamp is the first record's CreateTime (Kafka's batch baseTimestamp).
+func (b *RecordBatch) FirstTimestamp() time.Duration {
+	r, n := b.reader()
+	if n == 0 {
+		return 0
+	}
+	return time.Duration(r.varint()) // a delta from zero
+}
+
+// MaxTimestamp is the newest record's CreateTime (Kafka's batch maxTimestamp).
+func (b *RecordBatch) MaxTimestamp() time.Duration { return b.maxTimestamp }
 
 // LastOffset is the offset of the last record.
-func (b *RecordBatch) LastOffset() int64 { return b.BaseOffset + int64(b.count) - 1 }
+func (b *RecordBatch) LastOffset() int64 { return b.BaseOffset + int64(b.Count()) - 1 }
 
 // NextOffset is the offset after the last record.
-func (b *RecordBatch) NextOffset() int64 { return b.BaseOffset + int64(b.count) }
+func (b *RecordBatch) NextOffset() int64 { return b.BaseOffset + int64(b.Count()) }
 
 // LastSequence is the sequence of the last record (idempotent batches).
-func (b *RecordBatch) LastSequence() int32 { return b.BaseSequence + b.count - 1 }
+func (b *RecordBatch) LastSequence() int32 { return b.BaseSequence + int32(b.Count()) - 1 }
 
 // Idempotent reports whether the batch carries a producer id.
 func (b *RecordBatch) Idempotent() bool { return b.ProducerID != NoProducerID }
 
 // UncompressedBytes is the size of the records section before compression.
-func (b *RecordBatch) UncompressedBytes() int { return int(b.uncompressed) }
+func (b *RecordBatch) UncompressedBytes() int {
+	size := 0
+	for _, r := range b.Records() {
+		size += RecordOverhead + len(r.Key) + int(r.Size)
+	}
+	return size
+}
 
 // mix is a 64-bit finalizer (splitmix64's), cheap and well spread.
 func mix(h uint64) uint64 {
@@ -348,8 +383,7 @@ func mixString(h uint64, s string) uint64 {
 // BaseOffset and PartitionLeaderEpoch so that the leader's offset assignment keeps it.
 func (b *RecordBatch) ComputeCRC() uint32 {
 	h := mix(uint64(b.ProducerID) ^ uint64(b.ProducerEpoch)<<48 ^ uint64(uint32(b.BaseSequence))<<8)
-	h = mix(h ^ uint64(b.FirstTimestamp) ^ uint64(b.MaxTimestamp)<<1)
-	h = mix(h ^ uint64(b.Compression)<<56 ^ uint64(b.Payload)<<48 ^ uint64(b.count) ^ uint64(b.SizeBytes)<<20)
+	h = mix(h ^ uint64(b.Compression)<<56 ^ uint64(b.Payload)<<48 ^ uint64(b.SizeBytes)<<20)
 	// The packed records say everything about them, as the bytes do in Kafka.
 	h = mixString(h, b.records)
 	return uint32(h) ^ uint32(h>>32)

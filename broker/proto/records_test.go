@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -30,10 +31,41 @@ func packed(t testing.TB, recs []Record) {
 	}
 	require.Equal(t, len(recs), n)
 	want := 0
-	for _, r := range recs {
+	var first, maxTS time.Duration
+	for i, r := range recs {
 		want += RecordOverhead + len(r.Key) + int(r.Size)
+		if i == 0 {
+			first, maxTS = r.Timestamp, r.Timestamp
+		}
+		maxTS = max(maxTS, r.Timestamp)
 	}
 	require.Equal(t, want, b.UncompressedBytes())
+	require.Equal(t, first, b.FirstTimestamp())
+	require.Equal(t, maxTS, b.MaxTimestamp())
+}
+
+// TestBatchIsSmall: a log keeps a RecordBatch per batch for the whole run.
+func TestBatchIsSmall(t *testing.T) {
+	assert.LessOrEqual(t, unsafe.Sizeof(RecordBatch{}), uintptr(64))
+	var b RecordBatch
+	assert.Zero(t, b.Count())
+	assert.Zero(t, b.FirstTimestamp())
+	assert.Equal(t, int64(-1), b.LastOffset())
+}
+
+// TestManyRecords: counts past a one-byte varint.
+func TestManyRecords(t *testing.T) {
+	recs := make([]Record, 300)
+	for i := range recs {
+		recs[i] = Record{Value: int64(i), Key: "k", Size: 100, Timestamp: time.Duration(300-i) * time.Millisecond}
+	}
+	packed(t, recs)
+	var b RecordBatch
+	b.SetRecords(recs)
+	b.BaseOffset = 1000
+	assert.Equal(t, int64(1299), b.LastOffset())
+	assert.Equal(t, 300*time.Millisecond, b.FirstTimestamp())
+	assert.Equal(t, 300*time.Millisecond, b.MaxTimestamp(), "the newest, not the last")
 }
 
 func TestRecordsRoundTrip(t *testing.T) {

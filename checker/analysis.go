@@ -97,7 +97,7 @@ func (a *analysis) sendsInto(buf []rec, pos int32) []rec {
 		if typ == history.Invoke {
 			return append(buf, a.invokeSends[pos]...)
 		}
-		return decodeSends(buf, a.dataSpan(pos)[:a.txnBytes[pos]])
+		return decodeSends(buf, a.dataSpan(pos)[:a.txnBytes[pos]], a.basesOf(pos))
 	}
 	return buf
 }

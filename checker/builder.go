@@ -216,6 +216,10 @@ type lineTable struct {
 	// slab at its exact size when the chunk is complete; the last chunk's is in
 	// stage, a buffer reused from chunk to chunk.
 	dataChunks [][]byte
+	// sendBases[c][k] is 1 + the value id of chunk c's first send of key k (for k
+	// below maxBaseKeys; 0 when none): its sends' ids are kept as differences from it,
+	// smaller than the ids, which grow with the history (see addSend).
+	sendBases [][]uint32
 	// The slabs hold the frozen and the data streams of complete chunks, apart:
 	// thaw frees the frozen ones.
 	frozenSlab, dataSlab slab
@@ -373,7 +377,7 @@ func (t *lineTable) markOneSend(pos int32) {
 func (t *lineTable) completionSends(buf []rec, pos int32) []rec {
 	c, i := t.at(pos)
 	if c.tfs[i]&oneSend == 0 {
-		return decodeSends(buf, t.dataSpan(pos))
+		return decodeSends(buf, t.dataSpan(pos), t.basesOf(pos))
 	}
 	s := t.stage
 	if ci := int(pos >> lineBits); ci < len(t.dataChunks) {
@@ -384,7 +388,8 @@ func (t *lineTable) completionSends(buf []rec, pos int32) []rec {
 	k, p = uvarint(s, p)
 	v, p = uvarint(s, p)
 	d, _ = uvarint(s, p)
-	return append(buf, rec{key: int32(k), val: int32(v), off: unzig(d) + int64(int32(v))})
+	val := int32(sendBase(t.basesOf(pos), k) + unzig(v))
+	return append(buf, rec{key: int32(k), val: val, off: unzig(d) + int64(val)})
 }
 
 // sendsShared reports whether the line at pos is a send invoke marked by shareSends.
@@ -457,20 +462,58 @@ func unzig(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
 // addSend appends a send record to the last line.
 func (t *lineTable) addSend(r rec) {
+	base := int64(0)
+	if r.key < maxBaseKeys {
+		ci := int(t.nLines-1) >> lineBits
+		for len(t.sendBases) <= ci {
+			t.sendBases = append(t.sendBases, nil)
+		}
+		bases := t.sendBases[ci]
+		if int(r.key) >= len(bases) {
+			bases = append(bases, make([]uint32, int(r.key)+1-len(bases))...)
+			t.sendBases[ci] = bases
+		}
+		if bases[r.key] == 0 { // the key's first send in the chunk
+			bases[r.key] = uint32(r.val) + 1
+		}
+		base = int64(bases[r.key]) - 1
+	}
 	s := appendUvarint(t.stage, uint64(uint32(r.key)))
-	s = appendUvarint(s, uint64(uint32(r.val)))
+	s = appendUvarint(s, zig(int64(r.val)-base))
 	t.stage = appendUvarint(s, zig(r.off-int64(r.val)))
 	t.nRecs++
 }
 
-// decodeSends appends the sends in s to buf.
-func decodeSends(buf []rec, s []byte) []rec {
+// maxBaseKeys bounds the keys whose sends' value ids are kept as differences from a
+// base per chunk (lineTable.sendBases): the bases of a chunk take 4 bytes a key.
+const maxBaseKeys = 256
+
+// basesOf returns the send bases of the chunk of the line at pos (see sendBases).
+func (t *lineTable) basesOf(pos int32) []uint32 {
+	if ci := int(pos >> lineBits); ci < len(t.sendBases) {
+		return t.sendBases[ci]
+	}
+	return nil
+}
+
+// sendBase returns the base of the value ids of key k's sends in a chunk whose bases
+// are bases (see addSend).
+func sendBase(bases []uint32, k uint64) int64 {
+	if k < uint64(len(bases)) {
+		return int64(bases[k]) - 1 // never 0: the key has a send in the chunk
+	}
+	return 0
+}
+
+// decodeSends appends the sends in s, of a chunk whose send bases are bases, to buf.
+func decodeSends(buf []rec, s []byte, bases []uint32) []rec {
 	for p := 0; p < len(s); {
 		var k, v, d uint64
 		k, p = uvarint(s, p)
 		v, p = uvarint(s, p)
 		d, p = uvarint(s, p)
-		buf = append(buf, rec{key: int32(k), val: int32(v), off: unzig(d) + int64(int32(v))})
+		val := int32(sendBase(bases, k) + unzig(v))
+		buf = append(buf, rec{key: int32(k), val: val, off: unzig(d) + int64(val)})
 	}
 	return buf
 }

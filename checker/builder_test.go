@@ -723,7 +723,7 @@ func TestSendEncoding(t *testing.T) {
 		}
 	}
 	lt.thaw()
-	assert.Equal(t, want, decodeSends(nil, lt.dataSpan(0)))
+	assert.Equal(t, want, decodeSends(nil, lt.dataSpan(0), lt.basesOf(0)))
 }
 
 // TestDataSpans checks each line's records through a chunk whose data stream

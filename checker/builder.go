@@ -400,17 +400,17 @@ func (t *lineTable) sendsShared(pos int32) bool {
 
 // A line's records are a stream of bytes: its sends, then its reads, as unsigned
 // varints (zigzag for signed differences) of numbers chosen to be small in logsim's
-// histories, where a key's value ids and offsets grow together. A send is its key,
-// its value id, and its offset as a difference from the value id. Reads are most of a
-// history's records, and a poll returns runs of consecutive offsets of one key, so
-// reads are stored as runs: a header (key, the byte length of the run's values, the
-// first offset) and then each record's value id as a difference from the id that
-// follows the previous one (the first offset for the first record). A run's offsets
-// are first, first+1, ... when first is not negative; otherwise every record of the
-// run has that same offset (NoOffset). A send line has only sends and a poll line
-// only reads; a txn line's sends take its first analysis.txnBytes bytes; a commit
-// completion holds its offsets (see fileOffsets). A logsim send takes about 5 bytes,
-// a read 1 or 2.
+// histories, where a key's value ids and offsets grow together. A send is its key, its
+// value id as a difference from its key's base in the chunk (sendBases), and its
+// offset as a difference from the value id. Reads are most of a history's records, and
+// a poll returns runs of consecutive offsets of one key, so reads are stored as runs:
+// a header (key, the byte length of the run's values, the first offset) and then each
+// record's value id as a difference from the id that follows the previous one (the
+// first offset for the first record). A run's offsets are first, first+1, ... when
+// first is not negative; otherwise every record of the run has that same offset
+// (NoOffset). A send line has only sends and a poll line only reads; a txn line's
+// sends take its first analysis.txnBytes bytes; a commit completion holds its offsets
+// (see fileOffsets). A logsim send takes about 4 bytes, a read 1 or 2.
 const (
 	// maxSendBytes and maxReadBytes bound a record's encoding (a read as a run of
 	// its own).

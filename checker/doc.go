@@ -18,27 +18,27 @@
 // # Streaming
 //
 // Check is a Builder fed from a slice. A Builder takes the history one operation at a
-// time (Add copies what it keeps, so the caller may build every line in one reused
-// Op) and keeps no operations, only compact tables in fixed chunks, with almost no
+// time (Add copies what it keeps, so the caller may build every line in one reused Op)
+// and keeps no operations, only compact tables in fixed chunks, with almost no
 // pointers for the garbage collector to follow. While lines are added, each chunk of
-// lines is a stream of varints, about 4 bytes a line with its type and name byte:
-// the time as a difference from the previous line's, and an invoke's process or a
+// lines is a stream of varints, about 4 bytes a line with its type and name byte: the
+// time as a difference from the previous line's, and an invoke's process or a
 // completion's distance back to its invoke and where its records start (only
 // completions hold records in the tables' streams; left out after a completion of one
 // send, whose record tells its length). Records are varints of small differences (a
-// logsim send about 5 bytes, none for a send invoke whose completion repeats its
-// records, as logsim's do; a read 1 or 2 bytes plus a few per run of consecutive
-// offsets of one key), and a value takes about 5 bytes, its flags and the slot that
-// interns it, with keys and values interned (integer values through an array when
-// they are small ids, as logsim's are; a slot holds the value's id and its key's in
-// 32 bits while there are fewer than 256 keys); assign, subscribe and harness events,
-// which are few, are kept whole. Result thaws the streams into columns of about 8
-// bytes a line that the analyses read at random, and finds each value's writer again
-// from the sends kept. A logsim history takes about 23 bytes per record once added,
-// and a check's peak heap is about 55 per record (BenchmarkBuilderLogsimShaped:
-// tables-B/record, B/record). CheckReader streams a JSON Lines file through a
-// Builder the same way; so does CheckFile, except Jepsen's EDN histories, which are
-// small and read whole.
+// logsim send about 4 bytes, its value id a difference from that of its key's first
+// send in the chunk; none for a send invoke whose completion repeats its records, as
+// logsim's do; a read 1 or 2 bytes plus a few per run of consecutive offsets of one
+// key), and a value takes about 5 bytes, its flags and the slot that interns it, with
+// keys and values interned (integer values through an array when they are small ids,
+// as logsim's are; a slot holds the value's id and its key's in 32 bits while there
+// are fewer than 256 keys); assign, subscribe and harness events, which are few, are
+// kept whole. Result thaws the streams into columns of about 8 bytes a line that the
+// analyses read at random, and finds each value's writer again from the sends kept. A
+// logsim history takes about 21 bytes per record once added, and a check's peak heap
+// is about 55 per record (BenchmarkBuilderLogsimShaped: tables-B/record, B/record).
+// CheckReader streams a JSON Lines file through a Builder the same way; so does
+// CheckFile, except Jepsen's EDN histories, which are small and read whole.
 //
 //	b := checker.NewBuilder(checker.DefaultOptions())
 //	for ... { if err := b.Add(&op); err != nil { ... } }

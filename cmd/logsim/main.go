@@ -16,6 +16,8 @@ import (
 	"sort"
 
 	"github.com/spf13/pflag"
+
+	"logsim/scenarios"
 )
 
 // Exit statuses shared by every command.
@@ -36,6 +38,7 @@ type command struct {
 var commands = map[string]command{}
 
 func main() {
+	scenarios.TuneGC()
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -68,6 +68,20 @@ func (s *Segment) NextOffset() int64 {
 	return s.Batches[len(s.Batches)-1].NextOffset()
 }
 
+// batchAt is the index of the first batch that ends after offset (len(Batches) if
+// none). The search reads only base offsets: a batch's end is in its packed records,
+// another cache line per probe.
+func (s *Segment) batchAt(offset int64) int {
+	i := sort.Search(len(s.Batches), func(i int) bool { return s.Batches[i].BaseOffset > offset }) - 1
+	if i < 0 {
+		return 0
+	}
+	if s.Batches[i].NextOffset() <= offset {
+		i++
+	}
+	return i
+}
+
 // EpochEntry is one leader-epoch cache entry: Epoch began at StartOffset.
 type EpochEntry struct {
 	Epoch       int32
@@ -266,7 +280,7 @@ func (l *Log) Read(from, limit int64, maxBytes int) (ReadResult, proto.ErrorCode
 	si := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].NextOffset() > from })
 	for ; si < len(l.segs); si++ {
 		seg := l.segs[si]
-		first := sort.Search(len(seg.Batches), func(i int) bool { return seg.Batches[i].NextOffset() > from })
+		first := seg.batchAt(from)
 		end, done := first, false
 		for ; end < len(seg.Batches); end++ {
 			b := seg.Batches[end]

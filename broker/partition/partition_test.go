@@ -391,3 +391,15 @@ func TestTruncateToLEODropsEmptyEpochs(t *testing.T) {
 	empty.TruncateTo(0)
 	assert.Empty(t, empty.Epochs())
 }
+
+// batchAt finds the batch holding an offset from the base offsets alone.
+func TestSegmentBatchAt(t *testing.T) {
+	s := &Segment{BaseOffset: 10, Batches: []*proto.RecordBatch{batch(10, 3, 0), batch(13, 5, 0), batch(18, 1, 0)}}
+	for _, tt := range []struct {
+		offset int64
+		want   int
+	}{{9, 0}, {10, 0}, {12, 0}, {13, 1}, {17, 1}, {18, 2}, {19, 3}, {100, 3}} {
+		assert.Equal(t, tt.want, s.batchAt(tt.offset), "offset %d", tt.offset)
+	}
+	assert.Equal(t, 0, (&Segment{}).batchAt(5))
+}

@@ -187,8 +187,8 @@ type RecordBatch struct {
 	ProducerID int64
 	// maxTimestamp is the newest record's CreateTime (MaxTimestamp).
 	maxTimestamp time.Duration
-	// records is the record count, then the records packed by SetRecords (see
-	// appendPacked). It is a string because it never changes once packed: copies of
+	// records is the record count and the bytes of their keys and values, then the
+	// records packed by SetRecords (see appendPacked). It is a string because it never changes once packed: copies of
 	// the batch share it, and keys decode as substrings of it without allocating.
 	records string
 	// PartitionLeaderEpoch is the leader epoch under which the leader appended it.
@@ -217,7 +217,12 @@ type RecordBatch struct {
 // quickstart record takes about 10 bytes instead of a 40-byte Record.
 func (b *RecordBatch) SetRecords(recs []Record) {
 	var stack [512]byte
+	payload := 0 // keys and values
+	for i := range recs {
+		payload += len(recs[i].Key) + int(recs[i].Size)
+	}
 	buf := binary.AppendUvarint(stack[:0], uint64(len(recs)))
+	buf = binary.AppendUvarint(buf, uint64(payload))
 	var prev Record
 	b.maxTimestamp = 0
 	for i := range recs {
@@ -255,6 +260,7 @@ func (b *RecordBatch) reader() (recordReader, int) {
 	}
 	r := recordReader{s: b.records}
 	n := int(r.uvarint())
+	r.uvarint() // the payload bytes
 	return r, n
 }
 
@@ -347,11 +353,12 @@ func (b *RecordBatch) Idempotent() bool { return b.ProducerID != NoProducerID }
 
 // UncompressedBytes is the size of the records section before compression.
 func (b *RecordBatch) UncompressedBytes() int {
-	size := 0
-	for _, r := range b.Records() {
-		size += RecordOverhead + len(r.Key) + int(r.Size)
+	if b.records == "" {
+		return 0
 	}
-	return size
+	r := recordReader{s: b.records}
+	n := int(r.uvarint())
+	return n*RecordOverhead + int(r.uvarint())
 }
 
 // mix is a 64-bit finalizer (splitmix64's), cheap and well spread.

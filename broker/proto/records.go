@@ -178,7 +178,7 @@ const NoProducerID int64 = -1
 // RecordBatch is Kafka's v2 record batch as a descriptor. Once appended to a log a batch
 // is immutable; a sent batch changes only as the leader stamps its offset and epoch
 // (Stamp). A log holds one per batch for the whole run, so it is kept to 64 bytes: what
-// the records determine (their count and timestamps) is read from them.
+// the records determine (their count, sizes and first timestamp) is read from them.
 type RecordBatch struct {
 	// BaseOffset is the offset of the first record, assigned by the leader.
 	BaseOffset int64
@@ -188,8 +188,9 @@ type RecordBatch struct {
 	// maxTimestamp is the newest record's CreateTime (MaxTimestamp).
 	maxTimestamp time.Duration
 	// records is the record count and the bytes of their keys and values, then the
-	// records packed by SetRecords (see appendPacked). It is a string because it never changes once packed: copies of
-	// the batch share it, and keys decode as substrings of it without allocating.
+	// records, packed by SetRecords (see appendPacked). It is a string because it
+	// never changes once packed: copies of the batch share it, and keys decode as
+	// substrings of it without allocating.
 	records string
 	// PartitionLeaderEpoch is the leader epoch under which the leader appended it.
 	PartitionLeaderEpoch int32

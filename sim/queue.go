@@ -50,8 +50,8 @@ type queue struct {
 
 const nbuckets = 1 + 16*16
 
-// bucketKeep is the largest array an emptied bucket keeps for reuse.
-const bucketKeep = 4096
+// bucketKeep is the largest array (1 MiB) an emptied bucket keeps for reuse.
+const bucketKeep = 1 << 16
 
 // bucketOf is the bucket of time t relative to last (t >= last).
 func bucketOf(t, last uint64) int {

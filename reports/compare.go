@@ -56,7 +56,8 @@ type ComparisonRow struct {
 	E2EP99Ns      int64 `json:"end_to_end_p99_ns"`
 	E2EMaxNs      int64 `json:"end_to_end_max_ns"`
 	DelayP99Ns    int64 `json:"publish_delay_p99_ns"`
-	// Bytes and CPU.
+	// Batches, bytes and CPU.
+	RecordsPerBatch      float64 `json:"records_per_batch"`
 	CompressionRatio     float64 `json:"compression_ratio"`
 	WireBytesPerRecord   float64 `json:"wire_bytes_per_record"`
 	DiskBytesPerRecord   float64 `json:"disk_bytes_per_record"`
@@ -91,7 +92,7 @@ func Compare(runs []Labeled) *Comparison {
 			PublishP50Ns: s.PublishLatency.P50Ns, PublishP99Ns: s.PublishLatency.P99Ns,
 			PublishP999Ns: s.PublishLatency.P999Ns, PublishMaxNs: s.PublishLatency.MaxNs,
 			E2EP50Ns: s.EndToEndLatency.P50Ns, E2EP99Ns: s.EndToEndLatency.P99Ns, E2EMaxNs: s.EndToEndLatency.MaxNs,
-			DelayP99Ns:       s.PublishDelay.P99Ns,
+			DelayP99Ns: s.PublishDelay.P99Ns, RecordsPerBatch: m.Bytes.RecordsPerBatch(),
 			CompressionRatio: m.Bytes.CompressionRatio, WireBytesPerRecord: m.Bytes.WireBytesPerRecord,
 			DiskBytesPerRecord: m.Bytes.DiskBytesPerRecord, BrokerCPUUtilization: s.MeanBrokerCPUUtilization,
 			BrokerCPUPerRecordNs: s.BrokerCPUPerRecordNs,
@@ -155,7 +156,7 @@ func (c *Comparison) table() table {
 	t.Header = append(t.Header, c.Params...)
 	t.Header = append(t.Header, "verdict", "publish msg/s", "publish MiB/s", "consume msg/s", "errors/s", "max backlog",
 		"publish p50 ms", "publish p99 ms", "publish p99.9 ms", "publish max ms", "e2e p50 ms", "e2e p99 ms", "e2e max ms",
-		"delay p99 ms", "compression", "wire B/rec", "disk B/rec", "broker CPU", "CPU µs/rec")
+		"delay p99 ms", "records/batch", "compression", "wire B/rec", "disk B/rec", "broker CPU", "CPU µs/rec")
 	for i := range t.Header {
 		t.Right = append(t.Right, i > len(c.Params)+1)
 	}
@@ -168,7 +169,7 @@ func (c *Comparison) table() table {
 			fmtFloat(r.PublishErrorRate, 3), fmtInt(r.MaxBacklog),
 			fmtMs(r.PublishP50Ns), fmtMs(r.PublishP99Ns), fmtMs(r.PublishP999Ns), fmtMs(r.PublishMaxNs),
 			fmtMs(r.E2EP50Ns), fmtMs(r.E2EP99Ns), fmtMs(r.E2EMaxNs), fmtMs(r.DelayP99Ns),
-			fmtFloat(r.CompressionRatio, 3), fmtFloat(r.WireBytesPerRecord, 1), fmtFloat(r.DiskBytesPerRecord, 1),
+			fmtFloat(r.RecordsPerBatch, 1), fmtFloat(r.CompressionRatio, 3), fmtFloat(r.WireBytesPerRecord, 1), fmtFloat(r.DiskBytesPerRecord, 1),
 			fmtPct(r.BrokerCPUUtilization), fmtFloat(r.BrokerCPUPerRecordNs/1e3, 2))
 		t.Rows = append(t.Rows, row)
 	}
@@ -205,7 +206,7 @@ func (c *Comparison) WriteCSV(w io.Writer) error {
 	header := append([]string{"configuration"}, c.Params...)
 	header = append(header, "verdict", "publish_rate", "publish_mib_per_sec", "consume_rate", "publish_error_rate", "max_backlog",
 		"publish_p50_ms", "publish_p99_ms", "publish_p99_9_ms", "publish_max_ms", "end_to_end_p50_ms", "end_to_end_p99_ms",
-		"end_to_end_max_ms", "publish_delay_p99_ms", "compression_ratio", "wire_bytes_per_record", "disk_bytes_per_record",
+		"end_to_end_max_ms", "publish_delay_p99_ms", "records_per_batch", "compression_ratio", "wire_bytes_per_record", "disk_bytes_per_record",
 		"broker_cpu_utilization", "broker_cpu_per_record_us")
 	if err := cw.Write(header); err != nil {
 		return err
@@ -219,7 +220,7 @@ func (c *Comparison) WriteCSV(w io.Writer) error {
 		}
 		rec = append(rec, r.Status, g(r.PublishRate), g(r.PublishMiBps), g(r.ConsumeRate), g(r.PublishErrorRate),
 			fmt.Sprint(r.MaxBacklog), ms(r.PublishP50Ns), ms(r.PublishP99Ns), ms(r.PublishP999Ns), ms(r.PublishMaxNs),
-			ms(r.E2EP50Ns), ms(r.E2EP99Ns), ms(r.E2EMaxNs), ms(r.DelayP99Ns), g(r.CompressionRatio),
+			ms(r.E2EP50Ns), ms(r.E2EP99Ns), ms(r.E2EMaxNs), ms(r.DelayP99Ns), g(r.RecordsPerBatch), g(r.CompressionRatio),
 			g(r.WireBytesPerRecord), g(r.DiskBytesPerRecord), g(r.BrokerCPUUtilization), g(r.BrokerCPUPerRecordNs/1e3))
 		if err := cw.Write(rec); err != nil {
 			return err

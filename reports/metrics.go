@@ -279,6 +279,14 @@ type ByteCounts struct {
 	DiskBytesPerRecord float64 `json:"disk_bytes_per_record"`
 }
 
+// RecordsPerBatch is the mean number of records in a producer batch, 0 without batches.
+func (b *ByteCounts) RecordsPerBatch() float64 {
+	if b.Batches == 0 {
+		return 0
+	}
+	return float64(b.BatchRecords) / float64(b.Batches)
+}
+
 // FaultWindow is one injected fault, active over [Start, Stop).
 type FaultWindow struct {
 	Name    string `json:"name"`

@@ -352,11 +352,12 @@ func (r *Recorder) Request(t time.Duration, api string) {
 	q.iv++
 }
 
-// ProduceBatch records a producer batch of records sent at t: its record bytes before
-// compression and its size on the wire after compression.
-func (r *Recorder) ProduceBatch(t time.Duration, records int, uncompressed, compressed int64) {
+// ProduceBatches records producer batches sent by t (since the last call): how many,
+// the records they hold, their record bytes before compression and their size on the
+// wire after compression.
+func (r *Recorder) ProduceBatches(t time.Duration, batches, records int, uncompressed, compressed int64) {
 	r.advance(t)
-	r.bytes.Batches++
+	r.bytes.Batches += int64(batches)
 	r.bytes.BatchRecords += int64(records)
 	r.bytes.UncompressedBytes += uncompressed
 	r.bytes.WireBytes += compressed

@@ -88,7 +88,7 @@ func TestRecorderLagBrokersRequestsBytesFaults(t *testing.T) {
 	r.Request(950*ms, "Produce")
 	r.Request(960*ms, "Produce")
 	r.Request(970*ms, "Fetch")
-	r.ProduceBatch(980*ms, 10, 10_000, 4_000)
+	r.ProduceBatches(980*ms, 1, 10, 10_000, 4_000)
 	r.Lag(1500*ms, "g", "t", 1, 3)
 	// The broker restarted: its counters began again from zero.
 	r.BrokerSample(1900*ms, 1, BrokerCounters{CPUBusy: 500 * ms, NetInBytes: 100})
@@ -177,7 +177,7 @@ func TestRecorderDoesNotAllocate(t *testing.T) {
 		r.Consumed(at, "g", at-5*ms, 100)
 		r.Lag(at, "g", "t", 0, 7)
 		r.Request(at, "Produce")
-		r.ProduceBatch(at, 1, 100, 50)
+		r.ProduceBatches(at, 1, 1, 100, 50)
 		r.BrokerSample(at, 1, BrokerCounters{CPUBusy: at})
 	})
 	assert.Zero(t, allocs, "the recording path must not allocate within an interval")

@@ -156,7 +156,7 @@ func synthRun(spec synthSpec) *Run {
 		case evSent:
 			r.PublishSent(e.t, e.a, e.n)
 			if batch++; batch == 16 {
-				r.ProduceBatch(e.t, 16, int64(16*e.n), int64(float64(16*e.n)/spec.Compression))
+				r.ProduceBatches(e.t, 1, 16, int64(16*e.n), int64(float64(16*e.n)/spec.Compression))
 				r.Request(e.t, "Produce")
 				batch = 0
 			}

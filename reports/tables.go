@@ -134,6 +134,7 @@ func runTables(m *Metrics) []table {
 		Right:  []bool{false, true},
 		Rows: [][]string{
 			{"producer batches", fmtInt(b.Batches)},
+			{"records per batch", fmtFloat(b.RecordsPerBatch(), 1)},
 			{"record bytes before compression", fmtBytes(b.UncompressedBytes)},
 			{"batch bytes on the wire", fmtBytes(b.WireBytes)},
 			{"compression ratio", fmtFloat(b.CompressionRatio, 3)},

@@ -431,9 +431,9 @@ func (r *runner) sampleAt(t time.Duration) {
 			}
 			st, last := p.Producer().Stats(), r.stats[id]
 			if st.Batches > last.Batches {
-				recs := st.Sent - last.Sent
+				recs := st.BatchRecords - last.BatchRecords
 				wire := st.BytesSent - last.BytesSent
-				r.rec.ProduceBatch(now, int(recs), int64(float64(recs)*r.meanSize(id)), wire)
+				r.rec.ProduceBatches(now, int(st.Batches-last.Batches), int(recs), int64(float64(recs)*r.meanSize(id)), wire)
 			}
 			r.stats[id] = st
 		}

@@ -9,7 +9,9 @@
 // consumed, so that every component on the node sees them.
 //
 // The Producer follows Kafka's: the default partitioner (murmur2 of the key, uniform
-// sticky partitioning without a key), an accumulator with batch.size, linger.ms and
+// sticky partitioning without a key), an accumulator with batch.size (measured, as
+// Kafka does, against the batch's estimated size on the wire: with compression the
+// topic's learned compression ratio lets a batch hold more records), linger.ms and
 // buffer.memory, real compression for a deterministic sample of batches,
 // max.in.flight.requests.per.connection, retries with retry.backoff.ms,
 // request.timeout.ms, delivery.timeout.ms, acks, and the idempotent producer

@@ -68,8 +68,10 @@ type Result struct {
 // ProducerStats are a producer's counters.
 type ProducerStats struct {
 	Sent, Acked, Failed, Unknown int64
-	Batches, Requests, Retries   int64
-	BytesSent                    int64
+	// Batches counts the batches built for the wire, BatchRecords their records.
+	Batches, BatchRecords int64
+	Requests, Retries     int64
+	BytesSent             int64
 	// BlockedTime is the total time sends spent blocked (buffer.memory, metadata);
 	// BlockedSends counts the sends that blocked at all.
 	BlockedTime  time.Duration
@@ -93,7 +95,8 @@ type prodBatch struct {
 	count    int            // records in the batch
 	dones    []func(Result)
 	blocked  []time.Duration
-	bytes    int
+	bytes    int     // the records' uncompressed bytes
+	ratio    float32 // the topic's compression ratio estimate when the batch was opened
 	created  time.Duration
 	deadline time.Duration
 	attempts int
@@ -111,6 +114,7 @@ type prodBatch struct {
 }
 
 type prodPart struct {
+	topic *topicParts // the partition's topic
 	// leader caches the partition's leader for metadata version version.
 	leader   node.ID
 	hasLead  bool
@@ -131,6 +135,8 @@ type prodPart struct {
 // struct so that partFor's cached pointer to it stays valid as parts grows.
 type topicParts struct {
 	parts []*prodPart
+	// ratio is the topic's compression ratio estimate (see estimatedBytes).
+	ratio float32
 }
 
 type prodRequest struct {
@@ -303,13 +309,13 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 	size := recordBytes(&rec)
 	now := p.env.Now()
 	var b *prodBatch
-	if k := len(ps.queue); k > 0 && ps.queue[k-1].wire == nil && ps.queue[k-1].bytes+size <= p.cfg.BatchSize {
+	if k := len(ps.queue); k > 0 && ps.queue[k-1].wire == nil && p.hasRoomFor(ps.queue[k-1], size) {
 		b = ps.queue[k-1]
 	} else {
 		n := min(p.cfg.BatchSize/size+1, max(ps.lastRecords, 4))
 		p.batchSeq++
-		b = &prodBatch{tp: tp, ps: ps, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1, pid: proto.NoProducerID, order: p.batchSeq,
-			recs: p.recordsArray(n), dones: make([]func(Result), 0, n)}
+		b = &prodBatch{tp: tp, ps: ps, ratio: ps.topic.ratio, created: now, deadline: now + p.cfg.DeliveryTimeout, seq: -1,
+			pid: proto.NoProducerID, order: p.batchSeq, recs: p.recordsArray(n), dones: make([]func(Result), 0, n)}
 		ps.queue = append(ps.queue, b)
 		p.armExpiry(b.deadline)
 		p.arm(now + p.cfg.Linger)
@@ -323,12 +329,61 @@ func (p *Producer) admit(rec Record, done func(Result), blocked time.Duration) b
 		}
 		b.blocked = append(b.blocked, blocked)
 	}
+	wasFull := p.isFull(b)
 	b.bytes += size
 	p.bufferUsed += int64(size)
 	p.stats.BlockedTime += blocked
 	// Drain on the transitions that make a batch ready (it filled up, or a second
 	// batch started behind it), not on every record of a backed-up queue.
-	return p.cfg.Linger == 0 || (b.bytes >= p.cfg.BatchSize && b.bytes-size < p.cfg.BatchSize) || (b.count == 1 && len(ps.queue) == 2)
+	return p.cfg.Linger == 0 || (p.isFull(b) && !wasFull) || (b.count == 1 && len(ps.queue) == 2)
+}
+
+// Kafka's producer fills a batch up to batch.size bytes as it estimates the batch's
+// size on the wire: the batch header plus, with compression, the records' uncompressed
+// bytes times the topic's compression ratio estimate, padded by 5%. The estimate
+// starts at 1, and each closed batch moves it towards the ratio it achieved: down by
+// at most 0.005 a batch, up by at least 0.05 (CompressionRatioEstimator). So a
+// compressed batch holds more records than batch.size over the record size, once the
+// estimate has learned the payload's ratio.
+const (
+	ratioPadding     = 1.05
+	ratioImproving   = 0.005
+	ratioDeteriorate = 0.05
+)
+
+// estimatedBytes is the wire size Kafka's producer estimates for b (its
+// MemoryRecordsBuilder's estimate while the batch is open).
+func (p *Producer) estimatedBytes(b *prodBatch) int {
+	if p.cfg.CompressionType == proto.CompressionNone {
+		return proto.BatchHeaderSize + b.bytes
+	}
+	return proto.BatchHeaderSize + int(float32(b.bytes)*b.ratio*ratioPadding)
+}
+
+// hasRoomFor says whether a record of size bytes fits in the open batch b: the first
+// record always does; the record itself counts uncompressed, as in Kafka.
+func (p *Producer) hasRoomFor(b *prodBatch, size int) bool {
+	return b.count == 0 || p.estimatedBytes(b)+size <= p.cfg.BatchSize
+}
+
+// isFull says whether b has reached batch.size by the estimate, which makes it ready.
+func (p *Producer) isFull(b *prodBatch) bool {
+	return b.count > 0 && p.estimatedBytes(b) >= p.cfg.BatchSize
+}
+
+// learnRatio updates the topic's compression ratio estimate with a closed batch's
+// achieved ratio: its size on the wire over its records' uncompressed bytes.
+func (t *topicParts) learnRatio(wireBytes, rawBytes int) {
+	if rawBytes <= 0 {
+		return
+	}
+	observed := float32(wireBytes) / float32(rawBytes)
+	switch {
+	case observed > t.ratio:
+		t.ratio = max(t.ratio+ratioDeteriorate, observed)
+	case observed < t.ratio:
+		t.ratio = max(t.ratio-ratioImproving, observed)
+	}
 }
 
 // recordsArray returns an empty slice for a new batch's records, of capacity n or
@@ -350,7 +405,7 @@ func (p *Producer) partFor(tp proto.TopicPartition) *prodPart {
 	t := p.lastTopicParts
 	if t == nil || p.lastPartsTopic != tp.Topic {
 		if t = p.topicParts[tp.Topic]; t == nil {
-			t = &topicParts{}
+			t = &topicParts{ratio: 1}
 			p.topicParts[tp.Topic] = t
 		}
 		p.lastTopicParts, p.lastPartsTopic = t, tp.Topic
@@ -361,7 +416,7 @@ func (p *Producer) partFor(tp proto.TopicPartition) *prodPart {
 	if int(tp.Partition) < len(t.parts) && t.parts[tp.Partition] != nil {
 		return t.parts[tp.Partition]
 	}
-	ps := &prodPart{}
+	ps := &prodPart{topic: t}
 	if n := int(tp.Partition) + 1; n > len(t.parts) {
 		t.parts = append(t.parts, make([]*prodPart, n-len(t.parts))...)
 	}

@@ -16,7 +16,8 @@ type ProducerConfig struct {
 	// Acks is acks: 0, 1 or all. Default all.
 	Acks proto.Acks
 	// BatchSize is batch.size in bytes: a partition's batch is sent once it is this
-	// full. Default 16384.
+	// full, by Kafka's estimate of its size on the wire (see Producer.estimatedBytes).
+	// Default 16384.
 	BatchSize int
 	// Linger is linger.ms: how long a batch waits for more records. Default 5 ms
 	// (Kafka 4.0's default).

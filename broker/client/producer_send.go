@@ -177,7 +177,7 @@ func (p *Producer) drain() {
 			if pr == nil {
 				continue // no in-flight room on that connection
 			}
-			if len(pr.batches) > 0 && pr.req.Size()+b.bytes > p.cfg.MaxRequestSize {
+			if len(pr.batches) > 0 && pr.req.Size()+p.wireBytes(b) > p.cfg.MaxRequestSize {
 				continue
 			}
 			ps.queue[0] = nil
@@ -237,10 +237,19 @@ func (p *Producer) ready(ps *prodPart, b *prodBatch, now time.Duration) (bool, t
 		}
 		return now >= b.retryAt, b.retryAt
 	}
-	if b.bytes >= p.cfg.BatchSize || len(ps.queue) > 1 || now >= b.created+p.cfg.Linger {
+	if p.isFull(b) || len(ps.queue) > 1 || now >= b.created+p.cfg.Linger {
 		return true, 0
 	}
 	return false, b.created + p.cfg.Linger
+}
+
+// wireBytes is b's size as the drain counts it against max.request.size: its size on
+// the wire once built, the estimate before.
+func (p *Producer) wireBytes(b *prodBatch) int {
+	if b.wire != nil {
+		return int(b.wire.SizeBytes)
+	}
+	return p.estimatedBytes(b)
 }
 
 // wireBatch builds (once) the batch as sent: sequence, compression and checksum. A
@@ -266,12 +275,16 @@ func (p *Producer) wireBatch(ps *prodPart, b *prodBatch) *proto.RecordBatch {
 	}
 	w.SizeBytes = int32(proto.BatchHeaderSize + out.RecordsBytes)
 	w.CRC = w.ComputeCRC()
+	if w.Compression != proto.CompressionNone {
+		ps.topic.learnRatio(int(w.SizeBytes), out.RawBytes)
+	}
 	if rate := p.cfg.CPU.CompressBytesPerSecond[w.Compression]; rate > 0 {
 		p.env.Charge(time.Duration(float64(out.RawBytes) / rate * 1e9))
 	}
 	b.wire = w
 	ps.lastRecords = b.count
 	p.stats.Batches++
+	p.stats.BatchRecords += int64(b.count)
 	return w
 }
 

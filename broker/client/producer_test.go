@@ -245,3 +245,72 @@ func TestRewiredBatchKeepsItsRecords(t *testing.T) {
 	assert.Equal(t, first.MaxTimestamp(), again.MaxTimestamp())
 	assert.True(t, again.Valid())
 }
+
+// With compression, batch.size bounds a batch's estimated size on the wire, as in
+// Kafka's producer: the topic's compression ratio estimate starts at 1 (batches hold
+// what fits uncompressed), falls by 0.005 a batch towards the ratio achieved, and so
+// lets later batches hold several times more records.
+func TestCompressedBatchesFillByTheEstimatedRatio(t *testing.T) {
+	cfg := DefaultProducerConfig(1)
+	cfg.Linger, cfg.DeliveryTimeout = time.Hour, 2*time.Hour
+	cfg.CompressionType, cfg.Payload = proto.CompressionLZ4, proto.PayloadJSON
+	cfg.EnableIdempotence = false
+	p, env := setupProducer(t, cfg, 1)
+	env.take()
+	var counts []int
+	var ratios []float32
+	for i := 0; len(counts) < 200; i++ {
+		require.Less(t, i, 100_000)
+		env.now += time.Microsecond
+		p.Send(Record{Topic: "t", Partition: 0, Value: int64(i), Size: 1024}, nil)
+		for _, req := range produceRequests(env) {
+			resp := &proto.ProduceResponse{Correlation: req.Correlation}
+			for _, pp := range req.Partitions {
+				counts = append(counts, pp.Batch.Count())
+				ratios = append(ratios, p.topicParts["t"].ratio)
+				resp.Partitions = append(resp.Partitions, proto.ProducePartitionResponse{TopicPartition: pp.TopicPartition, BaseOffset: 0})
+			}
+			p.Handle(node.Event{Kind: node.Recv, From: 1, Msg: resp})
+		}
+	}
+	recordBytes := proto.RecordOverhead + 1024
+	// The first batch (estimate 1) also holds setupProducer's small record.
+	assert.InDelta(t, 1-ratioImproving, ratios[0], 1e-6, "0.005 a batch")
+	assert.InDelta(t, 1-2*ratioImproving, ratios[1], 1e-6)
+	fits := int(float64(cfg.BatchSize-proto.BatchHeaderSize-recordBytes)/(float64(recordBytes)*float64(ratios[0])*ratioPadding)) + 1
+	assert.Equal(t, fits, counts[1], "what fits by the estimate, and the record that fills the batch")
+	achieved := p.sampler.Ratio(cfg.CompressionType, cfg.Payload)
+	require.Less(t, achieved, 0.5, "JSON compresses")
+	last := ratios[len(ratios)-1]
+	assert.GreaterOrEqual(t, float64(last), achieved*0.9, "never far below what batches achieve")
+	assert.Greater(t, counts[len(counts)-1], 2*counts[1], "later batches hold more records")
+
+	// The estimate deteriorates fast: by at least 0.05, at once to the ratio seen.
+	tp := &topicParts{ratio: 0.3}
+	tp.learnRatio(40, 100)
+	assert.InDelta(t, 0.4, tp.ratio, 1e-6)
+	tp.learnRatio(42, 100)
+	assert.InDelta(t, 0.45, tp.ratio, 1e-6)
+	tp.learnRatio(10, 100)
+	assert.InDelta(t, 0.445, tp.ratio, 1e-6)
+}
+
+// Without compression a batch holds what fits in batch.size with its header.
+func TestUncompressedBatchesFillBatchSize(t *testing.T) {
+	cfg := DefaultProducerConfig(1)
+	cfg.Linger, cfg.DeliveryTimeout = time.Hour, 2*time.Hour
+	cfg.EnableIdempotence = false
+	p, env := setupProducer(t, cfg, 1)
+	env.take()
+	for i := range 40 {
+		env.now += time.Microsecond
+		p.Send(Record{Topic: "t", Partition: 0, Value: int64(i), Size: 1000}, nil)
+	}
+	reqs := produceRequests(env)
+	require.NotEmpty(t, reqs)
+	b := reqs[0].Partitions[0].Batch
+	perRecord := proto.RecordOverhead + 1000
+	setup := proto.RecordOverhead + 10 // setupProducer's record
+	assert.Equal(t, 1+(cfg.BatchSize-proto.BatchHeaderSize-setup)/perRecord, b.Count())
+	assert.LessOrEqual(t, int(b.SizeBytes), cfg.BatchSize)
+}

@@ -341,13 +341,13 @@ func printSweepTable(w io.Writer, runs []reports.Labeled, results []sweepResult)
 	for _, r := range runs {
 		labelW = max(labelW, len(r.Label))
 	}
-	fmt.Fprintf(w, "%-*s  %-7s %11s %9s %10s %10s %10s %10s %6s %8s\n", labelW, "configuration", "verdict",
-		"publish/s", "MiB/s", "p50 ms", "p99 ms", "p99.9 ms", "e2e p99", "ratio", "CPU")
+	fmt.Fprintf(w, "%-*s  %-7s %11s %9s %10s %10s %10s %10s %9s %6s %8s\n", labelW, "configuration", "verdict",
+		"publish/s", "MiB/s", "p50 ms", "p99 ms", "p99.9 ms", "e2e p99", "rec/batch", "ratio", "CPU")
 	c := reports.Compare(runs)
 	for _, r := range c.Rows {
-		fmt.Fprintf(w, "%-*s  %-7s %11.0f %9.2f %10.2f %10.2f %10.2f %10.2f %6.2f %7.1f%%\n", labelW, r.Label, r.Status,
+		fmt.Fprintf(w, "%-*s  %-7s %11.0f %9.2f %10.2f %10.2f %10.2f %10.2f %9.1f %6.2f %7.1f%%\n", labelW, r.Label, r.Status,
 			r.PublishRate, r.PublishMiBps, ms(r.PublishP50Ns), ms(r.PublishP99Ns), ms(r.PublishP999Ns), ms(r.E2EP99Ns),
-			r.CompressionRatio, 100*r.BrokerCPUUtilization)
+			r.RecordsPerBatch, r.CompressionRatio, 100*r.BrokerCPUUtilization)
 	}
 	for _, r := range results {
 		if r.outcome != nil {

@@ -135,6 +135,12 @@ func (b *Broker) fetchErrorResponse(m *proto.FetchRequest, err proto.ErrorCode) 
 func (b *Broker) newFetchResponse(m *proto.FetchRequest) *proto.FetchResponse {
 	n := len(m.Partitions)
 	if m.ReplicaID < 0 {
+		if n <= 2 {
+			// A consumer's fetch names a few partitions: one allocation for both.
+			f := &fetchResponse2{}
+			f.resp = proto.FetchResponse{Correlation: m.Correlation, Partitions: f.parts[:n:n]}
+			return &f.resp
+		}
 		return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n)}
 	}
 	for i := len(b.spareFetch) - 1; i >= 0; i-- {
@@ -149,6 +155,13 @@ func (b *Broker) newFetchResponse(m *proto.FetchRequest) *proto.FetchResponse {
 	}
 	// Room to spare: the follower's partitions come and go.
 	return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n, (n+7)&^7), Spare: m}
+}
+
+// fetchResponse2 is a FetchResponse with room for two partitions in the same
+// allocation.
+type fetchResponse2 struct {
+	resp  proto.FetchResponse
+	parts [2]proto.FetchPartitionResponse
 }
 
 // maxSpareFetch bounds the spare responses a broker keeps.

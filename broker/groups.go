@@ -125,6 +125,7 @@ func (b *Broker) applyGroupEffects(e group.Effects) {
 	for _, a := range e.Appends {
 		b.appendGroupRecords(a)
 	}
+	b.groups.Recycle(e) // nothing of e is kept: its records are packed into batches
 	b.armGroupTick()
 }
 
@@ -139,8 +140,10 @@ func (b *Broker) appendGroupRecords(a group.Append) {
 	batch := &proto.RecordBatch{ProducerID: proto.NoProducerID, BaseSequence: -1, SizeBytes: int32(size)}
 	batch.SetRecords(a.Records)
 	batch.CRC = batch.ComputeCRC()
-	resp := &proto.ProduceResponse{Partitions: []proto.ProducePartitionResponse{{TopicPartition: tp, BaseOffset: -1, LogStartOffset: -1}}}
+	pa := newProduceAlloc(1)
+	resp := &pa.resp
 	out := &resp.Partitions[0]
+	*out = proto.ProducePartitionResponse{TopicPartition: tp, BaseOffset: -1, LogStartOffset: -1}
 	r := b.replicaOf(tp)
 	err, required := b.appendAsLeader(r, proto.AcksAll, batch, out)
 	if err != proto.NONE {
@@ -148,7 +151,8 @@ func (b *Broker) appendGroupRecords(a group.Append) {
 		return
 	}
 	out.Err = proto.NONE
-	w := &produceWait{id: b.nextCorrelation(), resp: resp, pending: 1, group: true, groupAppend: a.ID}
+	w := &pa.w
+	*w = produceWait{id: b.nextCorrelation(), resp: resp, pending: 1, group: true, groupAppend: a.ID}
 	r.produceWaiters = append(r.produceWaiters, waiter{w: w, index: 0, required: required})
 	b.waits[w.id] = w
 	w.timer = b.env.After(b.cfg.OffsetCommitTimeout, node.Timer{Kind: timerProduceTimeout, Arg: w.id})
@@ -158,9 +162,10 @@ func (b *Broker) appendGroupRecords(a group.Append) {
 // finishGroupAppends hands the completed appends to the coordinator; completions may
 // cause more appends, which may complete at once.
 func (b *Broker) finishGroupAppends() {
-	for len(b.groupDone) > 0 {
-		d := b.groupDone[0]
-		b.groupDone = b.groupDone[1:]
+	// By index, not by reslicing the front off, so that groupDone keeps its memory;
+	// applying may append more.
+	for i := 0; i < len(b.groupDone); i++ {
+		d := b.groupDone[i]
 		b.applyGroupEffects(b.groups.AppendDone(d.id, d.err, b.now()))
 	}
 	b.groupDone = b.groupDone[:0]

@@ -49,8 +49,30 @@ type waiter struct {
 	required int64
 }
 
+// produceAlloc holds, in one allocation, what a produce request usually needs: the
+// response with room for two partitions and, for acks=all, its purgatory entry. The
+// response is the client's once sent, so none of it is reused.
+type produceAlloc struct {
+	w     produceWait
+	resp  proto.ProduceResponse
+	parts [2]proto.ProducePartitionResponse
+}
+
+// newProduceAlloc returns a new produceAlloc whose resp has n zero partitions.
+func newProduceAlloc(n int) *produceAlloc {
+	pa := &produceAlloc{}
+	if n <= len(pa.parts) {
+		pa.resp.Partitions = pa.parts[:n:n]
+	} else {
+		pa.resp.Partitions = make([]proto.ProducePartitionResponse, n)
+	}
+	return pa
+}
+
 func (b *Broker) handleProduce(from node.ID, m *proto.ProduceRequest) {
-	resp := &proto.ProduceResponse{Correlation: m.Correlation, Partitions: make([]proto.ProducePartitionResponse, len(m.Partitions))}
+	pa := newProduceAlloc(len(m.Partitions))
+	resp := &pa.resp
+	resp.Correlation = m.Correlation
 	var w *produceWait
 	for i := range m.Partitions {
 		pp := &m.Partitions[i]
@@ -64,7 +86,8 @@ func (b *Broker) handleProduce(from node.ID, m *proto.ProduceRequest) {
 			continue
 		}
 		if w == nil {
-			w = &produceWait{id: b.nextCorrelation(), from: from, resp: resp}
+			w = &pa.w
+			*w = produceWait{id: b.nextCorrelation(), from: from, resp: resp}
 		}
 		w.pending++
 		r.produceWaiters = append(r.produceWaiters, waiter{w: w, index: i, required: required})

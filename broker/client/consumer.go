@@ -298,6 +298,11 @@ type Consumer struct {
 	fetchCands   []fetchCand
 	fetchLeaders []node.ID
 	buffer       []*completedFetch
+	// freeRequests and freeFetches are requests and completed fetches done with, for
+	// reuse (see newRequest and newCompletedFetch); sparePoll is the last finished poll.
+	freeRequests []*request
+	freeFetches  []*completedFetch
+	sparePoll    *pendingPoll
 	wakeAt       time.Duration
 	nextProbe    int
 
@@ -489,10 +494,36 @@ func (c *Consumer) dropBuffered(p *partition) {
 	for i, cf := range c.buffer {
 		if cf.p == p {
 			c.buffer = slices.Delete(c.buffer, i, i+1)
+			c.releaseCompletedFetch(cf)
 			break
 		}
 	}
 	p.buffered = false
+}
+
+// maxFree bounds the requests and completed fetches a consumer keeps for reuse.
+const maxFree = 8
+
+// newCompletedFetch returns a completedFetch of p's batches: one released earlier, or
+// a new one.
+func (c *Consumer) newCompletedFetch(p *partition, batches []*proto.RecordBatch) *completedFetch {
+	if n := len(c.freeFetches); n > 0 {
+		cf := c.freeFetches[n-1]
+		c.freeFetches[n-1] = nil
+		c.freeFetches = c.freeFetches[:n-1]
+		cf.p, cf.batches = p, batches
+		return cf
+	}
+	return &completedFetch{p: p, batches: batches}
+}
+
+// releaseCompletedFetch keeps cf, just taken out of the buffer, for reuse: nothing
+// else refers to it.
+func (c *Consumer) releaseCompletedFetch(cf *completedFetch) {
+	*cf = completedFetch{}
+	if len(c.freeFetches) < maxFree {
+		c.freeFetches = append(c.freeFetches, cf)
+	}
 }
 
 // Poll returns buffered records at once, or waits up to timeout for some; done gets
@@ -510,7 +541,13 @@ func (c *Consumer) Poll(timeout time.Duration, done func(PollResult)) {
 	c.stats.MaxPollGap = max(c.stats.MaxPollGap, now-c.lastPoll)
 	c.lastPoll = now
 	c.emit(ConsumerEvent{Kind: EventPollInvoke, ID: c.pollSeq})
-	c.poll = &pendingPoll{id: c.pollSeq, done: done}
+	pp := c.sparePoll
+	c.sparePoll = nil
+	if pp == nil {
+		pp = &pendingPoll{}
+	}
+	*pp = pendingPoll{id: c.pollSeq, done: done}
+	c.poll = pp
 	c.maybeAutoCommit()
 	c.step()
 	if c.poll != nil && !c.tryCompletePoll() {
@@ -552,8 +589,13 @@ func (c *Consumer) finishPoll(r PollResult) {
 	c.stats.Records += int64(len(r.Records))
 	c.emit(ConsumerEvent{Kind: EventPoll, ID: pp.id, Records: r.Records, Err: r.Err})
 	c.step() // refill what was drained
-	if pp.done != nil {
-		pp.done(r)
+	// pp is finished (c.poll no longer holds it, and its timer is cancelled or fired):
+	// the next Poll, maybe from done, reuses it.
+	done := pp.done
+	*pp = pendingPoll{}
+	c.sparePoll = pp
+	if done != nil {
+		done(r)
 	}
 }
 
@@ -627,8 +669,12 @@ func (c *Consumer) drain() []ConsumerRecord {
 			}
 		}
 		if cf.batch >= len(cf.batches) {
-			c.buffer = c.buffer[1:]
+			// Shift rather than reslice, so that the buffer keeps its capacity.
+			n := copy(c.buffer, c.buffer[1:])
+			c.buffer[n] = nil
+			c.buffer = c.buffer[:n]
 			p.buffered = false
+			c.releaseCompletedFetch(cf)
 		}
 		if c.pollErr != "" {
 			break
@@ -667,6 +713,10 @@ func (c *Consumer) reuseRecords(recs []ConsumerRecord) {
 // and calls done with "" or the Kafka error name. Retriable coordinator errors are
 // retried until default.api.timeout.ms, as commitSync does.
 func (c *Consumer) Commit(offsets []proto.OffsetCommitPartition, done func(err string)) {
+	if offsets != nil {
+		// The commit owns its offsets (see startCommit): the caller keeps its slice.
+		offsets = slices.Clone(offsets)
+	}
 	c.startCommit(offsets, false, done)
 	c.step()
 }
@@ -674,7 +724,16 @@ func (c *Consumer) Commit(offsets []proto.OffsetCommitPartition, done func(err s
 // Positions are the committable positions: every assigned partition with a known
 // position, sorted.
 func (c *Consumer) Positions() []proto.OffsetCommitPartition {
-	var out []proto.OffsetCommitPartition
+	n := 0
+	for _, p := range c.order {
+		if p.state == partFetchable || p.state == partNeedsValidation {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]proto.OffsetCommitPartition, 0, n)
 	for _, p := range c.order {
 		if p.state == partFetchable || p.state == partNeedsValidation {
 			out = append(out, proto.OffsetCommitPartition{TopicPartition: p.tp, CommittedOffset: p.position, CommittedLeaderEpoch: p.positionEpoch})
@@ -683,6 +742,8 @@ func (c *Consumer) Positions() []proto.OffsetCommitPartition {
 	return out
 }
 
+// startCommit starts a commit of offsets (nil: the current positions). The commit owns
+// offsets and never changes them: its events and requests share the slice.
 func (c *Consumer) startCommit(offsets []proto.OffsetCommitPartition, auto bool, done func(string)) int64 {
 	if offsets == nil {
 		offsets = c.Positions()
@@ -690,7 +751,7 @@ func (c *Consumer) startCommit(offsets []proto.OffsetCommitPartition, auto bool,
 	c.commitSeq++
 	op := &commitOp{id: c.commitSeq, offsets: offsets, auto: auto, done: done, deadline: c.env.Now() + c.cfg.DefaultAPITimeout}
 	c.stats.Commits++
-	c.emit(ConsumerEvent{Kind: EventCommitInvoke, ID: op.id, Offsets: slices.Clone(offsets), Auto: auto})
+	c.emit(ConsumerEvent{Kind: EventCommitInvoke, ID: op.id, Offsets: offsets, Auto: auto})
 	switch {
 	case c.cfg.GroupID == "":
 		c.finishCommit(op, proto.INVALID_GROUP_ID.String())
@@ -789,12 +850,41 @@ func (c *Consumer) owns(corr int64) bool { return corr > c.corrBase && corr <= c
 
 // send issues a request and arms its timeout.
 func (c *Consumer) send(to node.ID, kind requestKind, m node.Message, corr int64, timeout time.Duration) *request {
-	r := &request{kind: kind, corr: corr, to: to}
+	return c.sendWith(c.newRequest(), to, kind, m, corr, timeout)
+}
+
+// sendWith is send with r, from newRequest, as the request's bookkeeping.
+func (c *Consumer) sendWith(r *request, to node.ID, kind requestKind, m node.Message, corr int64, timeout time.Duration) *request {
+	r.kind, r.corr, r.to = kind, corr, to
 	r.timer = c.env.After(timeout, node.Timer{Kind: timerConsumerRequestTimeout, Arg: corr})
 	c.inflight[corr] = r
 	c.env.Charge(c.cfg.CPU.PerRequest)
 	c.env.Send(to, m)
 	return r
+}
+
+// newRequest returns an empty request, one released earlier if any; its parts and
+// offsets keep their capacity.
+func (c *Consumer) newRequest() *request {
+	if n := len(c.freeRequests); n > 0 {
+		r := c.freeRequests[n-1]
+		c.freeRequests[n-1] = nil
+		c.freeRequests = c.freeRequests[:n-1]
+		return r
+	}
+	return &request{}
+}
+
+// releaseRequest keeps r, out of c.inflight and handled (answered or failed), for
+// reuse. Nothing refers to it by then: the handlers keep what they need of it (the
+// partitions, the commit), never r itself.
+func (c *Consumer) releaseRequest(r *request) {
+	if len(c.freeRequests) >= maxFree {
+		return
+	}
+	clear(r.parts)
+	*r = request{parts: r.parts[:0], offsets: r.offsets[:0]}
+	c.freeRequests = append(c.freeRequests, r)
 }
 
 // wake arms the retry timer for t unless an earlier one is set.
@@ -833,8 +923,10 @@ func (c *Consumer) Handle(ev node.Event) bool {
 			if r.kind == reqFetch {
 				c.fetchTo.del(r.to)
 			}
+			c.releaseRequest(r)
 		} else {
 			c.handleResponse(r, ev.Msg)
+			c.releaseRequest(r)
 			c.step()
 		}
 		c.checkInvariants()
@@ -887,6 +979,7 @@ func (c *Consumer) timer(t node.Timer) bool {
 		if r := c.inflight[t.Arg]; r != nil {
 			delete(c.inflight, t.Arg)
 			c.requestFailed(r, proto.REQUEST_TIMED_OUT)
+			c.releaseRequest(r)
 		}
 	case timerConsumerWake:
 		if c.wakeAt <= c.env.Now() {
@@ -1043,6 +1136,7 @@ func (c *Consumer) failInflight(lost func(*request) bool, err proto.ErrorCode) i
 		delete(c.inflight, corr)
 		c.env.Cancel(r.timer)
 		c.requestFailed(r, err)
+		c.releaseRequest(r)
 	}
 	return len(corrs)
 }

@@ -147,6 +147,10 @@ type App struct {
 	started    bool
 	stopped    bool
 	stats      AppStats
+	// onPolled and onCommitted are polled and committed as func values, made once:
+	// a method value passed at each poll or commit would allocate each time.
+	onPolled    func(PollResult)
+	onCommitted func(string)
 }
 
 // NewApp builds the application around c. It panics on an invalid config (validate
@@ -163,6 +167,7 @@ func NewApp(env node.Env, c *Consumer, cfg AppConfig) *App {
 	}
 	a := &App{c: c, env: env, cfg: cfg}
 	a.batchable, _ = cfg.ProcessingTime.(BatchSampler)
+	a.onPolled, a.onCommitted = a.polled, a.committed
 	return a
 }
 
@@ -228,7 +233,7 @@ func (a *App) next() {
 		return // the worker's backlog is full: resume when it drains
 	}
 	a.polling = true
-	a.c.Poll(a.cfg.PollTimeout, a.polled)
+	a.c.Poll(a.cfg.PollTimeout, a.onPolled)
 }
 
 func (a *App) polled(r PollResult) {
@@ -346,12 +351,15 @@ func (a *App) batchDone() {
 		a.next() // in case the loop waited for room
 	case !a.inBatch:
 	case a.cfg.Mode == CommitAfterProcessing:
-		a.c.Commit(nil, func(string) {
-			a.inBatch = false
-			a.next()
-		})
+		a.c.Commit(nil, a.onCommitted)
 	default:
 		a.inBatch = false
 		a.next()
 	}
+}
+
+// committed ends a batch once its commit after processing completed: poll again.
+func (a *App) committed(string) {
+	a.inBatch = false
+	a.next()
 }

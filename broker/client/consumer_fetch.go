@@ -318,11 +318,13 @@ func (c *Consumer) stepFetches() {
 				n++
 			}
 		}
-		// ps and offsets stay with the request: fresh slices, not scratch.
-		ps := make([]*partition, 0, n)
-		offsets := make([]int64, 0, n)
-		req := &proto.FetchRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID, MaxWait: c.cfg.FetchMaxWait,
-			MinBytes: c.cfg.FetchMinBytes, MaxBytes: c.cfg.FetchMaxBytes, Partitions: make([]proto.FetchPartition, 0, n)}
+		// ps and offsets stay with the request's bookkeeping (r), which keeps their
+		// memory once released; the FetchRequest is the broker's once sent.
+		r := c.newRequest()
+		ps, offsets := r.parts[:0], r.offsets[:0]
+		req := newFetchRequest(n)
+		*req = proto.FetchRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID, MaxWait: c.cfg.FetchMaxWait,
+			MinBytes: c.cfg.FetchMinBytes, MaxBytes: c.cfg.FetchMaxBytes, Partitions: req.Partitions}
 		for _, fc := range cands {
 			if fc.leader != to {
 				continue
@@ -334,13 +336,31 @@ func (c *Consumer) stepFetches() {
 			ps = append(ps, p)
 			offsets = append(offsets, p.position)
 		}
-		r := c.send(to, reqFetch, req, req.Correlation, c.cfg.RequestTimeout)
+		c.sendWith(r, to, reqFetch, req, req.Correlation, c.cfg.RequestTimeout)
 		r.parts, r.offsets = ps, offsets
 		c.fetchTo.set(to, req.Correlation)
 		c.stats.Fetches++
 	}
 	clear(cands)
 	c.fetchCands, c.fetchLeaders = cands[:0], leaders[:0]
+}
+
+// fetchRequest2 is a FetchRequest with room for two partitions in the same
+// allocation: a consumer's fetch usually names the few partitions one broker leads.
+type fetchRequest2 struct {
+	req   proto.FetchRequest
+	parts [2]proto.FetchPartition
+}
+
+// newFetchRequest returns a new FetchRequest whose Partitions is empty with room for
+// n partitions.
+func newFetchRequest(n int) *proto.FetchRequest {
+	if n <= 2 {
+		f := &fetchRequest2{}
+		f.req.Partitions = f.parts[:0:n]
+		return &f.req
+	}
+	return &proto.FetchRequest{Partitions: make([]proto.FetchPartition, 0, n)}
 }
 
 func (c *Consumer) handleFetch(r *request, m *proto.FetchResponse) {
@@ -363,7 +383,7 @@ func (c *Consumer) handleFetch(r *request, m *proto.FetchResponse) {
 		case proto.NONE:
 			p.highWatermark, p.logStart = fp.HighWatermark, fp.LogStartOffset
 			if len(fp.Batches) > 0 && fp.Batches[len(fp.Batches)-1].LastOffset() >= p.position {
-				c.buffer = append(c.buffer, &completedFetch{p: p, batches: fp.Batches})
+				c.buffer = append(c.buffer, c.newCompletedFetch(p, fp.Batches))
 				p.buffered = true
 				got = true
 			}

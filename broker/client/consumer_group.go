@@ -370,7 +370,7 @@ func (c *Consumer) stepCommits() {
 		}
 		corr := c.nextCorr()
 		r := c.send(c.coord, reqCommit, &proto.OffsetCommitRequest{Correlation: corr, GroupID: c.cfg.GroupID, GenerationID: gen, MemberID: member,
-			Partitions: slices.Clone(op.offsets)}, corr, c.cfg.RequestTimeout)
+			Partitions: op.offsets}, corr, c.cfg.RequestTimeout)
 		r.commit = op
 	}
 }

@@ -70,6 +70,10 @@ type Coordinator struct {
 	pending   map[int64]*pendingAppend
 
 	out Effects
+	// spare and spareRecords are memory of Effects handed back by Recycle, for the
+	// next calls to fill.
+	spare        Effects
+	spareRecords []proto.Record
 }
 
 // parked is a request whose response waits: a JoinGroup during the join phase, a
@@ -175,7 +179,36 @@ func (c *Coordinator) LoadedPartitions() []int32 {
 	return slices.Sorted(maps.Keys(c.loaded))
 }
 
-func (c *Coordinator) begin() { c.out = Effects{} }
+func (c *Coordinator) begin() {
+	c.out = c.spare
+	c.spare = Effects{}
+}
+
+// Recycle hands back Effects that the host has finished with (replies sent, records
+// appended): later calls reuse their memory. Hosts need not call it; one that does
+// must keep nothing of e, its records included.
+func (c *Coordinator) Recycle(e Effects) {
+	for i := range e.Appends {
+		if recs := e.Appends[i].Records; cap(recs) > cap(c.spareRecords) {
+			clear(recs[:cap(recs)])
+			c.spareRecords = recs[:0]
+		}
+	}
+	clear(e.Replies)
+	clear(e.Appends)
+	c.spare = Effects{Replies: e.Replies[:0], Appends: e.Appends[:0]}
+}
+
+// takeRecords returns an empty slice with room for n records: the spare one from
+// Recycle if big enough, else a new one.
+func (c *Coordinator) takeRecords(n int) []proto.Record {
+	if cap(c.spareRecords) >= n {
+		recs := c.spareRecords[:0]
+		c.spareRecords = nil
+		return recs
+	}
+	return make([]proto.Record, 0, n)
+}
 
 func (c *Coordinator) end() Effects {
 	c.checkInvariants()

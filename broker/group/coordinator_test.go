@@ -1,6 +1,7 @@
 package group
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -500,4 +501,48 @@ func TestUnloadAnswersParkedJoins(t *testing.T) {
 	assert.Equal(t, proto.NOT_COORDINATOR, joinResp(t, r[0]).Err)
 	_, ok := h.c.Describe("g")
 	assert.False(t, ok)
+}
+
+// A commit's records are EncodeOffsetCommit's, whichever memory they come from: new,
+// or handed back by Recycle.
+func TestCommitRecordsAndRecycle(t *testing.T) {
+	h := newHarness(t, testConfig())
+	ids := formGroup(t, h, 1)
+	commit := func(base int64, n int) Effects {
+		h.corr++
+		req := &proto.OffsetCommitRequest{Correlation: h.corr, GroupID: "g", GenerationID: 1, MemberID: ids[0]}
+		for i := range n {
+			req.Partitions = append(req.Partitions, proto.OffsetCommitPartition{TopicPartition: proto.TopicPartition{Topic: "t", Partition: int32(i)},
+				CommittedOffset: base + int64(i), CommittedLeaderEpoch: int32(i)})
+		}
+		e := h.c.OffsetCommit(h.now, 1, req)
+		require.Len(t, e.Appends, 1)
+		require.Len(t, e.Appends[0].Records, n)
+		for i, p := range req.Partitions {
+			want := EncodeOffsetCommit("g", p.TopicPartition, Committed{Offset: p.CommittedOffset, LeaderEpoch: p.CommittedLeaderEpoch, CommitTime: h.now})
+			assert.Equal(t, want, e.Appends[0].Records[i])
+		}
+		return e
+	}
+	h.now = time.Second
+	e := commit(100, 6) // more partitions than a commit's response holds inline
+	first := slices.Clone(e.Appends[0].Records)
+	r := h.run(e)
+	require.Len(t, r, 1)
+	assert.Len(t, r[0].Msg.(*proto.OffsetCommitResponse).Partitions, 6)
+	recs := e.Appends[0].Records
+	h.c.Recycle(e)
+	assert.Empty(t, recs[0].Key, "Recycle drops the records' keys")
+
+	h.now = 2 * time.Second
+	e = commit(200, 3)
+	assert.Same(t, &recs[0], &e.Appends[0].Records[0], "the recycled records' memory is reused")
+	r = h.run(e)
+	require.Len(t, r, 1)
+	assert.Len(t, r[0].Msg.(*proto.OffsetCommitResponse).Partitions, 3)
+	assert.Equal(t, first, h.log[h.c.PartitionFor("g")][len(h.log[h.c.PartitionFor("g")])-9:][:6], "the log kept the first commit's records")
+	f := h.fetch("g")
+	require.Len(t, f.Partitions, 6)
+	assert.Equal(t, int64(200), f.Partitions[0].CommittedOffset)
+	assert.Equal(t, int64(105), f.Partitions[5].CommittedOffset)
 }

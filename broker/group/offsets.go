@@ -27,7 +27,9 @@ import (
 // OffsetCommit handles an OffsetCommitRequest.
 func (c *Coordinator) OffsetCommit(now time.Duration, from node.ID, req *proto.OffsetCommitRequest) Effects {
 	c.begin()
-	resp := &proto.OffsetCommitResponse{Correlation: req.Correlation, Partitions: make([]proto.OffsetCommitPartitionResponse, len(req.Partitions))}
+	ca := newCommitAlloc(len(req.Partitions))
+	resp := &ca.resp
+	resp.Correlation = req.Correlation
 	for i := range req.Partitions {
 		resp.Partitions[i].TopicPartition = req.Partitions[i].TopicPartition
 	}
@@ -43,12 +45,31 @@ func (c *Coordinator) OffsetCommit(now time.Duration, from node.ID, req *proto.O
 		return c.end()
 	}
 	g, _ := c.groupFor(req.GroupID, true)
-	recs := make([]proto.Record, 0, len(req.Partitions))
-	for _, p := range req.Partitions {
-		recs = append(recs, EncodeOffsetCommit(g.id, p.TopicPartition, Committed{Offset: p.CommittedOffset, LeaderEpoch: p.CommittedLeaderEpoch, CommitTime: now}))
-	}
-	c.append(g.partition, &pendingAppend{kind: appendCommit, groupID: g.id, generation: req.GenerationID, to: from, commit: req, resp: resp}, recs)
+	recs := encodeOffsetCommits(c.takeRecords(len(req.Partitions)), g.id, req.Partitions, now)
+	pa := &ca.pa
+	*pa = pendingAppend{kind: appendCommit, groupID: g.id, generation: req.GenerationID, to: from, commit: req, resp: resp}
+	c.append(g.partition, pa, recs)
 	return c.end()
+}
+
+// commitAlloc holds, in one allocation, what an OffsetCommit needs: its response with
+// room for four partitions, and its pending append. The response is the client's once
+// sent, so none of it is reused.
+type commitAlloc struct {
+	pa    pendingAppend
+	resp  proto.OffsetCommitResponse
+	parts [4]proto.OffsetCommitPartitionResponse
+}
+
+// newCommitAlloc returns a new commitAlloc whose resp has n zero partitions.
+func newCommitAlloc(n int) *commitAlloc {
+	ca := &commitAlloc{}
+	if n <= len(ca.parts) {
+		ca.resp.Partitions = ca.parts[:n:n]
+	} else {
+		ca.resp.Partitions = make([]proto.OffsetCommitPartitionResponse, n)
+	}
+	return ca
 }
 
 func (c *Coordinator) validateCommit(now time.Duration, req *proto.OffsetCommitRequest) proto.ErrorCode {

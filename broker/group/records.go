@@ -107,7 +107,40 @@ type Record struct {
 // EncodeOffsetCommit makes the record of a commit.
 func EncodeOffsetCommit(groupID string, tp proto.TopicPartition, c Committed) proto.Record {
 	var buf [128]byte // on the stack for usual names: the key is the only allocation
-	b := buf[:0]
+	return offsetCommitRecord(string(appendOffsetCommitKey(buf[:0], groupID, tp, c)), c)
+}
+
+// offsetCommitRecord is the record of commit c under key.
+func offsetCommitRecord(key string, c Committed) proto.Record {
+	// Kafka's OffsetCommitValue v3: offset, leader epoch, metadata, commit time.
+	return proto.Record{Key: key, Size: 8 + 4 + 2 + 8 + 2, Timestamp: c.CommitTime}
+}
+
+// encodeOffsetCommits appends to recs the records of a commit of ps by groupID at
+// now, as EncodeOffsetCommit makes them, with their keys cut from one string: a
+// commit's records are packed into a batch at once (proto.RecordBatch.SetRecords
+// copies the keys), so one allocation serves them all.
+func encodeOffsetCommits(recs []proto.Record, groupID string, ps []proto.OffsetCommitPartition, now time.Duration) []proto.Record {
+	var stack [512]byte
+	var endStack [16]int
+	buf, ends := stack[:0], endStack[:0]
+	for i := range ps {
+		p := &ps[i]
+		buf = appendOffsetCommitKey(buf, groupID, p.TopicPartition, Committed{Offset: p.CommittedOffset, LeaderEpoch: p.CommittedLeaderEpoch})
+		ends = append(ends, len(buf))
+	}
+	keys := string(buf)
+	start := 0
+	for i, end := range ends {
+		p := &ps[i]
+		recs = append(recs, offsetCommitRecord(keys[start:end], Committed{Offset: p.CommittedOffset, LeaderEpoch: p.CommittedLeaderEpoch, CommitTime: now}))
+		start = end
+	}
+	return recs
+}
+
+// appendOffsetCommitKey appends the key of the record of a commit to b.
+func appendOffsetCommitKey(b []byte, groupID string, tp proto.TopicPartition, c Committed) []byte {
 	b = append(b, "offset "...)
 	b = strconv.AppendQuote(b, groupID)
 	b = append(b, ' ')
@@ -117,9 +150,7 @@ func EncodeOffsetCommit(groupID string, tp proto.TopicPartition, c Committed) pr
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, c.Offset, 10)
 	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(c.LeaderEpoch), 10)
-	// Kafka's OffsetCommitValue v3: offset, leader epoch, metadata, commit time.
-	return proto.Record{Key: string(b), Size: 8 + 4 + 2 + 8 + 2, Timestamp: c.CommitTime}
+	return strconv.AppendInt(b, int64(c.LeaderEpoch), 10)
 }
 
 // EncodeGroupMetadata makes the record of a group's state.

@@ -18,6 +18,11 @@ import (
 // A History is driven from inside the simulation's event loop only. A write the
 // history Writer rejects is a harness bug: it panics, which the simulator turns into a
 // failed run with a reproduction command.
+//
+// The simulation's thread is a run's bottleneck, so the frequent lines (sends, polls,
+// commits) are recorded as compact entries (pipe.go) and made into history.Ops where
+// they are consumed: on the pipe's goroutine in the Background, otherwise as each
+// line is written.
 type History struct {
 	w        *history.Writer
 	val      history.Validator // without a Writer: the checks the Writer would make
@@ -27,10 +32,11 @@ type History struct {
 	nextProc int64
 	ops      int64
 
-	// buf holds the line being written and the arenas its slices point into: a
-	// batch of lines the pipe hands over when full, in the Background; otherwise one
-	// line, emptied once written.
+	// buf holds the line being written and the arenas it points into: a batch of
+	// lines the pipe hands over when full, in the Background; otherwise one line,
+	// emptied once written.
 	buf   *lineBatch
+	ob    opBuilder                       // without a pipe: builds each line's Op as it is written
 	keys  map[proto.TopicPartition]string // history keys, formatted once per partition
 	order []proto.TopicPartition
 }
@@ -47,9 +53,9 @@ type Sink interface {
 // Feed makes the History hand every line, numbered, to s as well as writing it.
 func (h *History) Feed(s Sink) { h.sink = s }
 
-// Background moves the Writer's encoding and the Sink's checking to a goroutine of
-// their own, fed batches of lines built in place (pipe.go), so that on a second core
-// they run beside the simulation. Call it after Feed and before the first line; Close then waits for
+// Background moves the building of the lines' Ops, the Writer's encoding and the
+// Sink's checking to a goroutine of their own, fed batches of compact lines (pipe.go),
+// so that on a second core they run beside the simulation. Call it after Feed and before the first line; Close then waits for
 // them and ends the goroutine. An error of the Writer or the Sink surfaces (as the
 // panic of a harness bug) a few batches of lines after the line that caused it, and
 // at Flush and Close.
@@ -100,18 +106,28 @@ func (h *History) settle(wait func(*Conveyor[*lineBatch]) error) error {
 	return h.w.Flush()
 }
 
-// reset starts a line in buf.
+// line starts a line of kind in buf, stamped now.
+func (h *History) line(kind lineKind, proc int64, t history.Type) *line {
+	b := h.buf
+	if len(b.lines) == 0 {
+		b.first = h.ops // numbered as the Writer would; it and the Sink validate
+	}
+	b.lines = append(b.lines, line{kind: kind, typ: t, proc: proc, time: int64(h.now())})
+	return &b.lines[len(b.lines)-1]
+}
+
+// reset starts a line kept as a whole Op in buf: the rare lines.
 func (h *History) reset(proc int64, t history.Type, f string) *history.Op {
 	b := h.buf
-	b.ops = append(b.ops, history.Op{Time: int64(h.now()), Process: proc, Type: t, F: f})
+	l := h.line(lineOp, proc, t)
+	l.a = int64(len(b.ops))
+	b.ops = append(b.ops, history.Op{Time: l.time, Process: proc, Type: t, F: f})
 	return &b.ops[len(b.ops)-1]
 }
 
-// write numbers the line just built and hands it on.
+// write numbers the line just recorded and hands it on.
 func (h *History) write() {
-	op := &h.buf.ops[len(h.buf.ops)-1]
 	if h.pipe != nil {
-		op.Index = h.ops // numbered as the Writer would; it and the Sink validate
 		h.ops++
 		if err := h.handOver(); err != nil {
 			// An earlier line's error: it names that line's index.
@@ -120,14 +136,13 @@ func (h *History) write() {
 		return
 	}
 	defer h.buf.reset()
+	op := h.ob.build(h.buf, len(h.buf.lines)-1) // Index h.ops
 	var err error
 	switch {
 	case h.w != nil:
 		err = h.w.Append(op)
-	case h.sink != nil:
-		op.Index = h.ops // the Sink validates
+	case h.sink != nil: // the Sink validates
 	default:
-		op.Index = h.ops
 		err = h.val.Check(op)
 	}
 	if err != nil {
@@ -152,7 +167,7 @@ func (h *History) handOver() error {
 		h.buf.reset()
 		return errors.New("a line written after Close")
 	}
-	if len(h.buf.ops) < pipeLines && len(h.buf.recs) < pipeRecords {
+	if len(h.buf.lines) < pipeLines && len(h.buf.recs) < pipeRecords {
 		return p.Err()
 	}
 	err := p.HandOver()
@@ -175,25 +190,24 @@ func (h *History) key(tp proto.TopicPartition) string {
 
 // SendInvoke records the invocation of a one-record send.
 func (h *History) SendInvoke(proc int64, key string, value int64) {
-	op := h.reset(proc, history.Invoke, history.FSend)
-	op.Mops = h.buf.mop(history.Send(key, history.Int(value)))
+	l := h.line(lineSend, proc, history.Invoke)
+	l.a, l.b, l.str = history.NoOffset, value, key
 	h.write()
 }
 
 // SendDone records a send's completion: t is OK, Fail or Info; offset is
 // history.NoOffset when unknown; errName is the Kafka error name of fail and info.
 func (h *History) SendDone(proc int64, t history.Type, key string, offset, value int64, errName string) {
-	op := h.reset(proc, t, history.FSend)
-	op.Error = errName
-	op.Mops = h.buf.mop(history.SendAt(key, offset, history.Int(value)))
+	l := h.line(lineSend, proc, t)
+	l.a, l.b, l.str = offset, value, key
+	h.buf.setErr(l, errName)
 	h.write()
 }
 
 // PollInvoke records the invocation of a poll.
 func (h *History) PollInvoke(proc int64, group string) {
-	op := h.reset(proc, history.Invoke, history.FPoll)
-	op.Group = group
-	op.Mops = h.buf.mop(history.Poll())
+	l := h.line(linePoll, proc, history.Invoke)
+	l.str = group
 	h.write()
 }
 
@@ -204,50 +218,63 @@ func (h *History) PollDone(proc int64, group string, recs []client.ConsumerRecor
 	if errName != "" {
 		t = history.Fail
 	}
-	op := h.reset(proc, t, history.FPoll)
-	op.Group, op.Error = group, errName
+	l := h.line(linePoll, proc, t)
+	l.str = group
 	b := h.buf
-	reads := len(b.reads)
-	if t == history.OK {
-		// Group by key in order of first appearance; records keep their order per key.
-		// A poll returns each partition's records together, as a rule: then one pass.
-		h.order = h.order[:0]
-		runs := 0
-		for i := range recs {
-			if i == 0 || recs[i].TP != recs[i-1].TP {
-				runs++
-				if !containsTP(h.order, recs[i].TP) {
-					h.order = append(h.order, recs[i].TP)
-				}
-			}
-		}
-		if runs == len(h.order) {
-			start := len(b.recs)
-			for i := range recs {
-				b.recs = append(b.recs, history.Record{Offset: recs[i].Offset, Value: history.Int(recs[i].Value)})
-				if i == len(recs)-1 || recs[i+1].TP != recs[i].TP {
-					b.reads = append(b.reads, history.KeyRecords{Key: h.key(recs[i].TP), Records: b.recs[start:len(b.recs):len(b.recs)]})
-					start = len(b.recs)
-				}
-			}
-		} else {
-			for _, tp := range h.order {
-				start := len(b.recs)
-				for i := range recs {
-					if recs[i].TP == tp {
-						b.recs = append(b.recs, history.Record{Offset: recs[i].Offset, Value: history.Int(recs[i].Value)})
-					}
-				}
-				b.reads = append(b.reads, history.KeyRecords{Key: h.key(tp), Records: b.recs[start:len(b.recs):len(b.recs)]})
-			}
-		}
+	b.setErr(l, errName)
+	l.a = int64(len(b.runs))
+	if t == history.OK && !h.runsInOrder(b, recs) {
+		h.runsGrouped(b, recs)
 	}
-	rs := b.reads[reads:len(b.reads):len(b.reads)]
-	if rs == nil {
-		rs = []history.KeyRecords{} // a completion that read nothing: {}, not an invoke's absent results
-	}
-	op.Mops = b.mop(history.Poll(rs...))
+	l.b = int64(len(b.runs))
 	h.write()
+}
+
+// runsInOrder appends recs to b's runs and records, one run per key, when a poll
+// returns each partition's records together, as a rule: one pass. Otherwise it
+// appends nothing and returns false.
+func (h *History) runsInOrder(b *lineBatch, recs []client.ConsumerRecord) bool {
+	runs, start := len(b.runs), len(b.recs)
+	h.order = h.order[:0]
+	for i := range recs {
+		r := &recs[i]
+		if i == 0 || r.TP != recs[i-1].TP {
+			if containsTP(h.order, r.TP) {
+				b.runs, b.recs = b.runs[:runs], b.recs[:start]
+				return false
+			}
+			h.order = append(h.order, r.TP)
+			if i > 0 {
+				b.runs[len(b.runs)-1].end = int32(len(b.recs))
+			}
+			b.runs = append(b.runs, readRun{key: h.key(r.TP), start: int32(len(b.recs))})
+		}
+		b.recs = append(b.recs, readRec{offset: r.Offset, value: r.Value})
+	}
+	if len(b.runs) > runs {
+		b.runs[len(b.runs)-1].end = int32(len(b.recs))
+	}
+	return true
+}
+
+// runsGrouped appends recs to b's runs and records grouped by key in order of first
+// appearance, each key's records in the order returned.
+func (h *History) runsGrouped(b *lineBatch, recs []client.ConsumerRecord) {
+	h.order = h.order[:0]
+	for i := range recs {
+		if (i == 0 || recs[i].TP != recs[i-1].TP) && !containsTP(h.order, recs[i].TP) {
+			h.order = append(h.order, recs[i].TP)
+		}
+	}
+	for _, tp := range h.order {
+		start := len(b.recs)
+		for i := range recs {
+			if recs[i].TP == tp {
+				b.recs = append(b.recs, readRec{offset: recs[i].Offset, value: recs[i].Value})
+			}
+		}
+		b.runs = append(b.runs, readRun{key: h.key(tp), start: int32(start), end: int32(len(b.recs))})
+	}
 }
 
 func containsTP(s []proto.TopicPartition, tp proto.TopicPartition) bool {
@@ -271,16 +298,21 @@ func (h *History) KeyOffsets(offs []proto.OffsetCommitPartition) []history.KeyOf
 
 // CommitInvoke records the invocation of an offset commit of offs (from KeyOffsets).
 func (h *History) CommitInvoke(proc int64, group string, offs []history.KeyOffset) {
-	op := h.reset(proc, history.Invoke, history.FCommit)
-	op.Group, op.Offsets = group, offs
-	h.write()
+	h.commit(proc, history.Invoke, group, offs, "")
 }
 
 // CommitDone records a commit's completion (OK, Fail or Info) of offs (from
 // KeyOffsets).
 func (h *History) CommitDone(proc int64, t history.Type, group string, offs []history.KeyOffset, errName string) {
-	op := h.reset(proc, t, history.FCommit)
-	op.Group, op.Offsets, op.Error = group, offs, errName
+	h.commit(proc, t, group, offs, errName)
+}
+
+func (h *History) commit(proc int64, t history.Type, group string, offs []history.KeyOffset, errName string) {
+	b := h.buf
+	l := h.line(lineCommit, proc, t)
+	l.a, l.str = int64(len(b.offs)), group
+	b.setErr(l, errName)
+	b.offs = append(b.offs, offs)
 	h.write()
 }
 

@@ -36,9 +36,10 @@
 // per-partition work is kept to an index and a few comparisons. Replicas are found by
 // topic, then partition number (replicaOf), once per partition per request; a fetch
 // keeps its resolved replicas while it is parked. Fetch memory goes round instead of
-// being reallocated: a leader hands each answered follower request back with its
-// response (proto.FetchResponse.Spare), and the follower hands the response back with
-// its next fetch (proto.FetchRequest.Spare); each side reuses what it gets back. After
+// being reallocated: a leader hands each answered fetch request back with its response
+// (proto.FetchResponse.Spare), and the follower or consumer hands the response back
+// with its next fetch (proto.FetchRequest.Spare); each side reuses what it gets back.
+// Produce and OffsetCommit answers take one allocation with their purgatory entry. After
 // each event the invariants are checked for the replicas the event changed (touch).
 package broker
 

@@ -127,22 +127,12 @@ func (b *Broker) fetchErrorResponse(m *proto.FetchRequest, err proto.ErrorCode) 
 }
 
 // newFetchResponse starts the response to m with one partition per requested one,
-// reusing a spare response when one is big enough (see recycleFetchResponse). Only
-// responses to followers take spares: they come back to a broker, while consumers
-// keep theirs. A response to a follower hands m back with it (FetchResponse.Spare):
-// once sent, it answered m, and a leader keeps no answered request. Callers set every
-// partition.
+// reusing a spare response when one is big enough (see recycleFetchResponse). The
+// response hands m back to its sender (FetchResponse.Spare): once sent, it answered m,
+// and a leader keeps no answered request. Followers and consumers reuse the request
+// and hand the response back with their next fetch. Callers set every partition.
 func (b *Broker) newFetchResponse(m *proto.FetchRequest) *proto.FetchResponse {
 	n := len(m.Partitions)
-	if m.ReplicaID < 0 {
-		if n <= 2 {
-			// A consumer's fetch names a few partitions: one allocation for both.
-			f := &fetchResponse2{}
-			f.resp = proto.FetchResponse{Correlation: m.Correlation, Partitions: f.parts[:n:n]}
-			return &f.resp
-		}
-		return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n)}
-	}
 	for i := len(b.spareFetch) - 1; i >= 0; i-- {
 		if resp := b.spareFetch[i]; cap(resp.Partitions) >= n {
 			last := len(b.spareFetch) - 1
@@ -152,6 +142,13 @@ func (b *Broker) newFetchResponse(m *proto.FetchRequest) *proto.FetchResponse {
 			*resp = proto.FetchResponse{Correlation: m.Correlation, Partitions: resp.Partitions[:n], Spare: m}
 			return resp
 		}
+	}
+	if m.ReplicaID < 0 && n <= len(fetchResponse2{}.parts) {
+		// A consumer's fetch names the few partitions it reads here: one allocation
+		// for the response and its partitions.
+		f := &fetchResponse2{}
+		f.resp = proto.FetchResponse{Correlation: m.Correlation, Partitions: f.parts[:n], Spare: m}
+		return &f.resp
 	}
 	// Room to spare: the follower's partitions come and go.
 	return &proto.FetchResponse{Correlation: m.Correlation, Partitions: make([]proto.FetchPartitionResponse, n, (n+7)&^7), Spare: m}
@@ -165,13 +162,13 @@ type fetchResponse2 struct {
 }
 
 // maxSpareFetch bounds the spare responses a broker keeps.
-const maxSpareFetch = 4
+const maxSpareFetch = 8
 
-// recycleFetchResponse keeps a FetchResponse this broker sent to a follower, which the
-// follower handed back with its next fetch (FetchRequest.Spare), for its next
-// responses to followers. Nobody else holds it by then: the follower handled it before
-// sending the request, and the leader keeps no reference to what it sent. The batches
-// it points to are shared and left alone.
+// recycleFetchResponse keeps a FetchResponse that a follower or consumer handed back
+// with its next fetch (FetchRequest.Spare), for the next responses. Nobody else holds
+// it by then: the fetcher handled it before sending the request, and the broker that
+// sent it (this one, or for a consumer maybe another) keeps no reference to what it
+// sent. The batches it points to are shared and left alone.
 func (b *Broker) recycleFetchResponse(m *proto.FetchResponse) {
 	if cap(m.Partitions) == 0 {
 		return
@@ -191,7 +188,10 @@ func (b *Broker) recycleFetchResponse(m *proto.FetchResponse) {
 	} else {
 		b.spareFetch = append(b.spareFetch, nil)
 	}
-	clear(m.Partitions[:cap(m.Partitions)]) // drop the batch pointers, so that they do not outlive their segments
+	// Drop the batch pointers, so that they do not outlive their segments. Only the
+	// used partitions hold any: a response's unused room is zero when it is made and
+	// after every recycling, and a response is only ever cut to fewer partitions.
+	clear(m.Partitions)
 	m.Partitions = m.Partitions[:0]
 	b.spareFetch[i] = m
 }

@@ -17,9 +17,9 @@ import (
 	"logsim/sim"
 )
 
-// Fetch memory goes round between a leader and its followers (FetchResponse.Spare,
-// FetchRequest.Spare). This test watches every fetch message between brokers under
-// load, a crash and a partition, and checks the ownership rules that reuse relies on:
+// Fetch memory goes round between a leader and its followers and consumers
+// (FetchResponse.Spare, FetchRequest.Spare). This test watches every fetch message of
+// the brokers and of a consumer group under load, a crash and a partition, and checks the ownership rules that reuse relies on:
 // a message is unchanged from its send until its receiver hands it back, it is handed
 // back only by the node that received it to the node that sent it, it is sent again
 // only after it came back, and its cached Size is that of its present contents. It also checks that memory is in fact reused, so
@@ -48,6 +48,17 @@ func TestFetchMemoryIsNeverSharedWhileHeld(t *testing.T) {
 	load := &topicThenLoad{ctl: ctl, lc: loadClient{cfg: pcfg, window: 200}}
 	_, err = s.AddNodeWithID(500, "load", sim.NodeConfig{Cores: 1}, func() node.Machine { return load })
 	require.NoError(t, err)
+	progress := &consumeProgress{next: make([]int64, 4), end: make([]int64, 4)}
+	for i := range 2 {
+		id := node.ID(600 + i)
+		cc := client.DefaultConsumerConfig("spied-group", brokers...)
+		cc.ClientID = fmt.Sprintf("consumer-%d", i)
+		cc.AutoOffsetReset = client.ResetEarliest
+		_, err = s.AddNodeWithID(id, cc.ClientID, sim.NodeConfig{Cores: 1}, func() node.Machine {
+			return &spiedClient{Machine: &consumeClient{cc: cc, progress: progress}, id: id, spy: spy}
+		})
+		require.NoError(t, err)
+	}
 	require.NoError(t, s.Start())
 
 	require.NoError(t, s.RunFor(5*time.Second))
@@ -63,8 +74,33 @@ func TestFetchMemoryIsNeverSharedWhileHeld(t *testing.T) {
 	require.NoError(t, s.RunFor(3*time.Second))
 
 	assert.Positive(t, load.lc.acked, "records were acknowledged")
+	assert.Positive(t, progress.processed, "records were consumed")
 	assert.Positive(t, spy.reused[respKind], "responses were reused")
 	assert.Positive(t, spy.reused[reqKind], "requests were reused")
+	assert.Positive(t, spy.reused[consumerKind+reqKind], "consumers' requests were reused")
+	assert.Positive(t, spy.reused[consumerKind+respKind], "responses to consumers were reused")
+}
+
+// consumerKind prefixes the kinds of the reuses of consumers' fetch memory in
+// fetchSpy.reused.
+const consumerKind = "consumer "
+
+// spiedClient is a client node whose fetch messages the spy sees.
+type spiedClient struct {
+	node.Machine
+	id  node.ID
+	spy *fetchSpy
+}
+
+func (c *spiedClient) Start(env node.Env, restart bool) {
+	c.Machine.Start(spiedEnv{Env: env, spy: c.spy}, restart)
+}
+
+func (c *spiedClient) Handle(ev node.Event) {
+	if ev.Kind == node.Recv {
+		c.spy.delivered(ev.From, c.id, ev.Msg)
+	}
+	c.Machine.Handle(ev)
 }
 
 const (
@@ -150,6 +186,9 @@ func (s *fetchSpy) sent(from, to node.ID, m node.Message) {
 			s.reused = map[string]int{}
 		}
 		s.reused[m.Kind()]++
+		if from >= 600 || to >= 600 { // a consumer's request, or a response to one
+			s.reused[consumerKind+m.Kind()]++
+		}
 	}
 	corr, parts := partsOf(m)
 	if size := freshSize(m); m.Size() != size {
@@ -174,7 +213,7 @@ func (s *fetchSpy) delivered(from, to node.ID, m node.Message) {
 	e := s.msgs[m]
 	if e == nil {
 		if _, ok := m.(*proto.FetchRequest); ok {
-			s.t.Errorf("%d received a FetchRequest from %d that no broker sent", to, from)
+			s.t.Errorf("%d received a FetchRequest from %d that nobody sent", to, from)
 		}
 		return
 	}

@@ -135,7 +135,9 @@ type ConsumerEvent struct {
 	MemberID       string
 	// Records are the poll's records. They are valid during the observer's call only:
 	// an App reuses their memory once it has processed them.
-	Records  []ConsumerRecord
+	Records []ConsumerRecord
+	// Offsets are the commit's own (its requests carry the same slice): an observer
+	// may keep them but must not modify them.
 	Offsets  []proto.OffsetCommitPartition
 	Auto     bool
 	Err      string
@@ -240,6 +242,13 @@ type commitOp struct {
 	// minute later would be an event of its own.
 	timer node.TimerID
 	timed bool
+	// req is the memory of the commit's first OffsetCommitRequest (a retry, while the
+	// coordinator may still hold the first, takes a new one), and positions that of
+	// the offsets of a commit of the current positions: one allocation for the usual
+	// commit.
+	req       proto.OffsetCommitRequest
+	reqUsed   bool
+	positions [4]proto.OffsetCommitPartition
 }
 
 type pendingPoll struct {
@@ -303,8 +312,12 @@ type Consumer struct {
 	freeRequests []*request
 	freeFetches  []*completedFetch
 	sparePoll    *pendingPoll
-	wakeAt       time.Duration
-	nextProbe    int
+	// spareReqs are fetch requests the brokers handed back, spareResps handled fetch
+	// responses to hand back (see reuseFetchMemory).
+	spareReqs  []*proto.FetchRequest
+	spareResps []spareResponse
+	wakeAt     time.Duration
+	nextProbe  int
 
 	poll           *pendingPoll
 	pollSeq        int64
@@ -724,6 +737,12 @@ func (c *Consumer) Commit(offsets []proto.OffsetCommitPartition, done func(err s
 // Positions are the committable positions: every assigned partition with a known
 // position, sorted.
 func (c *Consumer) Positions() []proto.OffsetCommitPartition {
+	return c.appendPositions(nil)
+}
+
+// appendPositions appends the committable positions to out, which it returns; nil if
+// there are none and out is nil.
+func (c *Consumer) appendPositions(out []proto.OffsetCommitPartition) []proto.OffsetCommitPartition {
 	n := 0
 	for _, p := range c.order {
 		if p.state == partFetchable || p.state == partNeedsValidation {
@@ -731,9 +750,9 @@ func (c *Consumer) Positions() []proto.OffsetCommitPartition {
 		}
 	}
 	if n == 0 {
-		return nil
+		return out
 	}
-	out := make([]proto.OffsetCommitPartition, 0, n)
+	out = slices.Grow(out, n)
 	for _, p := range c.order {
 		if p.state == partFetchable || p.state == partNeedsValidation {
 			out = append(out, proto.OffsetCommitPartition{TopicPartition: p.tp, CommittedOffset: p.position, CommittedLeaderEpoch: p.positionEpoch})
@@ -745,11 +764,14 @@ func (c *Consumer) Positions() []proto.OffsetCommitPartition {
 // startCommit starts a commit of offsets (nil: the current positions). The commit owns
 // offsets and never changes them: its events and requests share the slice.
 func (c *Consumer) startCommit(offsets []proto.OffsetCommitPartition, auto bool, done func(string)) int64 {
+	op := &commitOp{}
 	if offsets == nil {
-		offsets = c.Positions()
+		if offsets = c.appendPositions(op.positions[:0]); len(offsets) == 0 {
+			offsets = nil // as Positions says none
+		}
 	}
 	c.commitSeq++
-	op := &commitOp{id: c.commitSeq, offsets: offsets, auto: auto, done: done, deadline: c.env.Now() + c.cfg.DefaultAPITimeout}
+	op.id, op.offsets, op.auto, op.done, op.deadline = c.commitSeq, offsets, auto, done, c.env.Now()+c.cfg.DefaultAPITimeout
 	c.stats.Commits++
 	c.emit(ConsumerEvent{Kind: EventCommitInvoke, ID: op.id, Offsets: offsets, Auto: auto})
 	switch {
@@ -912,8 +934,12 @@ func (c *Consumer) Handle(ev node.Event) bool {
 		if !ok || !c.owns(corr) {
 			return false
 		}
+		fm, _ := ev.Msg.(*proto.FetchResponse)
 		r := c.inflight[corr]
 		if r == nil {
+			if fm != nil {
+				c.reuseFetchMemory(ev.From, fm)
+			}
 			return true // timed out or abandoned
 		}
 		delete(c.inflight, corr)
@@ -927,6 +953,11 @@ func (c *Consumer) Handle(ev node.Event) bool {
 		} else {
 			c.handleResponse(r, ev.Msg)
 			c.releaseRequest(r)
+		}
+		if fm != nil {
+			c.reuseFetchMemory(ev.From, fm)
+		}
+		if !c.closed {
 			c.step()
 		}
 		c.checkInvariants()

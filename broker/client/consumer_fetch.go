@@ -322,9 +322,9 @@ func (c *Consumer) stepFetches() {
 		// memory once released; the FetchRequest is the broker's once sent.
 		r := c.newRequest()
 		ps, offsets := r.parts[:0], r.offsets[:0]
-		req := newFetchRequest(n)
+		req := c.newFetchRequest(n)
 		*req = proto.FetchRequest{Correlation: c.nextCorr(), ReplicaID: proto.ConsumerReplicaID, MaxWait: c.cfg.FetchMaxWait,
-			MinBytes: c.cfg.FetchMinBytes, MaxBytes: c.cfg.FetchMaxBytes, Partitions: req.Partitions}
+			MinBytes: c.cfg.FetchMinBytes, MaxBytes: c.cfg.FetchMaxBytes, Partitions: req.Partitions[:0], Spare: c.takeSpareResponse(to)}
 		for _, fc := range cands {
 			if fc.leader != to {
 				continue
@@ -352,15 +352,68 @@ type fetchRequest2 struct {
 	parts [2]proto.FetchPartition
 }
 
-// newFetchRequest returns a new FetchRequest whose Partitions is empty with room for
-// n partitions.
-func newFetchRequest(n int) *proto.FetchRequest {
+// maxSpareFetch bounds the fetch requests and responses a consumer keeps for reuse.
+const maxSpareFetch = 4
+
+// newFetchRequest returns a FetchRequest to fill whose Partitions has room for n
+// partitions: one a broker handed back (FetchResponse.Spare), or a new one.
+func (c *Consumer) newFetchRequest(n int) *proto.FetchRequest {
+	for i := len(c.spareReqs) - 1; i >= 0; i-- {
+		if req := c.spareReqs[i]; cap(req.Partitions) >= n {
+			last := len(c.spareReqs) - 1
+			c.spareReqs[i] = c.spareReqs[last]
+			c.spareReqs[last] = nil
+			c.spareReqs = c.spareReqs[:last]
+			return req
+		}
+	}
 	if n <= 2 {
 		f := &fetchRequest2{}
-		f.req.Partitions = f.parts[:0:n]
+		f.req.Partitions = f.parts[:0]
 		return &f.req
 	}
 	return &proto.FetchRequest{Partitions: make([]proto.FetchPartition, 0, n)}
+}
+
+// spareResponse is a handled FetchResponse and the broker that sent it.
+type spareResponse struct {
+	from node.ID
+	m    *proto.FetchResponse
+}
+
+// takeSpareResponse returns a handled FetchResponse that broker to sent, to hand back
+// to it with a fetch; nil if none.
+func (c *Consumer) takeSpareResponse(to node.ID) *proto.FetchResponse {
+	for i := len(c.spareResps) - 1; i >= 0; i-- {
+		if s := c.spareResps[i]; s.from == to {
+			last := len(c.spareResps) - 1
+			c.spareResps[i] = c.spareResps[last]
+			c.spareResps[last] = spareResponse{}
+			c.spareResps = c.spareResps[:last]
+			return s.m
+		}
+	}
+	return nil
+}
+
+// reuseFetchMemory takes what a FetchResponse from broker from hands over once the
+// consumer is done with it (handled, or ignored as stale): the request it answered
+// (Spare), which the broker keeps no reference to once answered, for the next
+// fetches; and the response itself, to hand back to that broker with the next fetch
+// to it. Completed fetches keep only the batches, never the response's partitions.
+func (c *Consumer) reuseFetchMemory(from node.ID, m *proto.FetchResponse) {
+	if req := m.Spare; req != nil {
+		m.Spare = nil
+		if len(c.spareReqs) < maxSpareFetch {
+			c.spareReqs = append(c.spareReqs, req)
+		}
+	}
+	if n := len(c.spareResps); n == maxSpareFetch {
+		// Full: forget the oldest, which may come from a broker no longer fetched from.
+		copy(c.spareResps, c.spareResps[1:])
+		c.spareResps = c.spareResps[:n-1]
+	}
+	c.spareResps = append(c.spareResps, spareResponse{from: from, m: m})
 }
 
 func (c *Consumer) handleFetch(r *request, m *proto.FetchResponse) {

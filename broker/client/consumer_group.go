@@ -369,8 +369,13 @@ func (c *Consumer) stepCommits() {
 			gen, member = proto.NoGeneration, ""
 		}
 		corr := c.nextCorr()
-		r := c.send(c.coord, reqCommit, &proto.OffsetCommitRequest{Correlation: corr, GroupID: c.cfg.GroupID, GenerationID: gen, MemberID: member,
-			Partitions: op.offsets}, corr, c.cfg.RequestTimeout)
+		req := &op.req
+		if op.reqUsed {
+			req = &proto.OffsetCommitRequest{}
+		}
+		op.reqUsed = true
+		*req = proto.OffsetCommitRequest{Correlation: corr, GroupID: c.cfg.GroupID, GenerationID: gen, MemberID: member, Partitions: op.offsets}
+		r := c.send(c.coord, reqCommit, req, corr, c.cfg.RequestTimeout)
 		r.commit = op
 	}
 }

@@ -50,11 +50,13 @@ type Broker struct {
 	// looks them up. Replicas are only ever added (until the next Start).
 	replicas    map[string]*topicReplicas
 	replicaList []*replica // sorted by topic/partition, for deterministic iteration
-	// lastTopic and lastReplicas cache replicaOf's most recent topic: the partitions of
-	// a request mostly share one, so most lookups cost a string comparison and an index
-	// rather than a hash of the topic name.
-	lastTopic    string
-	lastReplicas *topicReplicas
+	// lastTopic and lastReplicas cache replicaOf's most recent topic, prevTopic and
+	// prevReplicas the one before: the partitions of a request mostly share one topic,
+	// and requests alternate between few (a follower's fetch names the data topics and
+	// __consumer_offsets), so most lookups cost a string comparison and an index rather
+	// than a hash of the topic name.
+	lastTopic, prevTopic       string
+	lastReplicas, prevReplicas *topicReplicas
 
 	fetchers map[int32]*fetcher // follower fetch sessions, by leader id
 
@@ -73,6 +75,8 @@ type Broker struct {
 	wakeScratch []fetchWaiter          // wakeFetchers' copy of a replica's waiters
 	spareFetch  []*proto.FetchResponse // see recycleFetchResponse
 	freeParked  []*parkedFetch         // see newParkedFetch
+	// freeGroupWaits are coordinator appends' purgatory entries (see newGroupWait).
+	freeGroupWaits []*produceAlloc
 
 	// The group coordinator of the __consumer_offsets partitions this broker leads.
 	groups            *group.Coordinator
@@ -104,7 +108,7 @@ func (b *Broker) Start(env node.Env, restart bool) {
 	b.brokers = map[int32]proto.BrokerState{}
 	b.parts = map[proto.TopicPartition]*proto.PartitionState{}
 	b.replicas = map[string]*topicReplicas{}
-	b.lastTopic, b.lastReplicas = "", nil
+	b.lastTopic, b.lastReplicas, b.prevTopic, b.prevReplicas = "", nil, "", nil
 	b.fetchers = map[int32]*fetcher{}
 	b.waits = map[int64]*produceWait{}
 	b.parkedFetch = map[int64]*parkedFetch{}
@@ -345,9 +349,12 @@ type topicReplicas struct {
 func (b *Broker) replicaOf(tp proto.TopicPartition) *replica {
 	t := b.lastReplicas
 	if t == nil || tp.Topic != b.lastTopic {
-		if t = b.replicas[tp.Topic]; t == nil {
-			return nil
+		if t = b.prevReplicas; t == nil || tp.Topic != b.prevTopic {
+			if t = b.replicas[tp.Topic]; t == nil {
+				return nil
+			}
 		}
+		b.prevTopic, b.prevReplicas = b.lastTopic, b.lastReplicas
 		b.lastTopic, b.lastReplicas = tp.Topic, t
 	}
 	if tp.Partition < 0 || int(tp.Partition) >= len(t.parts) {

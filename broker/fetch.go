@@ -360,9 +360,14 @@ func (b *Broker) unpark(pf *parkedFetch) {
 	delete(b.parkedFetch, pf.id)
 	b.env.Cancel(pf.timer)
 	for _, r := range pf.replicas {
-		for i, w := range r.fetchWaiters {
-			if w.pf == pf {
-				r.fetchWaiters = slices.Delete(r.fetchWaiters, i, i+1)
+		ws := r.fetchWaiters
+		for i := range ws {
+			if ws[i].pf == pf {
+				// slices.Delete, written out: a replica has a few waiters.
+				last := len(ws) - 1
+				copy(ws[i:], ws[i+1:])
+				ws[last] = fetchWaiter{}
+				r.fetchWaiters = ws[:last]
 				break
 			}
 		}

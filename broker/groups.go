@@ -140,7 +140,7 @@ func (b *Broker) appendGroupRecords(a group.Append) {
 	batch := &proto.RecordBatch{ProducerID: proto.NoProducerID, BaseSequence: -1, SizeBytes: int32(size)}
 	batch.SetRecords(a.Records)
 	batch.CRC = batch.ComputeCRC()
-	pa := newProduceAlloc(1)
+	pa := b.newGroupWait()
 	resp := &pa.resp
 	out := &resp.Partitions[0]
 	*out = proto.ProducePartitionResponse{TopicPartition: tp, BaseOffset: -1, LogStartOffset: -1}
@@ -148,15 +148,44 @@ func (b *Broker) appendGroupRecords(a group.Append) {
 	err, required := b.appendAsLeader(r, proto.AcksAll, batch, out)
 	if err != proto.NONE {
 		b.groupDone = append(b.groupDone, groupAppendDone{id: a.ID, err: err})
+		b.recycleGroupWait(pa) // never waited: nothing refers to it
 		return
 	}
 	out.Err = proto.NONE
 	w := &pa.w
-	*w = produceWait{id: b.nextCorrelation(), resp: resp, pending: 1, group: true, groupAppend: a.ID}
+	*w = produceWait{id: b.nextCorrelation(), resp: resp, pending: 1, group: true, groupAppend: a.ID, own: pa}
 	r.produceWaiters = append(r.produceWaiters, waiter{w: w, index: 0, required: required})
 	b.waits[w.id] = w
 	w.timer = b.env.After(b.cfg.OffsetCommitTimeout, node.Timer{Kind: timerProduceTimeout, Arg: w.id})
 	b.completeWaiters(r)
+}
+
+// maxFreeGroupWaits bounds the coordinator appends' purgatory entries kept for reuse.
+const maxFreeGroupWaits = 8
+
+// newGroupWait returns the purgatory entry and response of a coordinator's append:
+// one recycled by recycleGroupWait, or a new one. Its response is never sent (the
+// outcome goes to the coordinator), so its memory can go round.
+func (b *Broker) newGroupWait() *produceAlloc {
+	if n := len(b.freeGroupWaits); n > 0 {
+		pa := b.freeGroupWaits[n-1]
+		b.freeGroupWaits[n-1] = nil
+		b.freeGroupWaits = b.freeGroupWaits[:n-1]
+		*pa = produceAlloc{}
+		pa.resp.Partitions = pa.parts[:1:1]
+		return pa
+	}
+	return newProduceAlloc(1)
+}
+
+// recycleGroupWait keeps pa, from newGroupWait, for reuse. Callers make sure nothing
+// refers to it any more: it never waited, or finishWaiter completed it and its waiter
+// left the replica's list (a wait that timed out keeps a stale waiter there, and is
+// never recycled).
+func (b *Broker) recycleGroupWait(pa *produceAlloc) {
+	if len(b.freeGroupWaits) < maxFreeGroupWaits {
+		b.freeGroupWaits = append(b.freeGroupWaits, pa)
+	}
 }
 
 // finishGroupAppends hands the completed appends to the coordinator; completions may

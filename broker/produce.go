@@ -34,6 +34,9 @@ type produceWait struct {
 	// instead of a response being sent.
 	group       bool
 	groupAppend int64
+	// own is the memory of a coordinator's append (see newGroupWait), recycled once
+	// the append completes.
+	own *produceAlloc
 }
 
 // groupAppendFinished hands the outcome of a coordinator's append to
@@ -211,6 +214,12 @@ func (b *Broker) finishWaiter(wt waiter, err proto.ErrorCode) {
 		delete(b.waits, wt.w.id)
 		wt.w.resp = nil
 		b.groupAppendFinished(wt.w, err)
+		// Its only waiter is the one finishing (completeWaiters drops it, failWaiters
+		// drops them all), its timer is cancelled and it has left b.waits: no
+		// reference is left.
+		if pa := wt.w.own; pa != nil {
+			b.recycleGroupWait(pa)
+		}
 		return
 	}
 	if wt.w.pending == 0 {

@@ -72,7 +72,17 @@ func (s *Segment) NextOffset() int64 {
 // none). The search reads only base offsets: a batch's end is in its packed records,
 // another cache line per probe.
 func (s *Segment) batchAt(offset int64) int {
-	i := sort.Search(len(s.Batches), func(i int) bool { return s.Batches[i].BaseOffset > offset }) - 1
+	// j is the first batch that starts after offset. Reads are mostly at the log's
+	// tail, so the last few batches are probed before a binary search of the rest
+	// (base offsets increase, so both find the same batch).
+	j := len(s.Batches)
+	for k := 0; k < tailProbes && j > 0 && s.Batches[j-1].BaseOffset > offset; k++ {
+		j--
+	}
+	if j > 0 && s.Batches[j-1].BaseOffset > offset {
+		j = sort.Search(j, func(i int) bool { return s.Batches[i].BaseOffset > offset })
+	}
+	i := j - 1
 	if i < 0 {
 		return 0
 	}
@@ -277,7 +287,7 @@ func (l *Log) Read(from, limit int64, maxBytes int) (ReadResult, proto.ErrorCode
 		return res, proto.NONE // nothing readable yet: no allocation for an idle fetch
 	}
 	count := 0
-	si := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].NextOffset() > from })
+	si := l.segmentAfter(from)
 	for ; si < len(l.segs); si++ {
 		seg := l.segs[si]
 		first := seg.batchAt(from)
@@ -301,6 +311,24 @@ func (l *Log) Read(from, limit int64, maxBytes int) (ReadResult, proto.ErrorCode
 		}
 	}
 	return res, proto.NONE
+}
+
+// tailProbes is how many entries at the end of a log's segments or batches a search
+// probes before a binary search.
+const tailProbes = 4
+
+// segmentAfter is the index of the first segment that ends after offset (len(segs) if
+// none), probing the last segments first: reads are mostly at the log's tail. Segment
+// ends never decrease, so it is sort.Search's answer.
+func (l *Log) segmentAfter(offset int64) int {
+	j := len(l.segs)
+	for k := 0; k < tailProbes && j > 0 && l.segs[j-1].NextOffset() > offset; k++ {
+		j--
+	}
+	if j > 0 && l.segs[j-1].NextOffset() > offset {
+		j = sort.Search(j, func(i int) bool { return l.segs[i].NextOffset() > offset })
+	}
+	return j
 }
 
 // EndOffsetForEpoch answers OffsetForLeaderEpoch from this log: the largest epoch at or

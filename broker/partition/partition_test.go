@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"sort"
 	"testing"
 	"time"
 
@@ -402,4 +403,32 @@ func TestSegmentBatchAt(t *testing.T) {
 		assert.Equal(t, tt.want, s.batchAt(tt.offset), "offset %d", tt.offset)
 	}
 	assert.Equal(t, 0, (&Segment{}).batchAt(5))
+}
+
+// The tail-first searches find what a binary search of the whole finds, at the tail
+// and far from it.
+func TestTailFirstSearchesMatchBinarySearch(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.SegmentBytes = 1000 // segments of a few batches of varied sizes
+	l := NewLog("t-0", cfg, 0)
+	for i := range 60 {
+		l.Append(batch(l.LogEndOffset(), 1+i%4, 0), 0)
+	}
+	require.Greater(t, len(l.segs), 2*tailProbes)
+	for off := int64(-1); off <= l.LogEndOffset()+1; off++ {
+		wantSeg := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].NextOffset() > off })
+		require.Equal(t, wantSeg, l.segmentAfter(off), "segment after %d", off)
+	}
+	s := &Segment{}
+	for i := range 40 {
+		s.Batches = append(s.Batches, batch(int64(3*i), 1+i%3, 0))
+	}
+	for off := int64(-1); off <= 125; off++ {
+		i := sort.Search(len(s.Batches), func(i int) bool { return s.Batches[i].BaseOffset > off }) - 1
+		want := max(i, 0)
+		if i >= 0 && s.Batches[i].NextOffset() <= off {
+			want++
+		}
+		require.Equal(t, want, s.batchAt(off), "batch at %d", off)
+	}
 }

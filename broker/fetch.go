@@ -252,8 +252,13 @@ func (b *Broker) readFetch(m *proto.FetchRequest, reps []*replica) (*proto.Fetch
 	for i := range m.Partitions {
 		p := &m.Partitions[i]
 		out := &resp.Partitions[i]
-		*out = proto.FetchPartitionResponse{TopicPartition: p.TopicPartition, HighWatermark: -1, LogStartOffset: -1, LogEndOffset: -1,
-			DivergingEpoch: proto.EpochEndOffset{Epoch: -1, EndOffset: -1}}
+		// Field by field: assigning a whole FetchPartitionResponse goes through a
+		// temporary and a bulk write barrier while the GC marks.
+		// TestFetchPartitionResponseFields keeps this list complete.
+		out.TopicPartition, out.Err = p.TopicPartition, proto.NONE
+		out.HighWatermark, out.LogStartOffset, out.LogEndOffset = -1, -1, -1
+		out.DivergingEpoch = proto.EpochEndOffset{Epoch: -1, EndOffset: -1}
+		out.Batches = nil
 		r := reps[i]
 		switch {
 		case r == nil:

@@ -2,6 +2,7 @@ package broker_test
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -296,4 +297,16 @@ func (c *topicThenLoad) Handle(ev node.Event) {
 	case ev.Kind == node.TimerFired && ev.Timer.Kind == timerStartLoad:
 		c.lc.Start(c.env, false)
 	}
+}
+
+// readFetch sets a FetchPartitionResponse field by field: a field added to it must be
+// set there too.
+func TestFetchPartitionResponseFields(t *testing.T) {
+	var names []string
+	ty := reflect.TypeFor[proto.FetchPartitionResponse]()
+	for i := range ty.NumField() {
+		names = append(names, ty.Field(i).Name)
+	}
+	assert.Equal(t, []string{"TopicPartition", "Err", "HighWatermark", "LogStartOffset", "LogEndOffset", "DivergingEpoch", "Batches"}, names,
+		"readFetch (fetch.go) sets each field of a FetchPartitionResponse")
 }

@@ -43,6 +43,17 @@ type analysis struct {
 	// firstReaders holds the first line that read each value marked valFindReader
 	// (filled by versionOrders).
 	firstReaders map[keyVal]int32
+	// readsAndSends is set when a completion both read and sent, sentAfterRead when
+	// a value was read before a send of it was invoked (see acyclicByTime).
+	readsAndSends, sentAfterRead bool
+	// sendWatch holds what realtime-send-order found while lines were added.
+	sendWatch *sendOrderWatch
+	// orderWatch holds what process-order found while lines were added.
+	orderWatch *orderWatch
+	// fronts holds, per key, which line first made its known offsets reach each
+	// offset: every completion's sends and reads raise it (built by versionOrders,
+	// for worstRealtimeLag).
+	fronts []frontier
 }
 
 // keyVal names a value of a key by ids.
@@ -283,39 +294,46 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 // versionOrders folds every poll, and the sends of writers that must have committed,
 // into a per-key log of offsets to values, and derives dense indices. On the way,
 // it files every send's writer (see replayWrites), as it decodes the sends anyway.
+// Keys are independent here: the cores share them out, each walking the history for
+// its keys' records (the first reader of a value found by each is merged after).
 func (a *analysis) versionOrders() {
-	var rbuf, sbuf []rec
-	a.firstReaders = map[keyVal]int32{}
 	a.newValInfos()
-	for i := range a.n() {
-		t, f := a.tf(i)
-		if t == history.Event {
-			continue
+	a.fronts = make([]frontier, len(a.keys))
+	workers := min(runtime.GOMAXPROCS(0), len(a.keys), 2)
+	if a.nRecs < versionOrdersPerWorker {
+		workers = 1
+	}
+	// Give each key to the core with the fewest values so far: values stand for
+	// records (a history's keys are usually alike, logsim's partitions are).
+	owner := make([]uint8, len(a.keys))
+	if workers > 1 {
+		load := make([]int64, workers)
+		order := make([]int32, len(a.keys))
+		for i := range order {
+			order[i] = int32(i)
 		}
-		if t == history.Invoke {
-			// A send invoke its completion repeats is left out: its completion,
-			// which files the same values, makes itself their writer whatever the
-			// invoke did.
-			if f == fTxn || (f == fSend && !a.sendsShared(i)) {
-				a.replayWrites(i, t, a.sendsOf(&sbuf, i))
-			}
-			continue
-		}
-		sends := a.sendsOf(&sbuf, i)
-		a.replayWrites(i, t, sends)
-		if len(sends) > 0 && a.mustHaveCommitted(i) {
-			for _, r := range sends {
-				a.keys[r.key].observe(r.off, r.val)
-			}
-		}
-		for _, r := range a.readsOf(&rbuf, i) {
-			k := a.keys[r.key]
-			k.observe(r.off, r.val)
-			if *k.fl(r.val)&valFindReader != 0 {
-				if _, ok := a.firstReaders[keyVal{r.key, r.val}]; !ok {
-					a.firstReaders[keyVal{r.key, r.val}] = i
+		sort.SliceStable(order, func(i, j int) bool { return a.keys[order[i]].nVals() > a.keys[order[j]].nVals() })
+		for _, kid := range order {
+			w := 0
+			for j := range load {
+				if load[j] < load[w] {
+					w = j
 				}
 			}
+			owner[kid] = uint8(w)
+			load[w] += int64(a.keys[kid].nVals())
+		}
+	}
+	found := make([]map[keyVal]int32, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { found[w] = a.versionOrdersOf(owner, uint8(w), workers == 1) })
+	}
+	wg.Wait()
+	a.firstReaders = found[0]
+	for _, m := range found[1:] {
+		for kv, pos := range m {
+			a.firstReaders[kv] = pos
 		}
 	}
 	for _, k := range a.keys {
@@ -327,6 +345,92 @@ func (a *analysis) versionOrders() {
 			a.duplicates(k)
 		}
 	}
+}
+
+// versionOrderLines are the lines versionOrders looks at: those with records.
+var versionOrderLines = func() lineSet {
+	s := linesOf(completionTypes, fSend, fPoll, fTxn)
+	t := linesOf([]history.Type{history.Invoke}, fSend, fTxn)
+	return lineSet{s[0] | t[0], s[1] | t[1]}
+}()
+
+// versionOrdersPerWorker is the fewest records worth a second core in
+// versionOrders (a variable for tests).
+var versionOrdersPerWorker = 1 << 16
+
+// versionOrdersOf walks the history for versionOrders, for the keys whose owner is w
+// (all when all is set), and returns the first readers it found.
+func (a *analysis) versionOrdersOf(owner []uint8, w uint8, all bool) map[keyVal]int32 {
+	var sbuf []rec
+	firstReaders := map[keyVal]int32{}
+	// Completions of others have no records; invokes of others no sends.
+	a.scan(versionOrderLines, func(i int32) {
+		t, f := a.tf(i)
+		if t == history.Invoke {
+			// A send invoke its completion repeats is left out: its completion,
+			// which files the same values, makes itself their writer whatever the
+			// invoke did.
+			if f == fTxn || (f == fSend && !a.sendsShared(i)) {
+				for _, r := range a.sendsOf(&sbuf, i) {
+					if all || owner[r.key] == w {
+						a.wrote(a.keys[r.key], r.val, i, t, r.off)
+					}
+				}
+			}
+			return
+		}
+		sends := a.sendsOf(&sbuf, i)
+		mine := all
+		for _, r := range sends {
+			if all || owner[r.key] == w {
+				k := a.keys[r.key]
+				a.wrote(k, r.val, i, t, r.off)
+				a.fronts[r.key].raise(r.off, i, int(k.nVals()))
+				mine = true
+			}
+		}
+		if mine && a.mustHaveCommitted(i) {
+			for _, r := range sends {
+				if all || owner[r.key] == w {
+					a.keys[r.key].observe(r.off, r.val)
+				}
+			}
+		}
+		// Runs of other keys are skipped whole (see decodeReads).
+		s := a.readRuns(i)
+		for p := 0; p < len(s); {
+			key, first, vp, end := readRun(s, p)
+			p = end
+			if !all && owner[key] != w {
+				continue
+			}
+			k := a.keys[key]
+			off, step := first, int64(1)
+			if first < 0 { // NoOffset: every record of the run has it
+				step = 0
+			}
+			// A run's offsets are consecutive and raised at one time: raising its
+			// first and its last is raising each.
+			hint := int(k.nVals())
+			a.fronts[key].raise(first, i, hint)
+			a.fronts[key].raise(runLast(first, runCount(s[vp:end])), i, hint)
+			pred := first
+			for vp < end {
+				var u uint64
+				u, vp = uvarint(s, vp)
+				vid := pred + unzig(u)
+				val := int32(vid)
+				k.observe(off, val)
+				if *k.fl(val)&valFindReader != 0 {
+					if _, ok := firstReaders[keyVal{key, val}]; !ok {
+						firstReaders[keyVal{key, val}] = i
+					}
+				}
+				pred, off = vid+1, off+step
+			}
+		}
+	})
+	return firstReaders
 }
 
 // inconsistentOffsets reports every offset of k that holds several values.
@@ -400,10 +504,7 @@ func (a *analysis) valueAnomalies() {
 			}
 		}
 	}
-	for i := range a.n() {
-		if t := a.typ(i); t == history.Invoke || t == history.Event || a.fc(i) != fTxn {
-			continue
-		}
+	a.scan(linesOf(completionTypes, fTxn), func(i int32) {
 		sends := a.sendsInto(nil, i)
 		var reported []int32
 		for _, r := range a.readsInto(nil, i) {
@@ -419,7 +520,7 @@ func (a *analysis) valueAnomalies() {
 					a.describe(i), v, k.name),
 			})
 		}
-	}
+	})
 }
 
 // g1a reports every ok poll or txn that returned value id of k, whose send

@@ -257,6 +257,38 @@ func (t *lineTable) fc(pos int32) fCode {
 	return c.fc(i)
 }
 
+// lineSet is a set of kinds of lines, each a type and a name (see scan).
+type lineSet [2]uint64
+
+// linesOf returns the set of lines of any of the types with any of the names.
+func linesOf(types []history.Type, names ...fCode) lineSet {
+	var s lineSet
+	for _, t := range types {
+		for _, f := range names {
+			b := uint8(t)<<4 | uint8(f)
+			s[b>>6] |= 1 << (b & 63)
+		}
+	}
+	return s
+}
+
+// completionTypes are the types of completion lines.
+var completionTypes = []history.Type{history.OK, history.Fail, history.Info}
+
+// scan calls fn with the position of every line in set, in order: a loop over the
+// lines' names and types alone, for analyses that look at few kinds of lines.
+func (t *lineTable) scan(set lineSet, fn func(pos int32)) {
+	for ci, tfs := range t.tfs {
+		base, n := int32(ci)<<lineBits, t.chunkLines(ci)
+		for j := range n {
+			b := tfs[j&lineMask] & 0x7f // without sharedSends or oneSend
+			if set[b>>6]&(1<<(b&63)) != 0 {
+				fn(base + j)
+			}
+		}
+	}
+}
+
 // typ returns the type of the chunk's line i.
 func (c *lineChunk) typ(i int32) history.Type { return history.Type(c.tfs[i] >> 4 & 7) }
 
@@ -654,8 +686,13 @@ type Builder struct {
 	// pendSends holds the records of each process's outstanding send invoke until its
 	// completion shows whether it repeats them (buffers reused).
 	pendSends [][]rec
-	lineSends []rec   // the sends of the line being filed
-	lineReads []rec   // a line's reads while its sends are filed
+	lineSends []rec // the sends of the line being filed
+	lineReads []rec // a line's reads while its sends are filed
+	// lineSentRead is set when the line sends a value read before it.
+	lineSentRead bool
+	// The analyses that run as lines are added (see online.go).
+	sendW     sendOrderWatch
+	orderW    orderWatch
 	procDense []int32 // process+1 -> process id + 1, for processes below maxDenseProcess-1
 	procIDs   map[int64]int32
 	groupIDs  map[string]int32
@@ -720,6 +757,12 @@ func (b *Builder) Add(op *history.Op) error {
 		st.Events++
 		a.rare[pos] = copyRare(op)
 		a.indexEvent(op, pos)
+		if f == fTruncate {
+			b.sendW.truncate(a, op, pos)
+		}
+		if f == fRebalance && op.Rebalance != nil {
+			b.orderW.rebalance(a, b.procState(op.Rebalance.Process), op.Rebalance.Assigned)
+		}
 		return nil
 	case history.Invoke:
 		b.pendingOf[pid] = pos
@@ -747,7 +790,7 @@ func (b *Builder) Add(op *history.Op) error {
 		}
 	}
 	a.fileOffsets(op, f == fCommit && op.Type != history.Invoke)
-	b.lineSends = b.lineSends[:0]
+	b.lineSends, b.lineReads, b.lineSentRead = b.lineSends[:0], b.lineReads[:0], false
 	if len(op.Mops) > 0 {
 		if f == fSend && op.Type == history.Invoke {
 			b.pendSends[pid] = a.indexSendInvoke(op, pos, b.pendSends[pid][:0])
@@ -759,9 +802,69 @@ func (b *Builder) Add(op *history.Op) error {
 		if len(b.lineSends) == 1 {
 			a.markOneSend(pos)
 		}
-		b.settleSends(pid, inv, pos)
+		if !b.settleSends(pid, inv, pos) && b.lineSentRead {
+			// Its invoke did not send the values it did: one may have been read
+			// before the invoke.
+			a.sentAfterRead = true
+		}
 	}
+	b.watch(op, pid, pos, f)
 	return nil
+}
+
+// watch hands a client line, filed, to the analyses that run as lines are added.
+func (b *Builder) watch(op *history.Op, pid, pos int32, f fCode) {
+	a := b.a
+	if op.Type == history.Invoke {
+		b.orderW.line(a, op, pid, pos, f, nil, nil)
+		var sends []rec
+		switch f {
+		case fSend:
+			if len(op.Mops) > 0 {
+				sends = b.pendSends[pid]
+			}
+		case fTxn:
+			sends = b.lineSends
+		default:
+			return
+		}
+		b.sendW.invoke(a, pid, sends)
+		return
+	}
+	var sends, reads []rec
+	if f == fSend || f == fTxn {
+		sends = b.lineSends
+		b.sendW.completion(a, pid, pos, op.Type, sends)
+	}
+	if f == fPoll || f == fTxn {
+		reads = b.lineReads
+	}
+	b.orderW.line(a, op, pid, pos, f, sends, reads)
+}
+
+// procState returns the orderWatch's state of a process named by an event.
+func (b *Builder) procState(p int64) *procState {
+	var id int32 = -1
+	if p >= -1 && p < maxDenseProcess-1 {
+		if int(p+1) < len(b.procDense) {
+			id = b.procDense[p+1] - 1
+		}
+	} else if known, ok := b.procIDs[p]; ok {
+		id = known
+	}
+	if id >= 0 {
+		return b.orderW.state(id, p)
+	}
+	w := &b.orderW
+	ps := w.early[p]
+	if ps == nil {
+		if w.early == nil {
+			w.early = map[int64]*procState{}
+		}
+		ps = newProcState()
+		w.early[p] = ps
+	}
+	return ps
 }
 
 // fits returns an error if op would take the history beyond what the checker
@@ -811,8 +914,9 @@ func (a *analysis) fileOffsets(op *history.Op, commit bool) {
 
 // settleSends decides where the records of the send invoke at inv go, now that its
 // completion at pos is filed: nowhere when the completion repeats them (same keys and
-// values, the invoke without offsets), else into analysis.invokeSends.
-func (b *Builder) settleSends(pid, inv, pos int32) {
+// values, the invoke without offsets), else into analysis.invokeSends. It reports
+// whether the completion repeats them.
+func (b *Builder) settleSends(pid, inv, pos int32) bool {
 	a := b.a
 	pend := b.pendSends[pid]
 	b.pendSends[pid] = pend[:0]
@@ -823,9 +927,10 @@ func (b *Builder) settleSends(pid, inv, pos int32) {
 	}
 	if same {
 		a.shareSends(inv)
-		return
+		return true
 	}
 	a.invokeSends[inv] = slices.Clone(pend)
+	return false
 }
 
 // procID interns a process.
@@ -865,7 +970,9 @@ func (a *analysis) indexSendInvoke(op *history.Op, pos int32, buf []rec) []rec {
 		kid, k := a.keyAndID(m.Key)
 		vid := k.intern(m.Value)
 		buf = append(buf, rec{key: kid, val: vid, off: m.Offset})
-		k.noteSend(vid, op.Type, m.Offset)
+		if k.noteSend(vid, op.Type, m.Offset) {
+			a.sentAfterRead = true
+		}
 	}
 	return buf
 }
@@ -888,7 +995,14 @@ func (b *Builder) indexMops(op *history.Op, pos int32) {
 				a.addSend(r)
 			}
 			b.lineSends = append(b.lineSends, r)
-			k.noteSend(vid, op.Type, m.Offset)
+			if k.noteSend(vid, op.Type, m.Offset) {
+				// Read before this line: before its invoke too, unless the invoke
+				// sent the value itself (see Add).
+				if op.Type == history.Invoke || op.F != history.FSend {
+					a.sentAfterRead = true
+				}
+				b.lineSentRead = true
+			}
 			continue
 		}
 		if op.Type == history.Invoke {
@@ -919,6 +1033,9 @@ func (b *Builder) indexMops(op *history.Op, pos int32) {
 	}
 	if op.F == history.FTxn {
 		a.txnBytes[pos] = int32(len(a.stage)) - a.stream.start
+		if len(b.lineSends) > 0 && len(b.lineReads) > 0 {
+			a.readsAndSends = true
+		}
 	}
 	if len(b.lineReads) > 0 {
 		a.addReads(b.lineReads)
@@ -966,6 +1083,9 @@ func (b *Builder) Result() (*Result, error) {
 		}
 	}
 	st.Keys = len(a.keys)
+	b.lineSends, b.lineReads = nil, nil
+	a.sendWatch, a.orderWatch = &b.sendW, &b.orderW
+	b.orderW.procs, b.orderW.early = nil, nil
 	a.thaw()
 	for pid, inv := range b.pendingOf { // invokes never completed
 		if inv == noPos {
@@ -1002,12 +1122,12 @@ func (b *Builder) Result() (*Result, error) {
 	// Longest first (as measured on logsim's histories), so that the cores finish
 	// together.
 	a.parallel([]job{
-		{"process-order", (*analysis).processOrder},
-		{"realtime-send-order", (*analysis).realtimeSendOrder},
 		{"realtime-lag", (*analysis).worstRealtimeLag},
-		{"cycles", (*analysis).cycles},
-		{"groups", (*analysis).groups},
 		{"values", (*analysis).valueAnomalies},
+		{"groups", (*analysis).groups},
+		{"process-order", (*analysis).processOrder},
+		{"cycles", (*analysis).cycles},
+		{"realtime-send-order", (*analysis).realtimeSendOrder},
 	})
 	if opts.Linearizability {
 		timed("linearizability", a.linearizability)

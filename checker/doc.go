@@ -37,6 +37,14 @@
 // analyses read at random, and finds each value's writer again from the sends kept. A
 // logsim history takes about 21 bytes per record once added, and a check's peak heap
 // is about 55 per record (BenchmarkBuilderLogsimShaped: tables-B/record, B/record).
+// The analyses that walk the history in order and keep little per line run as lines
+// are added, so that Result, which a run waits for, has less left to do: the
+// per-process orders keep only the comparisons whose verdict needs the version order
+// (two values at consecutive offsets are in order unless a value turns out to be at
+// several offsets, in which case Result walks the history), realtime-send-order the
+// pairs a later truncation may excuse, and the cycle search whether time alone
+// proves the graph acyclic. Result then builds the version orders with the keys shared
+// out between the cores, and runs the remaining analyses in parallel.
 // CheckReader streams a JSON Lines file through a Builder the same way; so does
 // CheckFile, except Jepsen's EDN histories, which are small and read whole.
 //

@@ -354,13 +354,16 @@ func (k *keyState) value(id int32) history.Value {
 }
 
 // noteSend files the flags of a send of value id (offset off) on a line of type t,
-// as the Builder adds it: the writer itself is found by replayWrites.
-func (k *keyState) noteSend(id int32, t history.Type, off int64) {
+// as the Builder adds it: the writer itself is found by replayWrites. It reports
+// whether the value was read before.
+func (k *keyState) noteSend(id int32, t history.Type, off int64) (readBefore bool) {
 	fl := k.fl(id)
+	readBefore = *fl&valRead != 0
 	if t == history.Fail || t == history.Info || (t == history.OK && off < 0) {
 		*fl |= valFindReader
 	}
 	*fl |= valWritten
+	return readBefore
 }
 
 // newValInfos allocates every value's valInfo, without a writer, once the history

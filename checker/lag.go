@@ -17,30 +17,12 @@ type Lag struct {
 	Lag     int64  `json:"lag"`     // nanoseconds
 }
 
-// worstRealtimeLag computes Jepsen's worst-realtime-lag.
+// worstRealtimeLag computes Jepsen's worst-realtime-lag, from the frontiers of known
+// offsets versionOrders built (analysis.fronts: which line first made each key's
+// known offsets reach o, and so when?).
 func (a *analysis) worstRealtimeLag() {
 	var sbuf []rec // sends of the line at hand (see sendsOf)
-	// Which line first made each key's known offsets reach o, and so when? The
-	// frontier of known offsets only grows (see frontier).
-	fronts := make([]frontier, len(a.keys))
-	for i := range a.n() {
-		if !a.typ(i).IsCompletion() {
-			continue
-		}
-		for _, r := range a.sendsOf(&sbuf, i) {
-			fronts[r.key].raise(r.off, i, int(a.keys[r.key].numOffsets()))
-		}
-		// A run's offsets are consecutive and raised at one time: raising its first
-		// and its last is raising each (their values are not needed).
-		s := a.readRuns(i)
-		for p := 0; p < len(s); {
-			key, first, vp, end := readRun(s, p)
-			hint := int(a.keys[key].numOffsets())
-			fronts[key].raise(first, i, hint)
-			fronts[key].raise(runLast(first, runCount(s[vp:end])), i, hint)
-			p = end
-		}
-	}
+	fronts := a.fronts
 	var worst *Lag
 	// Per process, the keys it follows and the highest offset it read of each (-1:
 	// none yet). Few keys per process: a slice beats a map.
@@ -58,11 +40,8 @@ func (a *analysis) worstRealtimeLag() {
 		}
 		return append(ps, keyPos{kid, off})
 	}
-	for i := range a.n() {
-		typ, f := a.tf(i)
-		if typ != history.OK {
-			continue
-		}
+	a.scan(linesOf([]history.Type{history.OK}, fAssign, fSubscribe, fPoll, fTxn), func(i int32) {
+		f := a.fc(i)
 		pid := a.procID(i)
 		switch f {
 		case fAssign:
@@ -115,7 +94,7 @@ func (a *analysis) worstRealtimeLag() {
 				}
 			}
 		}
-	}
+	})
 	a.res.Stats.WorstRealtimeLag = worst
 }
 

@@ -15,6 +15,9 @@ import (
 type lastRef struct {
 	pos int32
 	v   int32
+	// For the orderWatch: the value's offset, if it is in the version order there
+	// (read, or sent by an ok operation); else NoOffset.
+	off int64
 }
 
 // keyRefs maps keys to lastRefs: a process touches few keys, so a short list
@@ -34,6 +37,16 @@ func (r keyRefs) get(key int32) (lastRef, bool) {
 		}
 	}
 	return lastRef{}, false
+}
+
+// find returns the index of key's entry, or -1.
+func (r keyRefs) find(key int32) int {
+	for i, e := range r {
+		if e.key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // set sets the entry of key.
@@ -109,10 +122,11 @@ func (a *analysis) keepKeys(m *keyRefs, op *history.Op) {
 	})
 }
 
-// processOrder walks each process's operations in history order and finds poll-skip,
-// nonmonotonic-poll, nonmonotonic-send and the internal (within one operation)
-// int-poll-skip, int-nonmonotonic-poll, int-send-skip and int-nonmonotonic-send.
-func (a *analysis) processOrder() {
+// processOrderWalk walks each process's operations in history order and finds
+// poll-skip, nonmonotonic-poll, nonmonotonic-send and the internal (within one
+// operation) int-poll-skip, int-nonmonotonic-poll, int-send-skip and
+// int-nonmonotonic-send (as the orderWatch does while lines are added).
+func (a *analysis) processOrderWalk() {
 	var rbuf, sbuf []rec // records of the line at hand (see readsOf)
 	// Per process id (lineTable.procVals), then ids for processes named only by
 	// rebalance events.
@@ -242,8 +256,15 @@ func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
 	if !ok {
 		return
 	}
-	k := a.keys[kv.key]
-	v, v2 := last.v, kv.vals[0]
+	a.pollPair(last, ps.subscribed, pos, kv.key, kv.vals[0])
+}
+
+// pollPair compares the first value v2 of key kid that the poll at pos read with the
+// value last ended at by the process's previous ok poll of that key; subscribed
+// tells whether the process was subscribed.
+func (a *analysis) pollPair(last lastRef, subscribed bool, pos, kid, v2 int32) {
+	k := a.keys[kid]
+	v := last.v
 	i, i2 := k.idx(v), k.idx(v2)
 	if i < 0 || i2 < 0 || i2-i == 1 {
 		return
@@ -251,7 +272,7 @@ func (a *analysis) pollOrder(ps *procState, pos int32, kv keyVals) {
 	delta := int(i2 - i)
 	excuse := ""
 	switch {
-	case ps.subscribed:
+	case subscribed:
 		excuse = "subscribed"
 	case k.truncatedBetween(last.pos, pos):
 		excuse = "truncated"
@@ -297,8 +318,14 @@ func (a *analysis) sendOrder(ps *procState, pos int32, kv keyVals) {
 	if !ok {
 		return
 	}
-	k := a.keys[kv.key]
-	v, v2 := last.v, kv.vals[0]
+	a.sendPair(last, pos, kv.key, kv.vals[0])
+}
+
+// sendPair compares the first value v2 of key kid that the operation at pos sent
+// with the value last its process sent there in an earlier operation.
+func (a *analysis) sendPair(last lastRef, pos, kid, v2 int32) {
+	k := a.keys[kid]
+	v := last.v
 	i, i2 := k.idx(v), k.idx(v2)
 	if i < 0 || i2 < 0 || i2 > i {
 		return
@@ -319,58 +346,61 @@ func (a *analysis) intraOrder(pos int32, kv keyVals, isRead, rebalanced bool) {
 	}
 	i2 := k.idx(kv.vals[0])
 	for j := 1; j < len(kv.vals); j++ {
-		v, v2 := kv.vals[j-1], kv.vals[j]
 		i := i2 // each value's index is looked up once
-		i2 = k.idx(v2)
-		if i < 0 || i2 < 0 || i2-i == 1 {
-			continue
-		}
-		if isRead && rebalanced {
-			continue // Jepsen: a rebalance during the op voids offset assumptions
-		}
-		delta := int(i2 - i)
-		values := []history.Value{k.value(v), k.value(v2)}
-		what := "sends"
-		if isRead {
-			what = "reads"
-		}
-		if delta > 1 {
-			skipped := k.skippedValues(i, i2, maxSkippedListed)
-			t := TypeIntSendSkip
-			text := fmt.Sprintf("Within %s, consecutive sends to %s of values %s and %s landed at offsets %d and %d, with %s from others in between (values %s).",
-				a.describe(pos), k.name, values[0], values[1], k.offset(i), k.offset(i2), plural(delta-1, "record"), joinLimited(skipped, 8))
-			if isRead {
-				t = TypeIntPollSkip
-				text = fmt.Sprintf("Within %s, consecutive reads of %s returned values %s (offset %d) and %s (offset %d), skipping %s known to exist (values %s).",
-					a.describe(pos), k.name, values[0], k.offset(i), values[1], k.offset(i2), plural(delta-1, "record"), joinLimited(skipped, 8))
-			}
-			a.add(t, &Anomaly{Key: k.name, Values: values, Delta: ptr(delta), Skipped: skipped, Op: ptr(a.opIndex(pos)), Explanation: text})
-			continue
-		}
-		t := TypeIntNonmonotonicSend
-		if isRead {
-			t = TypeIntNonmonotonicPoll
-		}
-		a.add(t, &Anomaly{
-			Key: k.name, Values: values, Delta: ptr(delta), Op: ptr(a.opIndex(pos)),
-			Explanation: fmt.Sprintf("Within %s, consecutive %s of %s went backwards: value %s is at offset %d but the next, %s, is at offset %d.",
-				a.describe(pos), what, k.name, values[0], k.offset(i), values[1], k.offset(i2)),
-		})
+		i2 = k.idx(kv.vals[j])
+		a.intraPair(pos, k, kv.vals[j-1], kv.vals[j], i, i2, isRead, rebalanced)
 	}
 }
 
-// realtimeSendOrder finds, per partition, an ok send that began after another ok send
-// to the same partition had completed, yet got a lower offset, with no truncation of
-// the partition in between. A pair is also excused when the earlier record's offset
-// was truncated away at any later time: a leader that was cut off keeps assigning
-// offsets its successor reuses, and learns so (and truncates) only when it rejoins,
-// after the later send. That record is a lost write, reported as such.
-func (a *analysis) realtimeSendOrder() {
-	var sbuf []rec // sends of the line at hand (see sendsOf)
-	type cut struct {
-		pos    int32
-		offset int64
+// intraPair checks consecutive reads (or sends) v and v2 of key k within the
+// operation at pos, whose dense indices are i and i2.
+func (a *analysis) intraPair(pos int32, k *keyState, v, v2, i, i2 int32, isRead, rebalanced bool) {
+	if i < 0 || i2 < 0 || i2-i == 1 {
+		return
 	}
+	if isRead && rebalanced {
+		return // Jepsen: a rebalance during the op voids offset assumptions
+	}
+	delta := int(i2 - i)
+	values := []history.Value{k.value(v), k.value(v2)}
+	what := "sends"
+	if isRead {
+		what = "reads"
+	}
+	if delta > 1 {
+		skipped := k.skippedValues(i, i2, maxSkippedListed)
+		t := TypeIntSendSkip
+		text := fmt.Sprintf("Within %s, consecutive sends to %s of values %s and %s landed at offsets %d and %d, with %s from others in between (values %s).",
+			a.describe(pos), k.name, values[0], values[1], k.offset(i), k.offset(i2), plural(delta-1, "record"), joinLimited(skipped, 8))
+		if isRead {
+			t = TypeIntPollSkip
+			text = fmt.Sprintf("Within %s, consecutive reads of %s returned values %s (offset %d) and %s (offset %d), skipping %s known to exist (values %s).",
+				a.describe(pos), k.name, values[0], k.offset(i), values[1], k.offset(i2), plural(delta-1, "record"), joinLimited(skipped, 8))
+		}
+		a.add(t, &Anomaly{Key: k.name, Values: values, Delta: ptr(delta), Skipped: skipped, Op: ptr(a.opIndex(pos)), Explanation: text})
+		return
+	}
+	t := TypeIntNonmonotonicSend
+	if isRead {
+		t = TypeIntNonmonotonicPoll
+	}
+	a.add(t, &Anomaly{
+		Key: k.name, Values: values, Delta: ptr(delta), Op: ptr(a.opIndex(pos)),
+		Explanation: fmt.Sprintf("Within %s, consecutive %s of %s went backwards: value %s is at offset %d but the next, %s, is at offset %d.",
+			a.describe(pos), what, k.name, values[0], k.offset(i), values[1], k.offset(i2)),
+	})
+}
+
+// realtimeSendOrderWalk finds, per partition, an ok send that began after another ok
+// send to the same partition had completed, yet got a lower offset, with no truncation
+// of the partition in between. A pair is also excused when the earlier record's
+// offset was truncated away at any later time: a leader that was cut off keeps
+// assigning offsets its successor reuses, and learns so (and truncates) only when it
+// rejoins, after the later send. That record is a lost write, reported as such. It
+// walks the whole history, as the sendOrderWatch does while lines are added, for a
+// history whose candidates that watch could not keep.
+func (a *analysis) realtimeSendOrderWalk() {
+	var sbuf []rec                     // sends of the line at hand (see sendsOf)
 	cuts := make([][]cut, len(a.keys)) // truncations per key, in history order
 	for i := range a.n() {
 		if a.typ(i) == history.Event && a.fc(i) == fTruncate {
@@ -380,25 +410,11 @@ func (a *analysis) realtimeSendOrder() {
 			}
 		}
 	}
-	truncatedLater := func(key, after int32, offset int64) bool {
-		for _, c := range cuts[key] {
-			if c.pos > after && c.offset <= offset {
-				return true
-			}
-		}
-		return false
-	}
-	type ack struct {
-		offset int64
-		pos    int32
-		v      int32 // value id
-		trunc  int   // truncation count of the key when recorded
-	}
 	maxAck := make([]ack, len(a.keys))
 	for i := range maxAck {
 		maxAck[i].offset = -1
 	}
-	truncs := make([]int, len(a.keys))
+	truncs := make([]int32, len(a.keys))
 	// Per process id, the snapshot taken at its outstanding invoke (buffers reused:
 	// this runs once per send).
 	snaps := make([][]keyAck, len(a.procVals))
@@ -443,7 +459,7 @@ func (a *analysis) realtimeSendOrder() {
 			}
 			id := r.key
 			for _, s := range snap {
-				if s.key != id || s.offset <= r.off || s.trunc != truncs[id] || slices.Contains(reported, id) || truncatedLater(id, s.pos, s.offset) {
+				if s.key != id || s.offset <= r.off || s.trunc != truncs[id] || slices.Contains(reported, id) || truncatedLater(cuts[id], s.pos, s.offset) {
 					continue
 				}
 				reported = append(reported, id)
@@ -465,14 +481,6 @@ func (a *analysis) realtimeSendOrder() {
 	}
 }
 
-type keyAck struct {
-	key    int32
-	offset int64
-	pos    int32
-	v      int32 // value id
-	trunc  int
-}
-
 // groups checks at-least-once delivery of each consumer group that commits offsets:
 // every record from the group's start up to its final committed offset that some
 // consumer read must have been returned to some member of the group. It also counts
@@ -491,18 +499,16 @@ func (a *analysis) groups() {
 	commits := map[gk]*commitState{}
 	next := 0        // the next entry of groupPos: lines come in order
 	var kos []keyOff // a commit's offsets (see offsetsOf)
-	for i := range a.n() {
+	// Nothing here is about sends: completions of everything else.
+	a.scan(linesOf(completionTypes, fPoll, fTxn, fAssign, fSubscribe, fCommit, fCrash), func(i int32) {
 		typ, f := a.tf(i)
-		if typ == history.Event || typ == history.Invoke {
-			continue
+		for next < len(a.groupPos) && a.groupPos[next] < i { // a send's
+			next++
 		}
 		opGroup := ""
 		if next < len(a.groupPos) && a.groupPos[next] == i {
 			opGroup = a.groupNames[a.groupID[next]]
 			next++
-		}
-		if f == fSend {
-			continue // nothing here is about sends
 		}
 		proc := a.procID(i)
 		g := opGroup
@@ -520,7 +526,7 @@ func (a *analysis) groups() {
 			}
 		case fCommit:
 			if typ != history.OK || g == "" {
-				continue
+				return
 			}
 			kos = a.offsetsOf(kos[:0], i)
 			for _, ko := range kos {
@@ -534,7 +540,7 @@ func (a *analysis) groups() {
 			}
 		case fPoll, fTxn:
 			if typ != history.OK || g == "" {
-				continue
+				return
 			}
 			// Only offsets count: a run's are consecutive (its values are not needed).
 			s := a.readRuns(i)
@@ -556,7 +562,7 @@ func (a *analysis) groups() {
 				}
 			}
 		}
-	}
+	})
 	redeliveries := map[string]int{}
 	for g, m := range recv {
 		m.each(func(_ int64, n int32) {

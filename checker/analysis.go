@@ -364,13 +364,13 @@ func (a *analysis) versionOrdersOf(owner []uint8, w uint8, all bool) map[keyVal]
 	var sbuf []rec
 	firstReaders := map[keyVal]int32{}
 	// Completions of others have no records; invokes of others no sends.
-	a.scan(versionOrderLines, func(i int32) {
-		t, f := a.tf(i)
+	a.scan(versionOrderLines, func(i int32, tf uint8) {
+		t, f := history.Type(tf>>4&7), fCode(tf&0xf)
 		if t == history.Invoke {
 			// A send invoke its completion repeats is left out: its completion,
 			// which files the same values, makes itself their writer whatever the
 			// invoke did.
-			if f == fTxn || (f == fSend && !a.sendsShared(i)) {
+			if f == fTxn || (f == fSend && tf&sharedSends == 0) {
 				for _, r := range a.sendsOf(&sbuf, i) {
 					if all || owner[r.key] == w {
 						a.wrote(a.keys[r.key], r.val, i, t, r.off)
@@ -378,6 +378,9 @@ func (a *analysis) versionOrdersOf(owner []uint8, w uint8, all bool) map[keyVal]
 				}
 			}
 			return
+		}
+		if f == fSend && tf&oneSend != 0 && !all && owner[a.oneSendKey(i)] != w {
+			return // another core's record, and a send has no reads
 		}
 		sends := a.sendsOf(&sbuf, i)
 		mine := all
@@ -389,7 +392,7 @@ func (a *analysis) versionOrdersOf(owner []uint8, w uint8, all bool) map[keyVal]
 				mine = true
 			}
 		}
-		if mine && a.mustHaveCommitted(i) {
+		if mine && (t == history.OK || a.mustHaveCommitted(i)) {
 			for _, r := range sends {
 				if all || owner[r.key] == w {
 					a.keys[r.key].observe(r.off, r.val)
@@ -504,7 +507,7 @@ func (a *analysis) valueAnomalies() {
 			}
 		}
 	}
-	a.scan(linesOf(completionTypes, fTxn), func(i int32) {
+	a.scan(linesOf(completionTypes, fTxn), func(i int32, _ uint8) {
 		sends := a.sendsInto(nil, i)
 		var reported []int32
 		for _, r := range a.readsInto(nil, i) {

@@ -275,18 +275,27 @@ func linesOf(types []history.Type, names ...fCode) lineSet {
 // completionTypes are the types of completion lines.
 var completionTypes = []history.Type{history.OK, history.Fail, history.Info}
 
-// scan calls fn with the position of every line in set, in order: a loop over the
-// lines' names and types alone, for analyses that look at few kinds of lines.
-func (t *lineTable) scan(set lineSet, fn func(pos int32)) {
+// scan calls fn with the position of every line in set, in order, and its type and
+// name as in tfs (with sharedSends or oneSend): a loop over the lines' names and
+// types alone, for analyses that look at few kinds of lines.
+func (t *lineTable) scan(set lineSet, fn func(pos int32, tf uint8)) {
 	for ci, tfs := range t.tfs {
 		base, n := int32(ci)<<lineBits, t.chunkLines(ci)
 		for j := range n {
-			b := tfs[j&lineMask] & 0x7f // without sharedSends or oneSend
-			if set[b>>6]&(1<<(b&63)) != 0 {
-				fn(base + j)
+			tf := tfs[j&lineMask]
+			if b := tf & 0x7f; set[b>>6]&(1<<(b&63)) != 0 {
+				fn(base+j, tf)
 			}
 		}
 	}
+}
+
+// oneSendKey returns the key of the send completion at pos, which holds one record
+// (oneSend), without decoding the rest of it.
+func (t *lineTable) oneSendKey(pos int32) int32 {
+	c, i := t.at(pos)
+	k, _ := uvarint(t.chunkData(int(pos>>lineBits)), int(c.procData.get(i)))
+	return int32(k)
 }
 
 // typ returns the type of the chunk's line i.

@@ -40,8 +40,8 @@ func (a *analysis) worstRealtimeLag() {
 		}
 		return append(ps, keyPos{kid, off})
 	}
-	a.scan(linesOf([]history.Type{history.OK}, fAssign, fSubscribe, fPoll, fTxn), func(i int32) {
-		f := a.fc(i)
+	a.scan(linesOf([]history.Type{history.OK}, fAssign, fSubscribe, fPoll, fTxn), func(i int32, tf uint8) {
+		f := fCode(tf & 0xf)
 		pid := a.procID(i)
 		switch f {
 		case fAssign:

@@ -500,8 +500,8 @@ func (a *analysis) groups() {
 	next := 0        // the next entry of groupPos: lines come in order
 	var kos []keyOff // a commit's offsets (see offsetsOf)
 	// Nothing here is about sends: completions of everything else.
-	a.scan(linesOf(completionTypes, fPoll, fTxn, fAssign, fSubscribe, fCommit, fCrash), func(i int32) {
-		typ, f := a.tf(i)
+	a.scan(linesOf(completionTypes, fPoll, fTxn, fAssign, fSubscribe, fCommit, fCrash), func(i int32, tf uint8) {
+		typ, f := history.Type(tf>>4&7), fCode(tf&0xf)
 		for next < len(a.groupPos) && a.groupPos[next] < i { // a send's
 			next++
 		}

@@ -50,10 +50,6 @@ type analysis struct {
 	sendWatch *sendOrderWatch
 	// orderWatch holds what process-order found while lines were added.
 	orderWatch *orderWatch
-	// fronts holds, per key, which line first made its known offsets reach each
-	// offset: every completion's sends and reads raise it (built by versionOrders,
-	// for worstRealtimeLag).
-	fronts []frontier
 }
 
 // keyVal names a value of a key by ids.
@@ -298,7 +294,6 @@ func (a *analysis) mustHaveCommitted(pos int32) bool {
 // its keys' records (the first reader of a value found by each is merged after).
 func (a *analysis) versionOrders() {
 	a.newValInfos()
-	a.fronts = make([]frontier, len(a.keys))
 	workers := min(runtime.GOMAXPROCS(0), len(a.keys), 2)
 	if a.nRecs < versionOrdersPerWorker {
 		workers = 1
@@ -388,7 +383,7 @@ func (a *analysis) versionOrdersOf(owner []uint8, w uint8, all bool) map[keyVal]
 			if all || owner[r.key] == w {
 				k := a.keys[r.key]
 				a.wrote(k, r.val, i, t, r.off)
-				a.fronts[r.key].raise(r.off, i, int(k.nVals()))
+				k.front.raise(r.off, i, int(k.nVals()))
 				mine = true
 			}
 		}
@@ -415,8 +410,8 @@ func (a *analysis) versionOrdersOf(owner []uint8, w uint8, all bool) map[keyVal]
 			// A run's offsets are consecutive and raised at one time: raising its
 			// first and its last is raising each.
 			hint := int(k.nVals())
-			a.fronts[key].raise(first, i, hint)
-			a.fronts[key].raise(runLast(first, runCount(s[vp:end])), i, hint)
+			k.front.raise(first, i, hint)
+			k.front.raise(runLast(first, runCount(s[vp:end])), i, hint)
 			pred := first
 			for vp < end {
 				var u uint64

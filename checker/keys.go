@@ -103,6 +103,12 @@ type keyState struct {
 	// the offset is the running maximum.
 	logStarts []posOffset
 	truncs    []int32 // positions of truncate events
+	// front is which line first made the key's known offsets reach each offset:
+	// every completion's sends and reads raise it (built by versionOrders, for
+	// worstRealtimeLag). Here rather than in a slice of all keys': versionOrders's
+	// cores raise the fronts of different keys, and neighbours in a slice would
+	// share cache lines.
+	front frontier
 }
 
 type posOffset struct {

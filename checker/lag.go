@@ -18,11 +18,10 @@ type Lag struct {
 }
 
 // worstRealtimeLag computes Jepsen's worst-realtime-lag, from the frontiers of known
-// offsets versionOrders built (analysis.fronts: which line first made each key's
+// offsets versionOrders built (keyState.front: which line first made each key's
 // known offsets reach o, and so when?).
 func (a *analysis) worstRealtimeLag() {
 	var sbuf []rec // sends of the line at hand (see sendsOf)
-	fronts := a.fronts
 	var worst *Lag
 	// Per process, the keys it follows and the highest offset it read of each (-1:
 	// none yet). Few keys per process: a slice beats a map.
@@ -79,7 +78,7 @@ func (a *analysis) worstRealtimeLag() {
 				// Records below the log start are gone: a consumer there is not behind them.
 				o := max(p.off, a.keys[p.kid].logStartAt(i)-1)
 				// Offset o stopped being the last when o+1 was known.
-				pos, ok := fronts[p.kid].reached(o + 1)
+				pos, ok := a.keys[p.kid].front.reached(o + 1)
 				if !ok {
 					continue
 				}

@@ -26,6 +26,7 @@ type sendOrderWatch struct {
 	overflow bool
 }
 
+// ack is a key's highest acknowledged send: its offset, line and value.
 type ack struct {
 	offset int64
 	pos    int32
@@ -33,6 +34,7 @@ type ack struct {
 	trunc  int32 // truncation count of the key when recorded
 }
 
+// keyAck is a key's ack as an invoke saw it (a snapshot entry).
 type keyAck struct {
 	key    int32
 	offset int64
@@ -41,6 +43,7 @@ type keyAck struct {
 	trunc  int32
 }
 
+// cut is a truncation of a key: its line and the offset it truncated to.
 type cut struct {
 	pos    int32
 	offset int64
@@ -92,7 +95,9 @@ func (w *sendOrderWatch) truncate(a *analysis, op *history.Op, pos int32) {
 
 // invoke files a send or txn invoke of process id pid with the given sends.
 func (w *sendOrderWatch) invoke(a *analysis, pid int32, sends []rec) {
-	w.grow(a)
+	if len(w.maxAck) < len(a.keys) || len(w.snaps) < len(a.procVals) {
+		w.grow(a)
+	}
 	snap := w.snaps[pid][:0]
 	for _, r := range sends {
 		if m := w.maxAck[r.key]; m.offset >= 0 {
@@ -105,7 +110,9 @@ func (w *sendOrderWatch) invoke(a *analysis, pid int32, sends []rec) {
 // completion files a send or txn completion at pos of process id pid, of type typ,
 // with the given sends.
 func (w *sendOrderWatch) completion(a *analysis, pid, pos int32, typ history.Type, sends []rec) {
-	w.grow(a)
+	if len(w.maxAck) < len(a.keys) || len(w.snaps) < len(a.procVals) {
+		w.grow(a)
+	}
 	snap := w.snaps[pid]
 	w.snaps[pid] = snap[:0]
 	if typ != history.OK {
@@ -319,6 +326,17 @@ func (w *orderWatch) line(a *analysis, op *history.Op, pid, pos int32, f fCode, 
 	}
 	// As processOrder: each key's reads (in the order of their keys' first reads),
 	// then each key's sends, then the process's last values.
+	if len(reads) > 0 {
+		w.reads(a, ps, pos, typ, reads)
+	}
+	if len(sends) > 0 {
+		w.sends(a, ps, pos, typ, sends)
+	}
+}
+
+// reads files the reads of a poll or txn completion at pos, of type typ, of the
+// process whose state is ps.
+func (w *orderWatch) reads(a *analysis, ps *procState, pos int32, typ history.Type, reads []rec) {
 	reads = w.group(reads)
 	rsegs := len(w.segs)
 	for j := range rsegs - 1 {
@@ -339,9 +357,11 @@ func (w *orderWatch) line(a *analysis, op *history.Op, pid, pos int32, f fCode, 
 			ps.reads.set(r.key, lastRef{pos: pos, v: r.val, off: r.off})
 		}
 	}
-	if len(sends) == 0 {
-		return
-	}
+}
+
+// sends files the sends of a send or txn completion at pos, of type typ, of the
+// process whose state is ps.
+func (w *orderWatch) sends(a *analysis, ps *procState, pos int32, typ history.Type, sends []rec) {
 	sends = w.group(sends)
 	ok := typ == history.OK // its sends are in the version order at their offsets
 	for j := range len(w.segs) - 1 {

@@ -146,7 +146,8 @@ func TestOnlineOverflow(t *testing.T) {
 	defer func(s func(int) int, c int) { maxSuspects, maxSendCands = s, c }(maxSuspects, maxSendCands)
 	rng := rand.New(rand.NewPCG(9, 10))
 	ops := generate(genConfig{seed: 3, lines: 2000, keys: 2, procs: 6, maxDelay: 5000, groups: true})
-	for range 10 {
+	walked := 0 // histories whose realtime-send-order candidates overflowed
+	for range 40 {
 		bad := mutate(rng, ops)
 		if bad == nil {
 			continue
@@ -159,6 +160,9 @@ func TestOnlineOverflow(t *testing.T) {
 			require.NoError(t, b.Add(&bad[i]))
 		}
 		overflow := b.orderW.overflow
+		if b.sendW.overflow {
+			walked++
+		}
 		got, err := b.Result()
 		maxSuspects, maxSendCands = func(int) int { return 1 << 16 }, 1<<16
 		require.NoError(t, err)
@@ -167,4 +171,5 @@ func TestOnlineOverflow(t *testing.T) {
 			assert.True(t, overflow, "a suspect was found, and not kept")
 		}
 	}
+	assert.Positive(t, walked, "no history had a candidate to overflow")
 }

@@ -307,18 +307,7 @@ func (w *orderWatch) line(a *analysis, op *history.Op, pid, pos int32, f fCode, 
 		if typ == history.Fail {
 			return
 		}
-		a.keepKeys(&ps.reads, op)
-		a.keepKeys(&ps.sends, op)
-		if op.SeekToBeginning {
-			ps.reads = ps.reads[:0]
-		}
-		ps.subscribed = op.F == history.FSubscribe
-		if op.F == history.FAssign {
-			ps.assigned = map[int32]bool{}
-			for _, k := range op.Keys {
-				ps.assigned[a.key(k).kid] = true
-			}
-		}
+		a.rescope(ps, op)
 		return
 	case fSend, fPoll, fTxn:
 	default:

@@ -109,6 +109,24 @@ func topicOf(key string) string {
 	return key
 }
 
+// rescope applies an assign or subscribe to a process's order state: the keys it
+// gives up are forgotten, a seek to the beginning forgets every read, and an assign
+// records the keys the process may read.
+func (a *analysis) rescope(ps *procState, op *history.Op) {
+	a.keepKeys(&ps.reads, op)
+	a.keepKeys(&ps.sends, op)
+	if op.SeekToBeginning {
+		ps.reads = ps.reads[:0]
+	}
+	ps.subscribed = op.F == history.FSubscribe
+	if op.F == history.FAssign {
+		ps.assigned = map[int32]bool{}
+		for _, k := range op.Keys {
+			ps.assigned[a.key(k).kid] = true
+		}
+	}
+}
+
 // keepKeys keeps the entries of m for keys named by op: keys of an assign, or keys of
 // the subscribed topics (a subscribe names topics; Jepsen's names keys, so both match).
 func (a *analysis) keepKeys(m *keyRefs, op *history.Op) {
@@ -190,19 +208,7 @@ func (a *analysis) processOrderWalk() {
 			if typ == history.Fail {
 				continue
 			}
-			op := a.rare[pos]
-			a.keepKeys(&ps.reads, op)
-			a.keepKeys(&ps.sends, op)
-			if op.SeekToBeginning {
-				ps.reads = ps.reads[:0]
-			}
-			ps.subscribed = op.F == history.FSubscribe
-			if op.F == history.FAssign {
-				ps.assigned = map[int32]bool{}
-				for _, k := range op.Keys {
-					ps.assigned[a.key(k).kid] = true
-				}
-			}
+			a.rescope(ps, a.rare[pos])
 			continue
 		case fSend, fPoll, fTxn:
 		default:

@@ -770,7 +770,7 @@ func (b *Builder) Add(op *history.Op) error {
 			b.sendW.truncate(a, op, pos)
 		}
 		if f == fRebalance && op.Rebalance != nil {
-			b.orderW.rebalance(a, b.procState(op.Rebalance.Process), op.Rebalance.Assigned)
+			a.rebalance(b.procState(op.Rebalance.Process), op.Rebalance.Assigned)
 		}
 		return nil
 	case history.Invoke:

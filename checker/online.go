@@ -267,27 +267,6 @@ func (w *orderWatch) state(pid int32, process int64) *procState {
 	return ps
 }
 
-// rebalance files a rebalance event: ps is the state of the process it names.
-func (w *orderWatch) rebalance(a *analysis, ps *procState, assigned []string) {
-	next := map[int32]bool{}
-	for _, k := range assigned {
-		next[a.key(k).kid] = true
-	}
-	if ps.outstanding {
-		if ps.rebalanced == nil {
-			ps.rebalanced = map[int32]bool{}
-		}
-		for k := range ps.assigned {
-			ps.rebalanced[k] = true
-		}
-		for k := range next {
-			ps.rebalanced[k] = true
-		}
-	}
-	ps.reads.keep(func(k int32) bool { return next[k] })
-	ps.assigned = next
-}
-
 // line files a client line at pos of process id pid (whose number is process):
 // sends and reads are its records (for completions of sends, polls and txns).
 func (w *orderWatch) line(a *analysis, op *history.Op, pid, pos int32, f fCode, sends, reads []rec) {

@@ -109,6 +109,29 @@ func topicOf(key string) string {
 	return key
 }
 
+// rebalance applies a rebalance event to the order state of the process it names: its
+// reads of keys it no longer owns are forgotten, and keys it lost or gained while an
+// operation was outstanding are marked rebalanced.
+func (a *analysis) rebalance(ps *procState, assigned []string) {
+	next := map[int32]bool{}
+	for _, k := range assigned {
+		next[a.key(k).kid] = true
+	}
+	if ps.outstanding {
+		if ps.rebalanced == nil {
+			ps.rebalanced = map[int32]bool{}
+		}
+		for k := range ps.assigned {
+			ps.rebalanced[k] = true
+		}
+		for k := range next {
+			ps.rebalanced[k] = true
+		}
+	}
+	ps.reads.keep(func(k int32) bool { return next[k] })
+	ps.assigned = next
+}
+
 // rescope applies an assign or subscribe to a process's order state: the keys it
 // gives up are forgotten, a seek to the beginning forgets every read, and an assign
 // records the keys the process may read.
@@ -172,24 +195,7 @@ func (a *analysis) processOrderWalk() {
 		typ, f := a.tf(pos)
 		if typ == history.Event {
 			if op := a.rare[pos]; op.F == history.FRebalance && op.Rebalance != nil {
-				ps := proc(op.Rebalance.Process)
-				next := map[int32]bool{}
-				for _, k := range op.Rebalance.Assigned {
-					next[a.key(k).kid] = true
-				}
-				if ps.outstanding {
-					if ps.rebalanced == nil {
-						ps.rebalanced = map[int32]bool{}
-					}
-					for k := range ps.assigned {
-						ps.rebalanced[k] = true
-					}
-					for k := range next {
-						ps.rebalanced[k] = true
-					}
-				}
-				ps.reads.keep(func(k int32) bool { return next[k] })
-				ps.assigned = next
+				a.rebalance(proc(op.Rebalance.Process), op.Rebalance.Assigned)
 			}
 			continue
 		}

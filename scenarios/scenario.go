@@ -225,7 +225,7 @@ func (p *Producer) setDefaults() {
 type ProducerConfig struct {
 	Acks                             Acks        `yaml:"acks" doc:"all: the leader waits for the ISR; 1: the leader alone; 0: no acknowledgement"`
 	LingerMs                         Millis      `yaml:"linger.ms" doc:"how long a batch waits for more records before it is sent (5 since Kafka 4.0, KIP-1030)"`
-	BatchSize                        Bytes       `yaml:"batch.size" doc:"largest batch per partition"`
+	BatchSize                        Bytes       `yaml:"batch.size" doc:"largest batch per partition, by its estimated size on the wire: with compression, the ratio the producer has learned lets a batch hold more records"`
 	BufferMemory                     Bytes       `yaml:"buffer.memory" doc:"memory for records waiting to be sent; a full buffer blocks send for up to max.block.ms"`
 	CompressionType                  Compression `yaml:"compression.type" doc:"codec applied to each batch"`
 	EnableIdempotence                bool        `yaml:"enable.idempotence" doc:"sequence numbers per partition so retries do not duplicate or reorder; Kafka enables it unless acks, retries or max.in.flight conflict" default:"true unless acks is not all, retries is 0 or max.in.flight.requests.per.connection > 5"`

@@ -14,8 +14,7 @@ import (
 // are kept as candidates, which Result reports unless a later truncation excuses
 // them (see realtimeSendOrder).
 type sendOrderWatch struct {
-	maxAck []ack   // per key, the highest acknowledged send since its last truncation
-	truncs []int32 // per key, its truncations so far
+	maxAck []ack // per key, the highest acknowledged send since its last truncation
 	// snaps holds, per process id, what maxAck said at its outstanding invoke of the
 	// keys it sends to (buffers reused: this runs once per send).
 	snaps [][]keyAck
@@ -31,7 +30,6 @@ type ack struct {
 	offset int64
 	pos    int32
 	v      int32 // value id
-	trunc  int32 // truncation count of the key when recorded
 }
 
 // keyAck is a key's ack as an invoke saw it (a snapshot entry).
@@ -74,7 +72,6 @@ func (w *sendOrderWatch) grow(a *analysis) {
 	}
 	for len(w.maxAck) < len(a.keys) {
 		w.maxAck = append(w.maxAck, ack{offset: -1})
-		w.truncs = append(w.truncs, 0)
 		w.cuts = append(w.cuts, nil)
 	}
 	for len(w.snaps) < len(a.procVals) {
@@ -82,13 +79,15 @@ func (w *sendOrderWatch) grow(a *analysis) {
 	}
 }
 
+// truncs is how many truncations key id has had so far.
+func (w *sendOrderWatch) truncs(id int32) int32 { return int32(len(w.cuts[id])) }
+
 // truncate files a truncate event at pos.
 func (w *sendOrderWatch) truncate(a *analysis, op *history.Op, pos int32) {
 	w.grow(a)
 	for _, rc := range op.Replicas {
 		id := a.keyID[rc.Key]
 		w.cuts[id] = append(w.cuts[id], cut{pos: pos, offset: rc.Offset})
-		w.truncs[id]++
 		w.maxAck[id] = ack{offset: -1}
 	}
 }
@@ -101,7 +100,7 @@ func (w *sendOrderWatch) invoke(a *analysis, pid int32, sends []rec) {
 	snap := w.snaps[pid][:0]
 	for _, r := range sends {
 		if m := w.maxAck[r.key]; m.offset >= 0 {
-			snap = append(snap, keyAck{key: r.key, offset: m.offset, pos: m.pos, v: m.v, trunc: w.truncs[r.key]})
+			snap = append(snap, keyAck{key: r.key, offset: m.offset, pos: m.pos, v: m.v, trunc: w.truncs(r.key)})
 		}
 	}
 	w.snaps[pid] = snap
@@ -128,7 +127,7 @@ func (w *sendOrderWatch) completion(a *analysis, pid, pos int32, typ history.Typ
 			for _, s := range snap {
 				// Every entry of a key in the snapshot is the same (maxAck at the
 				// invoke): the first send it precedes is the one reported, if any.
-				if s.key != id || s.offset <= r.off || s.trunc != w.truncs[id] || w.candFor(first, id) {
+				if s.key != id || s.offset <= r.off || s.trunc != w.truncs(id) || w.candFor(first, id) {
 					continue
 				}
 				w.cands = append(w.cands, sendCand{pos: pos, spos: s.pos, key: id, sv: s.v, rv: r.val, soff: s.offset, roff: r.off})
@@ -140,7 +139,7 @@ func (w *sendOrderWatch) completion(a *analysis, pid, pos int32, typ history.Typ
 	}
 	for _, r := range sends {
 		if r.off > w.maxAck[r.key].offset {
-			w.maxAck[r.key] = ack{offset: r.off, pos: pos, v: r.val, trunc: w.truncs[r.key]}
+			w.maxAck[r.key] = ack{offset: r.off, pos: pos, v: r.val}
 		}
 	}
 }

@@ -487,7 +487,7 @@ func (a *analysis) realtimeSendOrderWalk() {
 		}
 		for _, r := range sends {
 			if r.off > maxAck[r.key].offset {
-				maxAck[r.key] = ack{offset: r.off, pos: pos, v: r.val, trunc: truncs[r.key]}
+				maxAck[r.key] = ack{offset: r.off, pos: pos, v: r.val}
 			}
 		}
 	}

@@ -55,10 +55,10 @@ func (h *History) Feed(s Sink) { h.sink = s }
 
 // Background moves the building of the lines' Ops, the Writer's encoding and the
 // Sink's checking to a goroutine of their own, fed batches of compact lines (pipe.go),
-// so that on a second core they run beside the simulation. Call it after Feed and before the first line; Close then waits for
-// them and ends the goroutine. An error of the Writer or the Sink surfaces (as the
-// panic of a harness bug) a few batches of lines after the line that caused it, and
-// at Flush and Close.
+// so that on a second core they run beside the simulation. Call it after Feed and
+// before the first line; Close then waits for them and ends the goroutine. An error
+// of the Writer or the Sink surfaces (as the panic of a harness bug) a few batches of
+// lines after the line that caused it, and at Flush and Close.
 func (h *History) Background() {
 	if h.pipe == nil && (h.w != nil || h.sink != nil) {
 		h.pipe = newPipe(h.w, h.sink)

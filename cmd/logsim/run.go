@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,7 @@ func init() {
 
 func runRun(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("run", stderr,
-		"Usage: logsim run FILE [--seed N] [--out DIR] [--set PATH=VALUE]... [--trace]",
+		"Usage: logsim run FILE [--seed N] [--out DIR] [--set PATH=VALUE]... [--trace] [--cpuprofile FILE]",
 		"       logsim run --omb-workload W.yaml [--omb-driver D.yaml] [flags]",
 		"\nRuns the scenario FILE (or the name of a shipped scenario, see logsim list): load,",
 		"heal and drain phases on the simulator, then the checker. Prints a summary and writes",
@@ -34,6 +35,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	sets := fs.StringArray("set", nil, "override a value, PATH=VALUE (repeatable), such as producers.p.config.linger.ms=50")
 	trace := fs.Bool("trace", false, "write the simulator's event trace to trace.log in the output folder")
 	progress := fs.String("progress", "auto", "progress line: auto (on a terminal), always, never")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run (go tool pprof) to this file; make pgo builds logsim's from these")
 	omb := addOMBFlags(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -100,6 +102,14 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "logsim run %s: %s\n", s.Name, s.Description)
 	fmt.Fprintf(stdout, "seed %d, %d brokers, %v load + %v heal + up to %v drain (simulated)\n",
 		s.Seed, s.Cluster.Brokers, s.Duration, s.Phases.Heal, s.Phases.Drain)
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "logsim run: --cpuprofile: %v\n", err)
+			return exitBadUser
+		}
+		defer stop()
+	}
 	start := time.Now()
 	o, err := scenarios.Run(s, opts)
 	if showProgress {
@@ -116,6 +126,22 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// startCPUProfile profiles the process into file until stop is called.
+func startCPUProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // printOutcome prints the run's summary for people.

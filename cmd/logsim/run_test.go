@@ -20,7 +20,8 @@ func runRunArgs(args ...string) (int, string, string) {
 
 func TestRunCommandPassesAndWritesTheOutputFolder(t *testing.T) {
 	dir := t.TempDir()
-	code, out, errOut := runRunArgs("quickstart", "--seed", "3", "--out", dir, "--set", "duration=2s", "--set", "phases.heal=1s", "--trace")
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	code, out, errOut := runRunArgs("quickstart", "--seed", "3", "--out", dir, "--set", "duration=2s", "--set", "phases.heal=1s", "--trace", "--cpuprofile", prof)
 	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
 	assert.Contains(t, out, "verdict: PASS")
 	assert.Contains(t, out, "records sent")
@@ -31,6 +32,10 @@ func TestRunCommandPassesAndWritesTheOutputFolder(t *testing.T) {
 	resolved, err := os.ReadFile(filepath.Join(dir, scenarios.ScenarioFile))
 	require.NoError(t, err)
 	assert.Contains(t, string(resolved), "seed: 3")
+	p, err := os.ReadFile(prof)
+	require.NoError(t, err)
+	require.Greater(t, len(p), 2)
+	assert.Equal(t, []byte{0x1f, 0x8b}, p[:2], "a CPU profile is gzipped protobuf")
 }
 
 func TestRunCommandFailsWithTheReproduction(t *testing.T) {
@@ -53,6 +58,9 @@ func TestRunCommandBadInput(t *testing.T) {
 	assert.Equal(t, exitBadUser, code)
 	code, _, _ = runRunArgs("no-such-file.yaml")
 	assert.Equal(t, exitBadUser, code)
+	code, _, errOut = runRunArgs("quickstart", "--set", "duration=1s", "--out", t.TempDir(), "--cpuprofile", filepath.Join(t.TempDir(), "missing", "cpu.prof"))
+	assert.Equal(t, exitBadUser, code)
+	assert.Contains(t, errOut, "--cpuprofile")
 }
 
 func TestRunCommandRunsAnOMBWorkload(t *testing.T) {

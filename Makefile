@@ -17,7 +17,8 @@ build: ## build bin/logsim
 test: lint ## lint, then every test (short seed sweeps only)
 	$(GO) test -short -count=1 $(PKGS)
 
-# The benchmarks build as the logsim command does, with its profile (see pgo).
+# The benchmarks build as the logsim command does, with its profile (see pgo): go
+# test itself ignores default.pgo, which Go applies to main packages only.
 bench: ## the performance targets, as Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem -pgo=$(CURDIR)/$(PGO) $(PKGS)
 

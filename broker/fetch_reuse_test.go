@@ -39,7 +39,7 @@ func TestFetchMemoryIsNeverSharedWhileHeld(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		id := node.ID(i)
 		_, err := s.AddNodeWithID(id, fmt.Sprintf("b%d", i), sim.NodeConfig{Cores: 2}, func() node.Machine {
-			return &spiedBroker{Broker: broker.New(bcfg), id: id, spy: spy}
+			return &spied{Machine: broker.New(bcfg), id: id, spy: spy}
 		})
 		require.NoError(t, err)
 		brokers = append(brokers, id)
@@ -56,7 +56,7 @@ func TestFetchMemoryIsNeverSharedWhileHeld(t *testing.T) {
 		cc.ClientID = fmt.Sprintf("consumer-%d", i)
 		cc.AutoOffsetReset = client.ResetEarliest
 		_, err = s.AddNodeWithID(id, cc.ClientID, sim.NodeConfig{Cores: 1}, func() node.Machine {
-			return &spiedClient{Machine: &consumeClient{cc: cc, progress: progress}, id: id, spy: spy}
+			return &spied{Machine: &consumeClient{cc: cc, progress: progress}, id: id, spy: spy}
 		})
 		require.NoError(t, err)
 	}
@@ -86,18 +86,18 @@ func TestFetchMemoryIsNeverSharedWhileHeld(t *testing.T) {
 // fetchSpy.reused.
 const consumerKind = "consumer "
 
-// spiedClient is a client node whose fetch messages the spy sees.
-type spiedClient struct {
+// spied is a node (broker or client) whose fetch messages the spy sees.
+type spied struct {
 	node.Machine
 	id  node.ID
 	spy *fetchSpy
 }
 
-func (c *spiedClient) Start(env node.Env, restart bool) {
+func (c *spied) Start(env node.Env, restart bool) {
 	c.Machine.Start(spiedEnv{Env: env, spy: c.spy}, restart)
 }
 
-func (c *spiedClient) Handle(ev node.Event) {
+func (c *spied) Handle(ev node.Event) {
 	if ev.Kind == node.Recv {
 		c.spy.delivered(ev.From, c.id, ev.Msg)
 	}
@@ -226,24 +226,6 @@ func (s *fetchSpy) delivered(from, to node.ID, m node.Message) {
 		s.t.Errorf("%s %d: size %d at delivery, %d at send", m.Kind(), e.corr, m.Size(), e.size)
 	}
 	e.received = true
-}
-
-// spiedBroker is a broker whose fetch messages the spy sees.
-type spiedBroker struct {
-	*broker.Broker
-	id  node.ID
-	spy *fetchSpy
-}
-
-func (b *spiedBroker) Start(env node.Env, restart bool) {
-	b.Broker.Start(spiedEnv{Env: env, spy: b.spy}, restart)
-}
-
-func (b *spiedBroker) Handle(ev node.Event) {
-	if ev.Kind == node.Recv {
-		b.spy.delivered(ev.From, b.id, ev.Msg)
-	}
-	b.Broker.Handle(ev)
 }
 
 type spiedEnv struct {
